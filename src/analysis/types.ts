@@ -1,0 +1,78 @@
+/**
+ * ConnectionFacts: the single model the checks read. Assembled by analysis/ from the stream
+ * tracker and the protocol readers.
+ */
+import type {Issue} from '../issues.js'
+import type {TunnelInfo} from '../dissect/types.js'
+import type {Endpoint, TcpFacts} from '../stream/types.js'
+import type {CheckResult, CheckStatus, Policy} from '../checks/types.js'
+import type {CaptureSummary} from '../capture/types.js'
+
+export interface ConnectionFacts {
+  id: number
+  client: Endpoint
+  server: Endpoint
+  /** ISO-8601 times of the first and last packet. */
+  startedAt: string
+  endedAt: string
+  tunnels?: TunnelInfo[]
+  tcp: TcpFacts
+  /** Filled in by the TLS layer (issue: TLS handshake dissection). */
+  tls?: unknown
+  http?: unknown
+  ws?: unknown
+  issues: Issue[]
+}
+
+export interface ConnectionReport {
+  id: number
+  client: Endpoint
+  server: Endpoint
+  startedAt: string
+  endedAt: string
+  facts: ConnectionFacts
+  checks: CheckResult[]
+  /** Worst status among the checks. */
+  verdict: CheckStatus
+}
+
+/** Where the analysed packets came from. */
+export interface SourceInfo {
+  kind: 'file' | 'stdin' | 'live' | 'probe'
+  /** File path, '-' for stdin, interface name for live. */
+  name: string
+  capture?: CaptureSummary
+  /** Frames read, decoded and ignored (not TCP, not the Console port). */
+  frames: number
+  firstTs?: string
+  lastTs?: string
+  issues: Issue[]
+}
+
+/** What else was in the capture, for "no Console traffic" hints. */
+export interface OtherTraffic {
+  /** Top server endpoints seen on other ports, by packet count. */
+  servers: Array<{ip: string; port: number; packets: number}>
+}
+
+export interface Summary {
+  connections: number
+  pass: number
+  fail: number
+  warn: number
+  skip: number
+  /** pass: every connection passed (warnings allowed); fail: a check failed or no Console traffic. */
+  verdict: 'pass' | 'fail'
+  /** Why the verdict is what it is, when not obvious (e.g. no Console traffic). */
+  reason?: string
+}
+
+export interface AnalysisReport {
+  schemaVersion: 1
+  tool: {name: 'defender-check'; version: string}
+  source: SourceInfo
+  policy: Policy
+  connections: ConnectionReport[]
+  otherTraffic?: OtherTraffic
+  summary: Summary
+}

@@ -1,0 +1,64 @@
+/**
+ * Check contract: a check reads ConnectionFacts and the policy and returns a CheckResult. No
+ * bytes, no I/O. Ids are a public contract (DESIGN.md, README).
+ */
+import type {ConnectionFacts} from '../analysis/types.js'
+
+export const CHECK_IDS = [
+  'tcp.syn',
+  'tcp.syn-ack',
+  'tcp.ack',
+  'tls.client-hello',
+  'tls.server-hello',
+  'tls.version',
+  'tls.certificate',
+  'tls.client-certificate',
+  'tls.finished',
+  'tls.alerts',
+  'ws.upgrade',
+  'ws.session',
+] as const
+
+export type CheckId = (typeof CHECK_IDS)[number] | 'dns.resolve' | 'ws.ping' | 'proxy.connect'
+
+export type CheckStatus = 'pass' | 'fail' | 'warn' | 'skip'
+
+/** observed: the bytes were read; inferred: concluded from what is visible (reasoning in summary). */
+export type Confidence = 'observed' | 'inferred'
+
+export interface CheckEvidence {
+  /** Frame numbers the verdict rests on. */
+  frames: number[]
+  /** Values read or computed (RTT, versions, counts...). */
+  values?: Record<string, unknown>
+}
+
+export interface CheckResult {
+  id: CheckId
+  status: CheckStatus
+  confidence: Confidence
+  summary: string
+  evidence: CheckEvidence
+  /** What to do about a fail/warn, or why a skip. */
+  hint?: string
+}
+
+export type TlsVersionPolicy = '1.2' | '1.3'
+
+export interface Policy {
+  /** Console ports (default [8084]); empty means every TCP port. */
+  ports: number[]
+  /** --console as given. */
+  console?: string
+  /** --console parsed as an IP address (restricts connections to that server address). */
+  consoleIp?: string
+  /** --console as a host name (SNI selection, certificate identity). */
+  consoleName?: string
+  minTls: TlsVersionPolicy
+  /** PEM bundle path for chain verification. */
+  caFile?: string
+  /** sha256:HEX pin of the server certificate. */
+  pin?: string
+}
+
+export type Check = (facts: ConnectionFacts, policy: Policy) => CheckResult

@@ -1,0 +1,113 @@
+/**
+ * Connection tracking and TCP reassembly contract. The tracker sees decoded packets, decides
+ * who is the client, reassembles each direction into in-order bytes, and hands those bytes to
+ * a StreamHandler that never sees packets.
+ */
+import type {Issue} from '../issues.js'
+import type {TunnelInfo} from '../dissect/types.js'
+
+export interface Endpoint {
+  ip: string
+  port: number
+}
+
+/** c2s: client → server; s2c: server → client. */
+export type Direction = 'c2s' | 's2c'
+
+/** A frame reference with its time, the unit of evidence. */
+export interface FrameRef {
+  frame: number
+  /** Seconds since the epoch. */
+  ts: number
+}
+
+/** Who did something on a connection. */
+export type Side = 'client' | 'server'
+
+export interface TcpFlagEvent extends FrameRef {
+  from: Side
+}
+
+export interface TcpDirectionStats {
+  packets: number
+  /** Payload bytes on the wire (including retransmissions). */
+  bytes: number
+  /** Payload bytes delivered in order to the stream handler. */
+  deliveredBytes: number
+  /** Segments whose payload was entirely already received. */
+  retransmissions: number
+  /** Segments that overlapped received data partly. */
+  overlaps: number
+  /** Segments that arrived ahead of the next expected byte. */
+  outOfOrder: number
+}
+
+export interface TcpGap extends FrameRef {
+  direction: Direction
+  /** Bytes missing (never captured). */
+  size: number
+}
+
+export interface TcpFacts {
+  /** First client SYN. */
+  syn?: FrameRef & {mss?: number; windowScale?: number; sackPermitted?: boolean; timestamps?: boolean}
+  /** Further SYNs with the same ISN (the client retrying). */
+  synRetransmissions: FrameRef[]
+  /** Server SYN-ACK answering the SYN. */
+  synAck?: FrameRef & {mss?: number; windowScale?: number; sackPermitted?: boolean; timestamps?: boolean}
+  synAckRetransmissions: FrameRef[]
+  /** Client ACK completing the three-way handshake. */
+  ack?: FrameRef
+  /** SYN → handshake ACK in ms, as Wireshark's tcp.analysis.initial_rtt (at the capture point). */
+  handshakeRttMs?: number
+  /** RST sent in answer to the SYN (refused). */
+  rstToSyn?: FrameRef
+  rst: TcpFlagEvent[]
+  fin: TcpFlagEvent[]
+  c2s: TcpDirectionStats
+  s2c: TcpDirectionStats
+  gaps: TcpGap[]
+  /** The capture holds the connection's opening SYN. */
+  sawOpening: boolean
+  /** How the client was decided. */
+  clientBy: 'syn' | 'syn-ack' | 'port'
+  firstFrame: number
+  lastFrame: number
+  startTs: number
+  endTs: number
+}
+
+/** Receives one connection's reassembled bytes. Never sees packets. */
+export interface StreamHandler {
+  /**
+   * In-order payload for one direction; `ref` is the segment that carried these bytes.
+   * `bytes` is valid only during the call: copy what must be kept.
+   */
+  data(direction: Direction, bytes: Uint8Array, ref: FrameRef): void
+  /** `size` bytes will never arrive in this direction; delivery resumes after them. */
+  gap?(direction: Direction, size: number, ref: FrameRef): void
+  /** A FIN or RST ended this direction (FIN) or the whole connection (RST). */
+  end?(direction: Direction | 'both', ref: FrameRef): void
+}
+
+/** One tracked TCP connection. */
+export interface TrackedConnection {
+  /** 1-based, in order of first packet. */
+  id: number
+  client: Endpoint
+  server: Endpoint
+  tunnels?: TunnelInfo[]
+  tcp: TcpFacts
+  issues: Issue[]
+}
+
+export interface ConnectionTrackerOptions {
+  /** Ports that identify the server when no SYN decides it. */
+  isServerPort(port: number): boolean
+  /** Called once per new connection; the handler gets its bytes. */
+  onConnection?(conn: TrackedConnection): StreamHandler | undefined
+  /** Most connections tracked at once before the oldest idle are finished. Default 100_000. */
+  maxConnections?: number
+  /** Most out-of-order bytes buffered per direction before a gap is declared. Default 4 MiB. */
+  maxBufferedBytes?: number
+}
