@@ -7,6 +7,8 @@ import type {TunnelInfo} from '../dissect/types.js'
 import type {Endpoint, TcpFacts} from '../stream/types.js'
 import type {CheckResult, CheckStatus, Policy} from '../checks/types.js'
 import type {CaptureSummary} from '../capture/types.js'
+import type {TlsFacts} from '../dissect/tls/types.js'
+import type {CertificateFacts} from './certificates.js'
 
 export interface ConnectionFacts {
   id: number
@@ -17,8 +19,10 @@ export interface ConnectionFacts {
   endedAt: string
   tunnels?: TunnelInfo[]
   tcp: TcpFacts
-  /** Filled in by the TLS layer (issue: TLS handshake dissection). */
-  tls?: unknown
+  /** Present when the connection carried TLS (or bytes that were expected to be TLS). */
+  tls?: TlsFacts
+  /** Certificate policy verdicts (name, validity at capture time, chain, pin), when a certificate was read. */
+  certificates?: CertificateFacts
   http?: unknown
   ws?: unknown
   issues: Issue[]

@@ -1,0 +1,67 @@
+/**
+ * Building the Policy from user input, with the validation a user deserves: a clear message for
+ * a bad port, a bad pin or an unknown TLS version. Throws UsageError (exit code 2).
+ */
+import {isIP} from 'node:net'
+import type {Policy, TlsVersionPolicy} from '../checks/types.js'
+import {UsageError} from '../errors.js'
+
+export const DEFAULT_CONSOLE_PORT = 8084
+
+export interface PolicyInput {
+  /** Port numbers as given; 'any' (or an empty list via anyPort) means every TCP port. */
+  ports?: Array<number | string>
+  console?: string
+  minTls?: string
+  caFile?: string
+  pin?: string
+}
+
+export function buildPolicy(input: PolicyInput): Policy {
+  const ports = parsePorts(input.ports)
+  const policy: Policy = {ports, minTls: parseMinTls(input.minTls)}
+  if (input.console !== undefined) {
+    const value = input.console.trim().replace(/^\[(.*)\]$/, '$1')
+    if (value === '') throw new UsageError('--console needs a host name or an IP address')
+    policy.console = value
+    if (isIP(value)) policy.consoleIp = value.toLowerCase()
+    else policy.consoleName = value.toLowerCase().replace(/\.$/, '')
+  }
+  if (input.caFile !== undefined) policy.caFile = input.caFile
+  if (input.pin !== undefined) policy.pin = parsePin(input.pin)
+  return policy
+}
+
+function parsePorts(values: Array<number | string> | undefined): number[] {
+  if (values === undefined || values.length === 0) return [DEFAULT_CONSOLE_PORT]
+  const ports = new Set<number>()
+  for (const value of values) {
+    for (const part of String(value).split(',')) {
+      const text = part.trim()
+      if (text === 'any') return []
+      const port = Number(text)
+      if (!/^\d+$/.test(text) || port < 1 || port > 65_535) {
+        throw new UsageError(`--port ${JSON.stringify(text)} is not a TCP port (1-65535, or "any")`)
+      }
+      ports.add(port)
+    }
+  }
+  return [...ports]
+}
+
+function parseMinTls(value: string | undefined): TlsVersionPolicy {
+  if (value === undefined) return '1.3'
+  const text = value.trim().replace(/^tls\s*/i, '').replace(/^v/i, '')
+  if (text === '1.2' || text === '1.3') return text
+  throw new UsageError(`--min-tls ${JSON.stringify(value)}: use 1.2 or 1.3`)
+}
+
+/** `sha256:HEX` (64 hex digits, colons allowed), normalised to `sha256:lowercasehex`. */
+function parsePin(value: string): string {
+  const match = /^sha256:([0-9a-f:]+)$/i.exec(value.trim())
+  const hex = match?.[1].replace(/:/g, '').toLowerCase()
+  if (!hex || hex.length !== 64) {
+    throw new UsageError(`--pin ${JSON.stringify(value)}: expected sha256: followed by the 64 hex digits of the certificate's SHA-256 fingerprint`)
+  }
+  return `sha256:${hex}`
+}

@@ -1,0 +1,58 @@
+import {Args, Flags} from '@oclif/core'
+import {analyzeCapture} from '../analysis/analyze.js'
+import {loadCaBundle} from '../analysis/cert-policy.js'
+import {buildPolicy, DEFAULT_CONSOLE_PORT} from '../analysis/policy.js'
+import type {AnalysisReport} from '../analysis/types.js'
+import {BaseCommand} from '../cli/base-command.js'
+import {REPORT_FORMATS, writeReport} from '../cli/output.js'
+import {renderJson} from '../report/json.js'
+
+export default class Analyze extends BaseCommand {
+  static override summary = 'Check a saved capture: did the Defender reach its Console over TCP, TLS and WebSocket?'
+
+  static override description = `Reads a pcap or pcapng capture (from tcpdump, dumpcap, Wireshark, "-i any"; gzip-compressed is fine; "-" reads stdin), finds every TCP connection to the Console port and reports pass/fail per check per connection: tcp.syn, tcp.syn-ack, tcp.ack, tls.client-hello, tls.server-hello, tls.version, tls.certificate, tls.client-certificate, tls.finished, tls.alerts.
+
+Exit codes: 0 every connection passed (warnings allowed); 1 a check failed or no Console traffic was found; 2 usage or input error (unreadable or corrupt file).`
+
+  static override examples = [
+    {description: 'Analyze a capture taken on the Defender host', command: '<%= config.bin %> <%= command.id %> defender.pcap'},
+    {description: 'SaaS Console on 443, checking the certificate name', command: '<%= config.bin %> <%= command.id %> cap.pcapng --port 443 --console console.example.com'},
+    {description: 'Verify the server chain against the Console CA and allow TLS 1.2', command: '<%= config.bin %> <%= command.id %> cap.pcap --ca /var/lib/twistlock/certificates/ca.pem --min-tls 1.2'},
+    {description: 'JUnit for CI, from a gzipped capture', command: '<%= config.bin %> <%= command.id %> cap.pcap.gz --format junit --output report.xml'},
+    {description: 'Straight from tcpdump', command: 'tcpdump -i any -w - port 8084 | <%= config.bin %> <%= command.id %> -'},
+  ]
+
+  static override enableJsonFlag = true
+
+  static override args = {
+    capture: Args.string({description: 'capture file (pcap, pcapng, optionally gzip-compressed), or - for stdin', required: true}),
+  }
+
+  static override flags = {
+    port: Flags.string({
+      char: 'p',
+      description: `Console port; repeat or comma-separate for several, "any" for every TCP port [default: ${DEFAULT_CONSOLE_PORT}; SaaS: 443]`,
+      multiple: true,
+    }),
+    console: Flags.string({
+      char: 'c',
+      description: 'the Console: an IP address restricts to connections to it; a host name selects by TLS SNI and is the name the server certificate must carry',
+    }),
+    'min-tls': Flags.string({description: 'lowest acceptable negotiated TLS version', options: ['1.2', '1.3'], default: '1.3'}),
+    ca: Flags.file({description: 'PEM bundle of the CA(s) that must have issued the Console certificate', exists: true}),
+    pin: Flags.string({description: 'expected SHA-256 fingerprint of the Console certificate, as sha256:HEX'}),
+    format: Flags.string({char: 'f', description: 'report format [default: table on a terminal, json otherwise]', options: [...REPORT_FORMATS]}),
+    output: Flags.string({char: 'o', description: 'write the report to this file (format from its extension unless --format)'}),
+  }
+
+  public async run(): Promise<AnalysisReport> {
+    const {args, flags} = await this.parse(Analyze)
+    const policy = buildPolicy({ports: flags.port, console: flags.console, minTls: flags['min-tls'], caFile: flags.ca, pin: flags.pin})
+    const ca = flags.ca === undefined ? undefined : loadCaBundle(flags.ca)
+    const report = await analyzeCapture(args.capture, {policy, certificates: {ca}})
+    if (report.summary.verdict !== 'pass') process.exitCode = 1
+    if (this.jsonEnabled()) return JSON.parse(renderJson(report)) as AnalysisReport
+    await writeReport(report, {format: flags.format as (typeof REPORT_FORMATS)[number] | undefined, output: flags.output})
+    return report
+  }
+}

@@ -1,0 +1,118 @@
+/**
+ * The analyze command as a user runs it: real fixture captures in, exit codes, formats and
+ * error lines out.
+ */
+import {mkdtempSync, readFileSync, writeFileSync} from 'node:fs'
+import {tmpdir} from 'node:os'
+import {join} from 'node:path'
+import {describe, expect, it} from 'vitest'
+import {validateReport} from '../../src/report/schema.js'
+import {runCli} from '../helpers/cli.js'
+import {FIXTURES} from '../helpers/paths.js'
+
+const SAMPLE = join(FIXTURES, 'tcp', 'tls13-lo', 'capture.pcap')
+const REFUSED = join(FIXTURES, 'tcp', 'refused', 'capture.pcap')
+const tmp = mkdtempSync(join(tmpdir(), 'defender-check-cli-'))
+
+describe('defender-check analyze', () => {
+  it('passes the sample capture with exit code 0 and a table naming every TCP check', () => {
+    const run = runCli(['analyze', SAMPLE, '--format', 'table'])
+    expect(run.stderr).toBe('')
+    expect(run.status).toBe(0)
+    for (const id of ['tcp.syn', 'tcp.syn-ack', 'tcp.ack']) expect(run.stdout).toMatch(new RegExp(`${id.replace('.', '\\.')}\\s.*PASS`))
+    expect(run.stdout).not.toContain('\u001b[')
+  })
+
+  it('defaults to JSON when stdout is not a terminal, valid against the schema', () => {
+    const run = runCli(['analyze', SAMPLE])
+    expect(run.status).toBe(0)
+    const report = JSON.parse(run.stdout)
+    expect(validateReport(report)).toEqual([])
+    expect(report.summary.verdict).toBe('pass')
+  })
+
+  it('exits 1 on a refused connection and says so', () => {
+    const run = runCli(['analyze', REFUSED, '--format', 'table'])
+    expect(run.status).toBe(1)
+    expect(run.stdout).toMatch(/tcp\.syn-ack\s.*FAIL/)
+    expect(run.stdout).toMatch(/refused/i)
+  })
+
+  it('exits 1 when there is no traffic to the Console port and lists what was seen instead', () => {
+    const run = runCli(['analyze', SAMPLE, '--port', '9999', '--format', 'table'])
+    expect(run.status).toBe(1)
+    expect(run.stdout).toMatch(/8084/)
+  })
+
+  it('--json prints the report and keeps the exit code', () => {
+    const run = runCli(['analyze', REFUSED, '--json'])
+    expect(run.status).toBe(1)
+    expect(JSON.parse(run.stdout).summary.verdict).toBe('fail')
+  })
+
+  it('writes JUnit, NDJSON and JSON to --output, the format taken from the extension', () => {
+    const xml = join(tmp, 'report.xml')
+    expect(runCli(['analyze', REFUSED, '-o', xml]).status).toBe(1)
+    const junit = readFileSync(xml, 'utf8')
+    expect(junit).toMatch(/^<\?xml/)
+    expect(junit).toMatch(/<testcase [^>]*name="tcp\.syn-ack"[^>]*>\s*<failure/)
+
+    const ndjson = join(tmp, 'report.ndjson')
+    expect(runCli(['analyze', SAMPLE, '-o', ndjson]).status).toBe(0)
+    const lines = readFileSync(ndjson, 'utf8').trim().split('\n').map((line) => JSON.parse(line))
+    expect(lines.at(-1).type).toBe('summary')
+    expect(lines.length).toBeGreaterThanOrEqual(2)
+  })
+
+  it('reads the capture from stdin with "-"', () => {
+    const run = runCli(['analyze', '-', '--format', 'json'], {input: readFileSync(SAMPLE)})
+    expect(run.status).toBe(0)
+    expect(JSON.parse(run.stdout).source.kind).toBe('stdin')
+  })
+
+  it('exits 2 with one line naming the file and offset for a corrupt capture', () => {
+    const bad = join(tmp, 'bad-magic.pcap')
+    writeFileSync(bad, Buffer.from('this is not a capture file at all'))
+    const run = runCli(['analyze', bad])
+    expect(run.status).toBe(2)
+    const lines = run.stderr.trim().split('\n')
+    expect(lines).toHaveLength(1)
+    expect(lines[0]).toContain(bad)
+    expect(lines[0]).toMatch(/byte 0/)
+    expect(run.stdout).toBe('')
+  })
+
+  it('exits 2 for a missing file, an empty file and a bad flag value', () => {
+    const missing = runCli(['analyze', join(tmp, 'nope.pcap')])
+    expect(missing.status).toBe(2)
+    expect(missing.stderr).toContain('nope.pcap')
+    const empty = join(tmp, 'empty.pcap')
+    writeFileSync(empty, '')
+    const emptyRun = runCli(['analyze', empty])
+    expect(emptyRun.status).toBe(2)
+    expect(emptyRun.stderr).toMatch(/empty/i)
+    const badPort = runCli(['analyze', SAMPLE, '--port', '70000'])
+    expect(badPort.status).toBe(2)
+    expect(badPort.stderr).toMatch(/--port/)
+    const badPin = runCli(['analyze', SAMPLE, '--pin', 'md5:abc'])
+    expect(badPin.status).toBe(2)
+  })
+
+  it('a capture cut mid-record is analyzed and reported as truncated (exit follows the verdict)', () => {
+    const whole = readFileSync(SAMPLE)
+    const cut = join(tmp, 'cut.pcap')
+    writeFileSync(cut, whole.subarray(0, whole.length - 7))
+    const run = runCli(['analyze', cut, '--format', 'json'])
+    expect(run.status === 0 || run.status === 1).toBe(true)
+    const report = JSON.parse(run.stdout)
+    expect(report.source.capture.truncatedTail.offset).toBeGreaterThan(0)
+    expect(report.source.issues.map((i: {code: string}) => i.code)).toContain('capture.truncated')
+  })
+
+  it('has help with examples', () => {
+    const run = runCli(['analyze', '--help'])
+    expect(run.status).toBe(0)
+    expect(run.stdout).toContain('EXAMPLES')
+    expect(run.stdout).toContain('--min-tls')
+  })
+})
