@@ -180,6 +180,7 @@ export class Analyzer {
       server: conn.server,
       startedAt: isoTime(conn.tcp.startTs),
       endedAt: isoTime(conn.tcp.endTs),
+      captureEndTs: this.lastTs,
       tcp: conn.tcp,
       issues: [...conn.issues, ...(state?.tls.issues ?? [])],
     }

@@ -18,6 +18,11 @@ export interface ConnectionFacts {
   startedAt: string
   endedAt: string
   tunnels?: TunnelInfo[]
+  /**
+   * When the whole capture ended (seconds since the epoch): a SYN unanswered 50 ms before the
+   * end proves nothing, one unanswered for 3 s does.
+   */
+  captureEndTs?: number
   tcp: TcpFacts
   /** Present when the connection carried TLS (or bytes that were expected to be TLS). */
   tls?: TlsFacts

@@ -10,8 +10,8 @@ import {validateReport} from '../../src/report/schema.js'
 import {runCli} from '../helpers/cli.js'
 import {FIXTURES} from '../helpers/paths.js'
 
-const SAMPLE = join(FIXTURES, 'tcp', 'tls13-lo', 'capture.pcap')
-const REFUSED = join(FIXTURES, 'tcp', 'refused', 'capture.pcap')
+const SAMPLE = join(FIXTURES, 'tcp', 'tls13-lo', 'tls13-lo.pcap')
+const REFUSED = join(FIXTURES, 'tcp', 'refused', 'refused.pcap')
 const tmp = mkdtempSync(join(tmpdir(), 'defender-check-cli-'))
 
 describe('defender-check analyze', () => {

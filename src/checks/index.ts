@@ -1,0 +1,57 @@
+/**
+ * The check catalogue: every check registered once, run in the public order of CHECK_IDS
+ * (DESIGN.md "Check catalogue"). Adding a check is one line in REGISTRY; its place in the
+ * output comes from CHECK_IDS, not from where the line is.
+ */
+import type {ConnectionFacts} from '../analysis/types.js'
+import {checkTcpAck} from './tcp-ack.js'
+import {checkTcpSyn} from './tcp-syn.js'
+import {checkTcpSynAck} from './tcp-syn-ack.js'
+import {checkTlsAlerts} from './tls-alerts.js'
+import {checkTlsCertificate} from './tls-certificate.js'
+import {checkTlsClientCertificate} from './tls-client-certificate.js'
+import {checkTlsClientHello} from './tls-client-hello.js'
+import {checkTlsFinished} from './tls-finished.js'
+import {checkTlsServerHello} from './tls-server-hello.js'
+import {checkTlsVersion} from './tls-version.js'
+import {CHECK_IDS, type Check, type CheckId, type CheckResult, type CheckStatus, type Policy} from './types.js'
+
+interface RegisteredCheck {
+  id: CheckId
+  check: Check
+}
+
+const REGISTRY: RegisteredCheck[] = [
+  {id: 'tcp.syn', check: checkTcpSyn},
+  {id: 'tcp.syn-ack', check: checkTcpSynAck},
+  {id: 'tcp.ack', check: checkTcpAck},
+  {id: 'tls.client-hello', check: checkTlsClientHello},
+  {id: 'tls.server-hello', check: checkTlsServerHello},
+  {id: 'tls.version', check: checkTlsVersion},
+  {id: 'tls.certificate', check: checkTlsCertificate},
+  {id: 'tls.client-certificate', check: checkTlsClientCertificate},
+  {id: 'tls.finished', check: checkTlsFinished},
+  {id: 'tls.alerts', check: checkTlsAlerts},
+]
+
+/** Position in the public order; ids outside CHECK_IDS (probe-only ones) go last. */
+function rank(id: CheckId): number {
+  const index = (CHECK_IDS as readonly CheckId[]).indexOf(id)
+  return index === -1 ? CHECK_IDS.length : index
+}
+
+const CATALOGUE: readonly RegisteredCheck[] = [...REGISTRY].sort((a, b) => rank(a.id) - rank(b.id))
+
+/** Runs every registered check on one connection, in catalogue order. */
+export function runChecks(facts: ConnectionFacts, policy: Policy): CheckResult[] {
+  return CATALOGUE.map((entry) => entry.check(facts, policy))
+}
+
+const SEVERITY: Record<CheckStatus, number> = {skip: 0, pass: 1, warn: 2, fail: 3}
+
+/** The worst status among results: fail > warn > pass > skip; skip for none. */
+export function worstStatus(results: ReadonlyArray<{status: CheckStatus}>): CheckStatus {
+  let worst: CheckStatus = 'skip'
+  for (const result of results) if (SEVERITY[result.status] > SEVERITY[worst]) worst = result.status
+  return worst
+}

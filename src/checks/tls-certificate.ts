@@ -1,0 +1,132 @@
+/**
+ * tls.certificate: the server certificate was delivered and is acceptable — the name (--console),
+ * validity at the capture time, the chain to --ca, the pin. Observed when the Certificate message
+ * was read (TLS 1.2, or TLS 1.3 with keys): the verdict comes from analysis/cert-policy. TLS 1.3
+ * without keys: inferred from whether the client continued after the server's encrypted flight.
+ */
+import type {ConnectionFacts} from '../analysis/types.js'
+import type {CertificateVerdict} from '../analysis/cert-policy.js'
+import type {CertificateInfo, TlsFacts} from '../dissect/tls/types.js'
+import type {CheckResult, Policy} from './types.js'
+import {describeEnding, formatBytes, isTls13, noTlsReason, serverCertificateVerdictOf, skip, tls13Handshake, tlsFactsOf} from './tls-common.js'
+
+const ID = 'tls.certificate'
+const EXPIRY_WARNING_DAYS = 30
+/** pre_shared_key (RFC 8446 §4.2.11) in ServerHello: a resumed session, no certificate is sent. */
+const EXT_PRE_SHARED_KEY = 41
+
+export function checkTlsCertificate(facts: ConnectionFacts, policy: Policy): CheckResult {
+  const tls = tlsFactsOf(facts)
+  if (!tls?.serverHello) return skip(ID, tls ? 'no ServerHello (see tls.server-hello)' : noTlsReason(facts))
+  const message = tls.serverCertificate
+  if (message) {
+    const leaf = message.certificates[0]
+    if (!leaf) {
+      return {id: ID, status: 'fail', confidence: 'observed', summary: `the server sent an empty Certificate message (frame ${message.frame})`, evidence: {frames: [message.frame]}, hint: 'the server has no certificate configured for this name'}
+    }
+    return judgeVerdict(leaf, message.frame, message.certificates.length, serverCertificateVerdictOf(facts))
+  }
+  if (isTls13(tls)) return inferTls13(facts, tls, policy)
+  if (tls.changeCipherSpec.s2c) {
+    // TLS 1.2 abbreviated handshake (RFC 5246 §7.3): ServerHello then ChangeCipherSpec, no Certificate.
+    return skip(ID, 'resumed TLS 1.2 session: the server sends no certificate on resumption')
+  }
+  const ended = describeEnding(facts, tls.serverHello)
+  return {
+    id: ID,
+    status: 'fail',
+    confidence: 'observed',
+    summary: `the server sent no Certificate after its ServerHello (frame ${tls.serverHello.frame}): ${ended.text}`,
+    evidence: {frames: [tls.serverHello.frame, ...ended.frames]},
+    hint: 'the handshake stopped before the server delivered its certificate (see tls.alerts)',
+  }
+}
+
+function judgeVerdict(leaf: CertificateInfo, frame: number, chainLength: number, verdict: CertificateVerdict | undefined): CheckResult {
+  const values: Record<string, unknown> = {subject: leaf.subject, issuer: leaf.issuer, sans: leaf.sans, notBefore: leaf.notBefore, notAfter: leaf.notAfter, sha256: leaf.sha256, chainLength}
+  const parseError = leaf.parseError ?? verdict?.parseError
+  if (parseError) {
+    return {id: ID, status: 'fail', confidence: 'observed', summary: `the server certificate could not be parsed: ${parseError}`, evidence: {frames: [frame], values}, hint: 'the server sent a corrupt certificate'}
+  }
+  const who = leaf.commonName ?? leaf.subject
+  if (!verdict) {
+    return {id: ID, status: 'pass', confidence: 'observed', summary: `server certificate "${who}" issued by "${leaf.issuer}" (not evaluated against a policy)`, evidence: {frames: [frame], values}}
+  }
+  values.verdict = verdict
+  const failures: string[] = []
+  const hints: string[] = []
+  const notes: string[] = []
+  if (verdict.nameMatches === false) {
+    failures.push(`it does not name ${verdict.expectedName} (it names ${verdict.presentedNames.join(', ') || 'nothing usable'})`)
+    hints.push(`connect with a name the certificate carries, or reissue the Console certificate with a subjectAltName for ${verdict.expectedName}`)
+  } else if (verdict.nameMatches) notes.push(`names ${verdict.expectedName} (${verdict.matchedName})`)
+  if (verdict.notYetValid) {
+    failures.push(`it was not yet valid at the capture time (notBefore ${leaf.notBefore})`)
+    hints.push('check the clocks: the certificate starts after the time of the capture')
+  } else if (verdict.expired) {
+    failures.push(`it had expired at the capture time (notAfter ${leaf.notAfter})`)
+    hints.push('renew the Console certificate')
+  } else notes.push(`valid at the capture time, ${verdict.expiresInDays} days left`)
+  if (verdict.chainVerified === false) {
+    failures.push(`its chain does not verify to --ca: ${verdict.chainError}`)
+    hints.push(verdict.likelyCauseText ?? 'check that --ca is the Console CA')
+  } else if (verdict.chainVerified) notes.push('chain verified to --ca')
+  if (verdict.pinMatches === false) {
+    failures.push(`its SHA-256 ${leaf.sha256} is not the pinned one`)
+    hints.push('the Console certificate was replaced, or something in between presents its own')
+  } else if (verdict.pinMatches) notes.push('matches the pin')
+  const frames = [frame]
+  if (failures.length > 0) {
+    return {id: ID, status: 'fail', confidence: 'observed', summary: `server certificate "${who}": ${failures.join('; ')}`, evidence: {frames, values}, hint: hints.join('; ')}
+  }
+  const summary = `server certificate "${who}" issued by "${leaf.issuer}": ${notes.join(', ')}`
+  if (verdict.expiresInDays < EXPIRY_WARNING_DAYS) {
+    return {id: ID, status: 'warn', confidence: 'observed', summary, evidence: {frames, values}, hint: `the certificate expires in ${verdict.expiresInDays} days (${leaf.notAfter}): renew it`}
+  }
+  return {id: ID, status: 'pass', confidence: 'observed', summary, evidence: {frames, values}}
+}
+
+function inferTls13(facts: ConnectionFacts, tls: TlsFacts, policy: Policy): CheckResult {
+  const serverHello = tls.serverHello!
+  if (serverHello.extensions.includes(EXT_PRE_SHARED_KEY)) return skip(ID, 'resumed TLS 1.3 session (pre_shared_key): the server sends no certificate on resumption')
+  const flights = tls13Handshake(tls)!
+  const unchecked = [policy.consoleName && 'name', policy.caFile && 'chain', policy.pin && 'pin'].filter(Boolean)
+  const uncheckedNote = unchecked.length > 0 ? `; the ${unchecked.join(', ')} cannot be checked without keys (--keylog)` : ''
+  const serverFrames = flights.serverFlight.map((r) => r.frame)
+  const values = {serverFlightBytes: flights.serverFlightBytes, serverFlightRecords: flights.serverFlight.length, clientFlightKind: flights.clientFlightKind}
+  if (flights.serverFlight.length === 0) {
+    const ended = describeEnding(facts, serverHello)
+    return {
+      id: ID,
+      status: 'fail',
+      confidence: 'inferred',
+      summary: `inferred: no encrypted flight (which would carry the certificate) followed the ServerHello (frame ${serverHello.frame}): ${ended.text}`,
+      evidence: {frames: [serverHello.frame, ...ended.frames], values},
+      hint: 'the server stopped right after ServerHello (see tls.alerts)',
+    }
+  }
+  const flightText = `the server's encrypted flight of ${formatBytes(flights.serverFlightBytes)} in ${flights.serverFlight.length} record(s)`
+  if (flights.clientFlightKind === undefined || flights.clientFlightKind === 'alert') {
+    const last = flights.serverFlight[flights.serverFlight.length - 1]
+    const ended = describeEnding(facts, last, 'client')
+    const alertText = flights.clientFlightKind === 'alert' ? `answered with an alert-sized encrypted record (frame ${flights.clientFlight[0].frame})` : 'did not send its Finished'
+    if (flights.clientFlightKind === undefined && ended.frames.length === 0) {
+      return {id: ID, status: 'warn', confidence: 'inferred', summary: `inferred: ${flightText} was not answered by the client before the capture ended${uncheckedNote}`, evidence: {frames: serverFrames, values}, hint: 'capture longer to see whether the client accepts the certificate'}
+    }
+    return {
+      id: ID,
+      status: 'fail',
+      confidence: 'inferred',
+      summary: `inferred: after ${flightText} the client ${alertText} and ${ended.text.replace(/^the client sent /, 'sent ')}: it rejected the server's certificate`,
+      evidence: {frames: [...serverFrames, ...flights.clientFlight.slice(0, 1).map((r) => r.frame), ...ended.frames], values},
+      hint: 'the Defender does not trust the certificate it was shown: a TLS-inspecting proxy or a load balancer presenting its own certificate, or a Console certificate not issued by the CA the Defender trusts; capture with --keylog to see it',
+    }
+  }
+  return {
+    id: ID,
+    status: 'pass',
+    confidence: 'inferred',
+    summary: `inferred: ${flightText} is large enough to carry a certificate and the client continued (sent its Finished flight, frame ${flights.clientFlight[0].frame}), so it accepted it${uncheckedNote}`,
+    evidence: {frames: [...serverFrames, flights.clientFlight[0].frame], values},
+  }
+}

@@ -1,0 +1,99 @@
+/**
+ * tls.client-hello: the client's ClientHello was seen and offers TLS 1.3 in supported_versions
+ * (RFC 8446 §4.2.1); under --min-tls 1.2 a ClientHello offering up to TLS 1.2 also passes.
+ */
+import type {ConnectionFacts} from '../analysis/types.js'
+import type {ClientHelloInfo} from '../dissect/tls/types.js'
+import {TLS_1_2} from '../dissect/tls/iana/versions.js'
+import type {CheckResult, Policy} from './types.js'
+import {noTlsReason, skip, tlsFactsOf, versionName} from './tls-common.js'
+
+const ID = 'tls.client-hello'
+
+export function checkTlsClientHello(facts: ConnectionFacts, policy: Policy): CheckResult {
+  const tls = tlsFactsOf(facts)
+  if (tls?.notTls) {
+    const {direction, frame, firstBytes} = tls.notTls
+    const who = direction === 'c2s' ? 'client' : 'server'
+    return {
+      id: ID,
+      status: 'fail',
+      confidence: 'observed',
+      summary: `the connection does not carry TLS: the ${who} sent ${describeBytes(firstBytes)} (frame ${frame})`,
+      evidence: {frames: [frame], values: {from: who, firstBytes}},
+      hint:
+        direction === 'c2s'
+          ? `the client speaks ${/HTTP/.test(describeBytes(firstBytes)) ? 'plaintext HTTP' : 'something other than TLS'} to port ${facts.server.port}: the Defender must connect with wss:// (TLS)`
+          : `the server on port ${facts.server.port} is not a TLS listener: check that the Console (not another service) listens there`,
+    }
+  }
+  const hellos = tls?.clientHellos ?? []
+  if (hellos.length === 0) return skip(ID, noTlsReason(facts))
+  const tls13 = hellos.find((hello) => hello.offersTls13)
+  const hello = tls13 ?? hellos[0]
+  const values = helloValues(hello)
+  if (tls13) {
+    return {id: ID, status: 'pass', confidence: 'observed', summary: `ClientHello offers TLS 1.3${sniText(hello)}`, evidence: {frames: [hello.frame], values}}
+  }
+  const highest = highestOffered(hello)
+  if (policy.minTls === '1.2' && highest >= TLS_1_2) {
+    return {
+      id: ID,
+      status: 'pass',
+      confidence: 'observed',
+      summary: `ClientHello offers up to ${versionName(highest)}, not TLS 1.3; accepted by --min-tls 1.2${sniText(hello)}`,
+      evidence: {frames: [hello.frame], values},
+    }
+  }
+  return {
+    id: ID,
+    status: 'fail',
+    confidence: 'observed',
+    summary: `ClientHello offers only up to ${versionName(highest)} (no TLS 1.3 in supported_versions)${sniText(hello)}`,
+    evidence: {frames: hellos.map((h) => h.frame), values},
+    hint:
+      highest >= TLS_1_2
+        ? 'the client does not offer TLS 1.3: update the Defender (or the proxy that originates TLS); if the deployment accepts TLS 1.2, run with --min-tls 1.2'
+        : `${versionName(highest)} is obsolete and refused by the Console: update the client`,
+  }
+}
+
+function helloValues(hello: ClientHelloInfo): Record<string, unknown> {
+  const values: Record<string, unknown> = {
+    offersTls13: hello.offersTls13,
+    highestVersion: versionName(highestOffered(hello)),
+    cipherSuites: hello.cipherSuites.length,
+    ja4: hello.ja4,
+  }
+  if (hello.sni !== undefined) values.sni = hello.sni
+  if (hello.supportedVersions) values.supportedVersions = hello.supportedVersions.filter((v) => !isGrease(v)).map(versionName)
+  if (hello.alpn) values.alpn = hello.alpn
+  return values
+}
+
+/** The highest version offered: supported_versions when present (RFC 8446 §4.2.1), else legacy_version. */
+function highestOffered(hello: ClientHelloInfo): number {
+  const offered = hello.supportedVersions?.filter((v) => !isGrease(v)) ?? []
+  return offered.length > 0 ? Math.max(...offered) : hello.legacyVersion
+}
+
+/** GREASE values are 0x?A?A (RFC 8701 §2). */
+function isGrease(value: number): boolean {
+  return (value & 0x0f0f) === 0x0a0a && value >> 12 === ((value >> 4) & 0x0f)
+}
+
+function sniText(hello: ClientHelloInfo): string {
+  return hello.sni === undefined ? ' (no SNI)' : ` (SNI ${hello.sni})`
+}
+
+/** Names what non-TLS bytes look like: an HTTP request line, an SSH banner, text, or hex. */
+function describeBytes(hex: string): string {
+  const bytes = Buffer.from(hex, 'hex')
+  const text = bytes.toString('latin1')
+  const firstLine = text.split(/\r?\n/, 1)[0]
+  if (/^[A-Z]+ \S+ HTTP\/\d/.test(firstLine)) return `a plaintext HTTP request "${firstLine}"`
+  if (/^HTTP\/\d/.test(firstLine)) return `a plaintext HTTP response "${firstLine}"`
+  if (firstLine.startsWith('SSH-')) return `an SSH banner "${firstLine}"`
+  if (firstLine.length >= 4 && /^[\x20-\x7e]+$/.test(firstLine)) return `text "${firstLine}"`
+  return `bytes ${hex.slice(0, 16).replace(/(..)/g, '$1 ').trim()} (not a TLS record header)`
+}

@@ -1,0 +1,192 @@
+/**
+ * What the TLS checks share: the accessors to the facts they read, how a connection ended after
+ * a given frame, and the TLS 1.3 inference from encrypted record sizes (DESIGN.md "What can be
+ * seen on the wire"). Pure: facts in, facts out.
+ */
+import type {ConnectionFacts} from '../analysis/types.js'
+import type {CertificateVerdict} from '../analysis/cert-policy.js'
+import type {TlsFacts, TlsRecordRef} from '../dissect/tls/types.js'
+import {CONTENT_APPLICATION_DATA} from '../dissect/tls/iana/content-types.js'
+import {nameOf} from '../dissect/tls/iana/table.js'
+import {TLS_1_3, VERSIONS} from '../dissect/tls/iana/versions.js'
+import type {FrameRef, Side} from '../stream/types.js'
+import type {CheckId, CheckResult} from './types.js'
+
+/** The TLS facts of a connection (the one place the checks reach into ConnectionFacts for TLS). */
+export function tlsFactsOf(facts: ConnectionFacts): TlsFacts | undefined {
+  return facts.tls
+}
+
+/** The certificate policy verdict analysis/ computed for the server's chain. */
+export function serverCertificateVerdictOf(facts: ConnectionFacts): CertificateVerdict | undefined {
+  return facts.certificates?.server
+}
+
+export function versionName(version: number): string {
+  return nameOf(VERSIONS, version)
+}
+
+export function isTls13(tls: TlsFacts): boolean {
+  return tls.version === TLS_1_3
+}
+
+export function skip(id: CheckId, summary: string, hint?: string): CheckResult {
+  const result: CheckResult = {id, status: 'skip', confidence: 'observed', summary, evidence: {frames: []}}
+  if (hint !== undefined) result.hint = hint
+  return result
+}
+
+/** Why there is nothing TLS to judge on this connection, for the skip summaries. */
+export function noTlsReason(facts: ConnectionFacts): string {
+  const tcp = facts.tcp
+  if (!tcp.ack && tcp.sawOpening) return 'the TCP handshake never completed (see tcp.*), so no TLS was attempted'
+  if (tcp.c2s.deliveredBytes === 0 && tcp.s2c.deliveredBytes === 0) return 'no payload was sent on the connection'
+  if (!tcp.sawOpening) return 'the capture starts in the middle of the connection, after the TLS handshake'
+  return 'no TLS handshake was seen on the connection'
+}
+
+/** How the connection went on after `frame`: the first alert, RST or FIN (from `side`, when given). */
+export interface Ending extends FrameRef {
+  from: Side
+  what: string
+}
+
+export function endingAfter(facts: ConnectionFacts, frame: number, side?: Side): Ending | undefined {
+  const candidates: Ending[] = []
+  for (const alert of facts.tls?.alerts ?? []) {
+    if (alert.frame > frame && (side === undefined || alert.from === side)) {
+      candidates.push({frame: alert.frame, ts: alert.ts, from: alert.from, what: `a ${alert.level === 2 ? 'fatal' : 'warning'} ${alert.descriptionName} (${alert.description}) alert`})
+    }
+  }
+  for (const rst of facts.tcp.rst) {
+    if (rst.frame > frame && (side === undefined || rst.from === side)) candidates.push({...rst, what: 'a TCP reset (RST)'})
+  }
+  for (const fin of facts.tcp.fin) {
+    if (fin.frame > frame && (side === undefined || fin.from === side)) candidates.push({...fin, what: 'a close (FIN)'})
+  }
+  candidates.sort((a, b) => a.frame - b.frame)
+  return candidates[0]
+}
+
+/** "the server sent a TCP reset (RST) (frame 12)" or "nothing until the capture ended 3.2 s later". */
+export function describeEnding(facts: ConnectionFacts, after: FrameRef, side?: Side): {text: string; frames: number[]} {
+  const ending = endingAfter(facts, after.frame, side)
+  if (ending) return {text: `the ${ending.from} sent ${ending.what} (frame ${ending.frame})`, frames: [ending.frame]}
+  const seconds = Math.max(0, facts.tcp.endTs - after.ts)
+  return {text: `nothing came until the capture ended ${seconds.toFixed(1)} s later`, frames: []}
+}
+
+/*
+ * TLS 1.3 without keys (RFC 8446 §5.2): every record after ServerHello is an application_data
+ * record whose length is the inner plaintext + 1 content-type byte + the AEAD tag. Some messages
+ * have a fixed size, which is what makes the inference possible:
+ *   Finished       = 4-byte header + Hash.length verify_data (32 for SHA-256 suites, 48 for SHA-384)
+ *   empty client Certificate = 4 + 1 (context length 0) + 3 (empty list) = 8
+ *   alert          = 2
+ * and a TLS 1.3 client MUST answer a CertificateRequest with a Certificate message, empty when it
+ * has none (§4.4.2), before its Finished. So the client's first encrypted record says whether it
+ * was asked and what it sent.
+ */
+
+const TLS_AES_256_GCM_SHA384 = 0x1302
+const TLS_AES_128_CCM_8_SHA256 = 0x1305
+const FINISHED_HEADER = 4
+const EMPTY_CERTIFICATE = 8
+const ALERT = 2
+
+export interface Tls13RecordSizes {
+  finished: number
+  emptyCertificate: number
+  alert: number
+}
+
+export function tls13RecordSizes(cipherSuite: number | undefined): Tls13RecordSizes {
+  const tag = cipherSuite === TLS_AES_128_CCM_8_SHA256 ? 8 : 16
+  const hash = cipherSuite === TLS_AES_256_GCM_SHA384 ? 48 : 32
+  return {finished: FINISHED_HEADER + hash + 1 + tag, emptyCertificate: EMPTY_CERTIFICATE + 1 + tag, alert: ALERT + 1 + tag}
+}
+
+/** What the client's first encrypted record after the server's flight holds, judged by its size. */
+export type ClientFlightKind = 'finished' | 'empty-certificate' | 'certificate' | 'alert' | 'unknown'
+
+export interface Tls13Handshake {
+  sizes: Tls13RecordSizes
+  /** The server's encrypted records before the client answered (EncryptedExtensions … Finished). */
+  serverFlight: TlsRecordRef[]
+  serverFlightBytes: number
+  /** The client's encrypted records before the server's next record. */
+  clientFlight: TlsRecordRef[]
+  clientFlightBytes: number
+  clientFlightKind?: ClientFlightKind
+  /** Server records after the client's flight that are not alert-sized (NewSessionTicket, data). */
+  serverAfterClient: TlsRecordRef[]
+  /** An alert-sized server record right after the client's flight. */
+  serverAlertAfterClient?: TlsRecordRef
+  /** The client sent more than its flight (application data). */
+  clientSentData: boolean
+}
+
+/** A certificate in a Certificate message is hundreds of bytes; anything below is not one. */
+const MIN_CERTIFICATE_RECORD = 200
+
+export function tls13Handshake(tls: TlsFacts): Tls13Handshake | undefined {
+  const serverHello = tls.serverHello
+  if (!serverHello || !isTls13(tls)) return undefined
+  const sizes = tls13RecordSizes(tls.cipherSuite)
+  // The server's encrypted flight often shares the ServerHello's frame; client records before it are 0-RTT data.
+  const encrypted = tls.records.filter(
+    (r) => r.contentType === CONTENT_APPLICATION_DATA && (r.frame > serverHello.frame || (r.frame === serverHello.frame && r.direction === 's2c')),
+  )
+  const firstClient = encrypted.findIndex((r) => r.direction === 'c2s')
+  const serverFlight = (firstClient < 0 ? encrypted : encrypted.slice(0, firstClient)).filter((r) => r.direction === 's2c')
+  const result: Tls13Handshake = {
+    sizes,
+    serverFlight,
+    serverFlightBytes: sum(serverFlight),
+    clientFlight: [],
+    clientFlightBytes: 0,
+    serverAfterClient: [],
+    clientSentData: false,
+  }
+  if (firstClient < 0) return result
+  const after = encrypted.slice(firstClient)
+  const nextServer = after.findIndex((r) => r.direction === 's2c')
+  result.clientFlight = (nextServer < 0 ? after : after.slice(0, nextServer)).filter((r) => r.direction === 'c2s')
+  result.clientFlightBytes = sum(result.clientFlight)
+  result.clientFlightKind = classifyClientFlight(result.clientFlight, sizes)
+  const serverLater = after.filter((r) => r.direction === 's2c')
+  if (serverLater[0]?.length === sizes.alert) result.serverAlertAfterClient = serverLater[0]
+  result.serverAfterClient = serverLater.filter((r) => r.length !== sizes.alert)
+  // Client data: more client records than a Finished flight needs, or any after the server answered.
+  const flightRecords = result.clientFlightKind === 'finished' ? 1 : result.clientFlightKind === 'empty-certificate' ? 2 : undefined
+  const clientLater = after.filter((r) => r.direction === 'c2s' && !result.clientFlight.includes(r))
+  result.clientSentData = clientLater.some((r) => r.length !== sizes.alert) || (flightRecords !== undefined && result.clientFlight.length > flightRecords)
+  return result
+}
+
+function classifyClientFlight(flight: TlsRecordRef[], sizes: Tls13RecordSizes): ClientFlightKind {
+  const first = flight[0]
+  if (!first) return 'unknown'
+  if (first.length === sizes.alert) return 'alert'
+  if (first.length === sizes.finished) return 'finished'
+  if (first.length === sizes.emptyCertificate) return 'empty-certificate'
+  if (first.length >= MIN_CERTIFICATE_RECORD) return 'certificate'
+  return 'unknown'
+}
+
+function sum(records: TlsRecordRef[]): number {
+  let total = 0
+  for (const record of records) total += record.length
+  return total
+}
+
+/** Frame numbers of records, deduplicated, in order. */
+export function framesOf(refs: Array<FrameRef | undefined>): number[] {
+  const frames = new Set<number>()
+  for (const ref of refs) if (ref) frames.add(ref.frame)
+  return [...frames].sort((a, b) => a - b)
+}
+
+export function formatBytes(bytes: number): string {
+  return `${bytes.toLocaleString('en-US')} bytes`
+}

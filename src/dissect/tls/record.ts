@@ -1,0 +1,203 @@
+/**
+ * Incremental TLS record reader for one direction (RFC 8446 §5.1, RFC 5246 §6.2.1):
+ * 5-byte header {ContentType type; ProtocolVersion legacy_record_version; uint16 length} and
+ * `length` bytes of fragment. A state machine: where the chunks split does not matter.
+ *
+ * - "Need more data" (a header or fragment not complete yet) is the normal waiting state;
+ *   `pendingBytes` says how much is held.
+ * - Malformed (a record longer than the TLSCiphertext limit, a content type or version that no
+ *   TLS record has) stops the direction: after a bad header nothing can be framed again.
+ * - A first byte that is no TLS content type means the stream is not TLS at all (plaintext
+ *   HTTP on the port, SSH...): `notTls` keeps the first bytes as evidence.
+ *
+ * A record complete within one chunk is handed over as a view of that chunk; only a record
+ * that spans chunks is copied. The fragment is valid only during the callback.
+ */
+import type {FrameRef} from '../../stream/types.js'
+
+/** RFC 8446 §5.2: TLSCiphertext.length MUST NOT exceed 2^14 + 256. */
+export const MAX_RECORD_LENGTH = 16384 + 256
+const HEADER_LENGTH = 5
+/** How many leading bytes of a non-TLS stream are kept as evidence. */
+export const NOT_TLS_PREFIX = 16
+
+export interface TlsRecord {
+  contentType: number
+  version: number
+  /** View of the fragment, valid only during the callback. */
+  fragment: Uint8Array
+  /** The frame that carried the record's LAST byte: the record exists from that frame on. */
+  ref: FrameRef
+}
+
+export interface RecordReaderEvents {
+  record(record: TlsRecord): void
+  /** Malformed input: the reader has stopped. */
+  malformed(code: 'tls.record-too-large' | 'tls.bad-content-type' | 'tls.bad-record-version', message: string, ref: FrameRef): void
+}
+
+export interface NotTls {
+  ref: FrameRef
+  /** The first bytes of the direction (up to NOT_TLS_PREFIX). */
+  firstBytes: Uint8Array
+}
+
+function isContentType(b: number): boolean {
+  return b >= 20 && b <= 24
+}
+
+export class TlsRecordReader {
+  private readonly header = new Uint8Array(HEADER_LENGTH)
+  private headerLength = 0
+  /** Fragment being filled when a record spans chunks. */
+  private body: Uint8Array | undefined
+  private bodyLength = 0
+  private stoppedFlag = false
+  private recordsSeen = 0
+  private notTlsState: {ref: FrameRef; bytes: Uint8Array; length: number} | undefined
+
+  constructor(private readonly events: RecordReaderEvents) {}
+
+  /** Parsing has stopped (malformed, not TLS, or stop() after a gap). */
+  get stopped(): boolean {
+    return this.stoppedFlag
+  }
+
+  /** Bytes held for a record that is not complete yet (need more data). */
+  get pendingBytes(): number {
+    return this.body === undefined ? this.headerLength : HEADER_LENGTH + this.bodyLength
+  }
+
+  get notTls(): NotTls | undefined {
+    const s = this.notTlsState
+    return s && {ref: s.ref, firstBytes: s.bytes.subarray(0, s.length)}
+  }
+
+  /** Stop parsing this direction (e.g. after a TCP gap: the stream cannot be framed again). */
+  stop(): void {
+    this.stoppedFlag = true
+    this.body = undefined
+    this.headerLength = 0
+    this.bodyLength = 0
+  }
+
+  push(bytes: Uint8Array, ref: FrameRef): void {
+    if (this.stoppedFlag) {
+      this.collectNotTls(bytes, 0)
+      return
+    }
+    const n = bytes.length
+    let off = 0
+    while (off < n) {
+      if (this.body !== undefined) {
+        // Filling a fragment that spans chunks.
+        const take = Math.min(n - off, this.body.length - this.bodyLength)
+        this.body.set(bytes.subarray(off, off + take), this.bodyLength)
+        this.bodyLength += take
+        off += take
+        if (this.bodyLength === this.body.length) {
+          const fragment = this.body
+          this.body = undefined
+          this.bodyLength = 0
+          this.emit(fragment, ref)
+        }
+        continue
+      }
+      if (this.headerLength === 0 && n - off >= HEADER_LENGTH) {
+        // Fast path: the header is inside this chunk.
+        if (!this.checkHeader(bytes, off, ref)) {
+          this.collectNotTls(bytes, off)
+          return
+        }
+        const length = (bytes[off + 3]! << 8) | bytes[off + 4]!
+        this.header.set(bytes.subarray(off, off + HEADER_LENGTH))
+        off += HEADER_LENGTH
+        if (n - off >= length) {
+          this.emit(bytes.subarray(off, off + length), ref)
+          off += length
+        } else {
+          this.body = new Uint8Array(length)
+        }
+        continue
+      }
+      // Header split across chunks: gather it byte by byte (at most 5).
+      this.header[this.headerLength++] = bytes[off++]!
+      if (this.headerLength < HEADER_LENGTH) {
+        if (!this.checkPartialHeader(ref)) {
+          this.collectNotTls(this.header.subarray(0, this.headerLength), 0)
+          this.collectNotTls(bytes, off)
+          return
+        }
+        continue
+      }
+      this.headerLength = 0
+      if (!this.checkHeader(this.header, 0, ref)) {
+        this.collectNotTls(this.header, 0)
+        this.collectNotTls(bytes, off)
+        return
+      }
+      const length = (this.header[3]! << 8) | this.header[4]!
+      if (length === 0) this.emit(this.header.subarray(HEADER_LENGTH), ref)
+      else this.body = new Uint8Array(length)
+    }
+  }
+
+  private emit(fragment: Uint8Array, ref: FrameRef): void {
+    this.recordsSeen++
+    this.events.record({contentType: this.header[0]!, version: (this.header[1]! << 8) | this.header[2]!, fragment, ref})
+  }
+
+  /** Checks the bytes of a header gathered so far (content type, version major). */
+  private checkPartialHeader(ref: FrameRef): boolean {
+    if (this.headerLength >= 1 && !this.checkType(this.header[0]!, ref)) return false
+    if (this.headerLength >= 2 && !this.checkVersionMajor(this.header[1]!, ref)) return false
+    return true
+  }
+
+  private checkHeader(h: Uint8Array, at: number, ref: FrameRef): boolean {
+    if (!this.checkType(h[at]!, ref) || !this.checkVersionMajor(h[at + 1]!, ref)) return false
+    const length = (h[at + 3]! << 8) | h[at + 4]!
+    if (length > MAX_RECORD_LENGTH) {
+      this.fail('tls.record-too-large', `record of ${length} bytes exceeds 2^14+256 (RFC 8446 §5.2)`, ref)
+      return false
+    }
+    return true
+  }
+
+  private checkType(b: number, ref: FrameRef): boolean {
+    if (isContentType(b)) return true
+    if (this.recordsSeen === 0) {
+      this.notTlsState = {ref, bytes: new Uint8Array(NOT_TLS_PREFIX), length: 0}
+      this.stoppedFlag = true
+    } else {
+      this.fail('tls.bad-content-type', `record content type ${b} is not a TLS content type (20..24)`, ref)
+    }
+    return false
+  }
+
+  /** Every TLS and SSL 3.0 record carries 0x03 as the version's major byte (RFC 8446 §5.1). */
+  private checkVersionMajor(b: number, ref: FrameRef): boolean {
+    if (b === 0x03) return true
+    if (this.recordsSeen === 0) {
+      this.notTlsState = {ref, bytes: new Uint8Array(NOT_TLS_PREFIX), length: 0}
+      this.stoppedFlag = true
+    } else {
+      this.fail('tls.bad-record-version', `record version major byte 0x${b.toString(16).padStart(2, '0')} (TLS records carry 0x03)`, ref)
+    }
+    return false
+  }
+
+  private fail(code: 'tls.record-too-large' | 'tls.bad-content-type' | 'tls.bad-record-version', message: string, ref: FrameRef): void {
+    this.stop()
+    this.events.malformed(code, message, ref)
+  }
+
+  private collectNotTls(bytes: Uint8Array, from: number): void {
+    const s = this.notTlsState
+    if (!s || s.length >= NOT_TLS_PREFIX) return
+    const take = Math.min(NOT_TLS_PREFIX - s.length, bytes.length - from)
+    if (take <= 0) return
+    s.bytes.set(bytes.subarray(from, from + take), s.length)
+    s.length += take
+  }
+}

@@ -1,0 +1,108 @@
+/**
+ * JUnit XML for CI: one <testsuite> per connection, one <testcase> per check. fail → <failure>
+ * (message: the summary; body: hint and evidence), skip → <skipped>, warn → a passing testcase
+ * whose <system-out> carries the warning. The element and attribute set is the one Jenkins,
+ * GitLab and the Ant JUnit task read (testsuites > testsuite > testcase).
+ */
+import type {AnalysisReport, ConnectionReport} from '../analysis/types.js'
+import type {CheckResult} from '../checks/types.js'
+import {formatEndpoint} from '../checks/text.js'
+import {describeNoTraffic, isoSpanSeconds} from './text.js'
+
+interface Totals {
+  tests: number
+  failures: number
+  skipped: number
+}
+
+export function renderJunit(report: AnalysisReport): string {
+  const suites: string[] = []
+  const totals: Totals = {tests: 0, failures: 0, skipped: 0}
+  if (report.connections.length === 0) {
+    const text = describeNoTraffic(report)
+    totals.tests = 1
+    totals.failures = 1
+    suites.push(
+      `  <testsuite name="defender-check" tests="1" failures="1" errors="0" skipped="0">\n` +
+        `    <testcase name="console-traffic" classname="defender-check">\n` +
+        `      <failure message="${attr(text.headline)}" type="fail">${xmlText(`${text.seenInstead}\n${text.advice}`)}</failure>\n` +
+        `    </testcase>\n` +
+        `  </testsuite>`,
+    )
+  }
+  for (const connection of report.connections) {
+    const suite = testsuite(connection, report.source.name)
+    totals.tests += suite.totals.tests
+    totals.failures += suite.totals.failures
+    totals.skipped += suite.totals.skipped
+    suites.push(suite.xml)
+  }
+  return (
+    `<?xml version="1.0" encoding="UTF-8"?>\n` +
+    `<testsuites name="defender-check" tests="${totals.tests}" failures="${totals.failures}" errors="0" skipped="${totals.skipped}">\n` +
+    `${suites.join('\n')}\n` +
+    `</testsuites>\n`
+  )
+}
+
+function testsuite(connection: ConnectionReport, sourceName: string): {xml: string; totals: Totals} {
+  const totals: Totals = {tests: connection.checks.length, failures: 0, skipped: 0}
+  const cases: string[] = []
+  for (const check of connection.checks) {
+    if (check.status === 'fail') totals.failures++
+    if (check.status === 'skip') totals.skipped++
+    cases.push(testcase(check, connection.id))
+  }
+  const name = `${formatEndpoint(connection.client)} → ${formatEndpoint(connection.server)}`
+  const time = Math.max(0, isoSpanSeconds(connection.startedAt, connection.endedAt))
+  // The Ant JUnit schema's timestamp is an ISO-8601 date-time without a zone; the report's times are UTC.
+  const timestamp = connection.startedAt.slice(0, 19)
+  const xml =
+    `  <testsuite name="${attr(name)}" id="${connection.id}" tests="${totals.tests}" failures="${totals.failures}" errors="0" skipped="${totals.skipped}" time="${time.toFixed(3)}" timestamp="${attr(timestamp)}">\n` +
+    `    <properties>\n` +
+    `      <property name="source" value="${attr(sourceName)}"/>\n` +
+    `      <property name="verdict" value="${connection.verdict}"/>\n` +
+    `    </properties>\n` +
+    `${cases.join('\n')}\n` +
+    `  </testsuite>`
+  return {xml, totals}
+}
+
+function testcase(check: CheckResult, connectionId: number): string {
+  const open = `    <testcase name="${attr(check.id)}" classname="defender-check.conn-${connectionId}"`
+  switch (check.status) {
+    case 'pass':
+      return `${open}/>`
+    case 'fail':
+      return `${open}>\n      <failure message="${attr(check.summary)}" type="fail">${xmlText(details(check))}</failure>\n    </testcase>`
+    case 'skip':
+      return `${open}>\n      <skipped message="${attr(check.summary)}"/>\n    </testcase>`
+    case 'warn':
+      return `${open}>\n      <system-out>${xmlText(`WARN: ${check.summary}\n${details(check)}`)}</system-out>\n    </testcase>`
+  }
+}
+
+/** Hint, then the evidence: what a CI log reader needs to act. */
+function details(check: CheckResult): string {
+  const lines: string[] = []
+  if (check.hint !== undefined) lines.push(`hint: ${check.hint}`)
+  lines.push(`confidence: ${check.confidence}`)
+  if (check.evidence.frames.length > 0) lines.push(`frames: ${check.evidence.frames.join(', ')}`)
+  for (const [key, value] of Object.entries(check.evidence.values ?? {})) lines.push(`${key}: ${JSON.stringify(value)}`)
+  return lines.join('\n')
+}
+
+/**
+ * Characters XML 1.0 forbids anywhere (§2.2 Char: C0 controls other than tab, LF, CR; U+FFFE,
+ * U+FFFF; unpaired surrogates). They are dropped: no escape makes them legal.
+ */
+const NOT_XML_CHAR = /[\u0000-\u0008\u000b\u000c\u000e-\u001f\ufffe\uffff]|[\ud800-\udbff](?![\udc00-\udfff])|(?<![\ud800-\udbff])[\udc00-\udfff]/g
+
+function xmlText(text: string): string {
+  return text.replace(NOT_XML_CHAR, '').replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;')
+}
+
+/** Attribute values also escape quotes, and tab/LF/CR, which attribute-value normalisation (§3.3.3) would turn into spaces. */
+function attr(text: string): string {
+  return xmlText(text).replace(/"/g, '&quot;').replace(/'/g, '&apos;').replace(/\t/g, '&#9;').replace(/\n/g, '&#10;').replace(/\r/g, '&#13;')
+}

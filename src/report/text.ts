@@ -1,0 +1,64 @@
+/**
+ * Wording shared by the human-facing renderers (table, JUnit): the policy in one line, the
+ * capture's time span, and what to say when no Console traffic was found.
+ */
+import type {AnalysisReport} from '../analysis/types.js'
+import type {Policy} from '../checks/types.js'
+import {formatEndpoint, formatMs} from '../checks/text.js'
+
+/** `port 8084, min TLS 1.3, console console.example.com, CA ca.pem, pin sha256:…` */
+export function describePolicy(policy: Policy): string {
+  const parts = [policy.ports.length === 0 ? 'any port' : `port${policy.ports.length === 1 ? '' : 's'} ${policy.ports.join(', ')}`]
+  parts.push(`min TLS ${policy.minTls}`)
+  if (policy.console !== undefined) parts.push(`console ${policy.console}`)
+  if (policy.caFile !== undefined) parts.push(`CA ${policy.caFile}`)
+  if (policy.pin !== undefined) parts.push(`pin ${policy.pin}`)
+  return parts.join(', ')
+}
+
+/** A duration for a person: `0.011 ms`, `75.3 ms`, `12.345 s`. */
+export function formatDuration(seconds: number): string {
+  return seconds < 1 ? formatMs(seconds * 1000) : `${seconds.toFixed(3)} s`
+}
+
+/** Seconds between two ISO-8601 times (ms precision, as the report carries them). */
+export function isoSpanSeconds(from: string, to: string): number {
+  return (Date.parse(to) - Date.parse(from)) / 1000
+}
+
+export interface NoTrafficText {
+  /** `No traffic to the Console port(s) 8084 found` */
+  headline: string
+  /** `seen instead: 10.0.0.5:443 (120 packets), ...` or that nothing else was seen. */
+  seenInstead: string
+  /** What to try next. */
+  advice: string
+}
+
+/** What to tell the user when the capture held no connection to the Console. */
+export function describeNoTraffic(report: AnalysisReport): NoTrafficText {
+  const {policy} = report
+  const where = policy.consoleIp !== undefined ? ` at ${policy.consoleIp}` : ''
+  const headline =
+    policy.ports.length === 0
+      ? `No TCP traffic${where} found`
+      : `No traffic to the Console port(s) ${policy.ports.join(', ')}${where} found`
+  const servers = report.otherTraffic?.servers ?? []
+  if (servers.length === 0) {
+    return {
+      headline,
+      seenInstead: 'seen instead: no other TCP traffic either',
+      advice: 'check that the capture ran on the interface the Defender uses (tcpdump -i any) and that its filter keeps the Console port',
+    }
+  }
+  const seenInstead = `seen instead: ${servers.map((s) => `${formatEndpoint(s)} (${s.packets} packet${s.packets === 1 ? '' : 's'})`).join(', ')}`
+  const busiest = servers.find((s) => !policy.ports.includes(s.port))
+  let advice = 'the Console port was seen, but not to the address or name given with --console: check --console'
+  if (busiest !== undefined) {
+    advice =
+      busiest.port === 443
+        ? 'a SaaS Console, or one on 443, needs --port 443'
+        : `if the Console listens on another port, say so with --port (e.g. --port ${busiest.port}; a SaaS Console uses 443)`
+  }
+  return {headline, seenInstead, advice}
+}

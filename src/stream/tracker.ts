@@ -1,0 +1,442 @@
+/**
+ * Connection tracking: groups TCP packets into connections by 4-tuple (and tunnel VNI), decides
+ * who is the client, records the handshake and teardown (RFC 9293 §3.5, §3.6), and feeds each
+ * direction's payload through a StreamReassembler to the connection's StreamHandler.
+ */
+import {TCP_ACK, TCP_FIN, TCP_RST, TCP_SYN, type Packet, type TcpHeader, type TcpOptions, type TunnelInfo} from '../dissect/types.js'
+import type {Issue} from '../issues.js'
+import {StreamReassembler, type ReassemblySink} from './reassembly.js'
+import type {
+  ConnectionTrackerOptions,
+  Direction,
+  StreamHandler,
+  TcpDirectionStats,
+  TcpFacts,
+  TrackedConnection,
+} from './types.js'
+
+const DEFAULT_MAX_CONNECTIONS = 100_000
+const DEFAULT_MAX_BUFFERED_BYTES = 4 * 1024 * 1024
+/** Per connection, so a capture cut by snaplen at every packet keeps bounded facts. */
+const MAX_RECORDED_GAPS = 1000
+/** FIN and RST packets listed per connection (retransmitted FINs included, as tcp.flags.fin lists them). */
+const MAX_RECORDED_FLAG_EVENTS = 16
+
+type SynFacts = NonNullable<TcpFacts['syn']>
+
+/** (source IP → destination IP → srcPort·65536+dstPort) → the flow; no key string is built per packet. */
+type FlowTable = Map<string, Map<string, Map<number, Flow>>>
+
+/** One orientation of a connection: what a packet from `src` to `dst` belongs to. */
+class Flow {
+  constructor(
+    readonly conn: Connection,
+    readonly direction: Direction,
+    readonly fromClient: boolean,
+    /** Reassembles what this flow's packets carry. */
+    readonly own: StreamReassembler,
+    /** Reassembles the other direction, which this flow's ACKs acknowledge. */
+    readonly peer: StreamReassembler,
+    readonly stats: TcpDirectionStats,
+    readonly src: string,
+    readonly dst: string,
+    readonly ports: number,
+  ) {}
+}
+
+/** Forwards one direction's reassembled bytes to the connection's handler and facts. */
+class DirectionSink implements ReassemblySink {
+  constructor(
+    private readonly conn: Connection,
+    private readonly direction: Direction,
+  ) {}
+
+  data(bytes: Uint8Array, frame: number, ts: number): void {
+    const handler = this.conn.handler
+    if (handler !== undefined) handler.data(this.direction, bytes, {frame, ts})
+  }
+
+  gap(size: number, frame: number, ts: number): void {
+    const conn = this.conn
+    const gaps = conn.info.tcp.gaps
+    if (gaps.length < MAX_RECORDED_GAPS) gaps.push({direction: this.direction, size, frame, ts})
+    else conn.omittedGaps++
+    conn.handler?.gap?.(this.direction, size, {frame, ts})
+  }
+
+  fin(frame: number, ts: number): void {
+    this.conn.handler?.end?.(this.direction, {frame, ts})
+    this.conn.finReached()
+  }
+
+  issue(issue: Issue): void {
+    this.conn.info.issues.push(issue)
+  }
+}
+
+/** A tracked connection's working state; `info` is what callers see. */
+class Connection {
+  readonly info: TrackedConnection
+  handler: StreamHandler | undefined = undefined
+  readonly c2s: StreamReassembler
+  readonly s2c: StreamReassembler
+  readonly forward: Flow
+  readonly backward: Flow
+  /** Client ISN from its SYN, -1 when no SYN was seen. */
+  clientIsn = -1
+  /** Server ISN from its SYN-ACK and that SYN-ACK's acknowledgment number, -1 when unseen. */
+  serverIsn = -1
+  synAckAck = -1
+  /** SYN-ACK seen, handshake ACK not yet. */
+  awaitingAck = false
+  /** Time of the most recent client SYN: the one the SYN-ACK answered. */
+  lastSynTs = 0
+  /** RST, both FINs delivered, eviction or end of input: reassembly is over. */
+  ended = false
+  released = false
+  omittedGaps = 0
+  /** Least-recently-active list links. */
+  older: Connection | null = null
+  newer: Connection | null = null
+
+  constructor(
+    id: number,
+    packet: Packet,
+    tcp: TcpHeader,
+    senderIsClient: boolean,
+    clientBy: TcpFacts['clientBy'],
+    readonly table: FlowTable,
+    maxBufferedBytes: number,
+  ) {
+    const ip = packet.ip!
+    const sender = {ip: ip.src, port: tcp.srcPort}
+    const receiver = {ip: ip.dst, port: tcp.dstPort}
+    const c2sStats = newDirectionStats()
+    const s2cStats = newDirectionStats()
+    this.info = {
+      id,
+      client: senderIsClient ? sender : receiver,
+      server: senderIsClient ? receiver : sender,
+      tcp: {
+        synRetransmissions: [],
+        synAckRetransmissions: [],
+        rst: [],
+        fin: [],
+        c2s: c2sStats,
+        s2c: s2cStats,
+        gaps: [],
+        sawOpening: false,
+        clientBy,
+        firstFrame: packet.frame,
+        lastFrame: packet.frame,
+        startTs: packet.ts,
+        endTs: packet.ts,
+      },
+      issues: [],
+    }
+    if (packet.tunnels !== undefined && packet.tunnels.length > 0) this.info.tunnels = copyTunnels(packet.tunnels)
+    this.c2s = new StreamReassembler(new DirectionSink(this, 'c2s'), c2sStats, {maxBufferedBytes, label: 'client→server'})
+    this.s2c = new StreamReassembler(new DirectionSink(this, 's2c'), s2cStats, {maxBufferedBytes, label: 'server→client'})
+    const forwardPorts = tcp.srcPort * 65536 + tcp.dstPort
+    const backwardPorts = tcp.dstPort * 65536 + tcp.srcPort
+    const [fwdDir, bwdDir]: [Direction, Direction] = senderIsClient ? ['c2s', 's2c'] : ['s2c', 'c2s']
+    const fwdOwn = senderIsClient ? this.c2s : this.s2c
+    const bwdOwn = senderIsClient ? this.s2c : this.c2s
+    const fwdStats = senderIsClient ? c2sStats : s2cStats
+    const bwdStats = senderIsClient ? s2cStats : c2sStats
+    this.forward = new Flow(this, fwdDir, senderIsClient, fwdOwn, bwdOwn, fwdStats, ip.src, ip.dst, forwardPorts)
+    this.backward = new Flow(this, bwdDir, !senderIsClient, bwdOwn, fwdOwn, bwdStats, ip.dst, ip.src, backwardPorts)
+  }
+
+  /** A FIN was reached in sequence; with both, the connection is over and its buffers go. */
+  finReached(): void {
+    if (this.c2s.ended && this.s2c.ended) this.ended = true
+  }
+}
+
+export class ConnectionTracker {
+  private readonly plain: FlowTable = new Map()
+  private readonly byVni = new Map<number, FlowTable>()
+  private readonly all: TrackedConnection[] = []
+  private readonly maxConnections: number
+  private readonly maxBufferedBytes: number
+  private tracked = 0
+  /** Least recently active first. */
+  private oldest: Connection | null = null
+  private newest: Connection | null = null
+
+  constructor(private readonly options: ConnectionTrackerOptions) {
+    this.maxConnections = options.maxConnections ?? DEFAULT_MAX_CONNECTIONS
+    this.maxBufferedBytes = options.maxBufferedBytes ?? DEFAULT_MAX_BUFFERED_BYTES
+  }
+
+  /** Feeds one decoded packet; packets without TCP over IP are ignored. */
+  push(packet: Packet): void {
+    const tcp = packet.tcp
+    const ip = packet.ip
+    if (tcp === undefined || ip === undefined) return
+    const tunnels = packet.tunnels
+    const table = tunnels !== undefined && tunnels.length > 0 ? this.tableFor(tunnels[tunnels.length - 1]!.vni) : this.plain
+    const ports = tcp.srcPort * 65536 + tcp.dstPort
+    const flags = tcp.flags
+    let flow = table.get(ip.src)?.get(ip.dst)?.get(ports)
+    if (flow === undefined) {
+      flow = this.open(packet, tcp, table)
+    } else if ((flags & (TCP_SYN | TCP_ACK)) === TCP_SYN && !continuesWithSyn(flow, tcp.seq)) {
+      // A SYN with a new ISN: the 4-tuple was reused for a new connection.
+      this.replace(flow.conn, packet)
+      flow = this.open(packet, tcp, table)
+    }
+    const conn = flow.conn
+    this.touch(conn)
+    const facts = conn.info.tcp
+    facts.lastFrame = packet.frame
+    facts.endTs = packet.ts
+    const stats = flow.stats
+    stats.packets++
+    stats.bytes += tcp.payloadLength
+
+    if ((flags & (TCP_SYN | TCP_FIN | TCP_RST)) !== 0 || conn.awaitingAck) this.control(flow, tcp, packet)
+    // After the end the reassemblers deliver nothing but still count retransmissions.
+    if ((flags & TCP_ACK) !== 0) flow.peer.acknowledged(tcp.ack, packet.frame, packet.ts)
+    if (tcp.payloadLength > 0 || (flags & (TCP_SYN | TCP_FIN)) !== 0) {
+      flow.own.segment(tcp.seq, (flags & TCP_SYN) !== 0, (flags & TCP_FIN) !== 0, tcp.payload, tcp.payloadLength, packet.frame, packet.ts)
+    }
+    if (conn.ended && !conn.released) this.release(conn)
+  }
+
+  /** Flushes every open connection (gaps for holes) and returns all connections, by id. */
+  finish(): TrackedConnection[] {
+    for (let conn = this.oldest; conn !== null; conn = conn.newer) this.flush(conn)
+    this.oldest = this.newest = null
+    this.plain.clear()
+    this.byVni.clear()
+    this.tracked = 0
+    return this.all
+  }
+
+  private tableFor(vni: number): FlowTable {
+    let table = this.byVni.get(vni)
+    if (table === undefined) {
+      table = new Map()
+      this.byVni.set(vni, table)
+    }
+    return table
+  }
+
+  /** A new connection from its first packet, deciding who is the client. */
+  private open(packet: Packet, tcp: TcpHeader, table: FlowTable): Flow {
+    const handshake = tcp.flags & (TCP_SYN | TCP_ACK)
+    let senderIsClient: boolean
+    let clientBy: TcpFacts['clientBy']
+    if (handshake === TCP_SYN) {
+      senderIsClient = true
+      clientBy = 'syn'
+    } else if (handshake === (TCP_SYN | TCP_ACK)) {
+      senderIsClient = false
+      clientBy = 'syn-ack'
+    } else {
+      clientBy = 'port'
+      const srcIsServer = this.options.isServerPort(tcp.srcPort)
+      const dstIsServer = this.options.isServerPort(tcp.dstPort)
+      // Only one side on a server port decides; otherwise ephemeral ports are the higher ones.
+      senderIsClient = srcIsServer !== dstIsServer ? dstIsServer : tcp.srcPort >= tcp.dstPort
+    }
+    const conn = new Connection(this.all.length + 1, packet, tcp, senderIsClient, clientBy, table, this.maxBufferedBytes)
+    this.all.push(conn.info)
+    addFlow(table, conn.forward)
+    addFlow(table, conn.backward)
+    this.tracked++
+    if (this.tracked > this.maxConnections && this.oldest !== null) this.evict(this.oldest, packet)
+    conn.handler = this.options.onConnection?.(conn.info)
+    return conn.forward
+  }
+
+  /** Handshake, teardown and reset bookkeeping (RFC 9293 §3.5, §3.6, §3.10.7). */
+  private control(flow: Flow, tcp: TcpHeader, packet: Packet): void {
+    const conn = flow.conn
+    const facts = conn.info.tcp
+    const flags = tcp.flags
+    if ((flags & TCP_SYN) !== 0) {
+      if ((flags & TCP_ACK) === 0) {
+        // continuesWithSyn() let only the client's own SYN (first or same ISN) get here.
+        if (facts.syn === undefined) {
+          facts.syn = synFacts(packet, tcp.options)
+          facts.sawOpening = true
+          conn.clientIsn = tcp.seq
+        } else {
+          facts.synRetransmissions.push({frame: packet.frame, ts: packet.ts})
+        }
+        conn.lastSynTs = packet.ts
+      } else if (!flow.fromClient) {
+        if (facts.synAck === undefined) {
+          facts.synAck = synFacts(packet, tcp.options)
+          conn.serverIsn = tcp.seq
+          conn.synAckAck = tcp.ack
+          conn.awaitingAck = true
+          // The SYN-ACK acknowledges the client's ISN+1 even when its SYN was not captured.
+          conn.c2s.expect(tcp.ack)
+        } else if (tcp.seq === conn.serverIsn) {
+          facts.synAckRetransmissions.push({frame: packet.frame, ts: packet.ts})
+        }
+      }
+    } else if (conn.awaitingAck && flow.fromClient && (flags & (TCP_ACK | TCP_RST)) === TCP_ACK && ((tcp.ack - conn.serverIsn) | 0) > 0) {
+      // The client acknowledges the server's SYN (RFC 9293 §3.5); usually ack = ISN+1, more when
+      // the server sent data before the client's ACK was captured.
+      conn.awaitingAck = false
+      facts.ack = {frame: packet.frame, ts: packet.ts}
+      // As Wireshark's tcp.analysis.initial_rtt, from the most recent SYN (the one answered).
+      if (facts.syn !== undefined) facts.handshakeRttMs = (packet.ts - conn.lastSynTs) * 1000
+    }
+    if ((flags & TCP_FIN) !== 0 && facts.fin.length < MAX_RECORDED_FLAG_EVENTS) {
+      facts.fin.push({frame: packet.frame, ts: packet.ts, from: flow.fromClient ? 'client' : 'server'})
+    }
+    if ((flags & TCP_RST) !== 0) {
+      if (facts.rst.length < MAX_RECORDED_FLAG_EVENTS) facts.rst.push({frame: packet.frame, ts: packet.ts, from: flow.fromClient ? 'client' : 'server'})
+      // RFC 9293 §3.10.7.1: a closed port answers a SYN with <SEQ=0><ACK=ISN+1><CTL=RST,ACK>.
+      if (
+        !flow.fromClient &&
+        facts.rstToSyn === undefined &&
+        facts.syn !== undefined &&
+        facts.synAck === undefined &&
+        (flags & TCP_ACK) !== 0 &&
+        tcp.ack === (conn.clientIsn + 1) >>> 0
+      ) {
+        facts.rstToSyn = {frame: packet.frame, ts: packet.ts}
+      }
+      if (!conn.ended) {
+        // A reset ends both directions at once (RFC 9293 §3.5.2): what is buffered will never be completed.
+        this.flush(conn)
+        conn.handler?.end?.('both', {frame: packet.frame, ts: packet.ts})
+      }
+    }
+  }
+
+  /** Marks `conn` most recently active. */
+  private touch(conn: Connection): void {
+    if (conn === this.newest) return
+    if (conn.older !== null || conn.newer !== null || conn === this.oldest) this.unlink(conn)
+    conn.older = this.newest
+    conn.newer = null
+    if (this.newest !== null) this.newest.newer = conn
+    else this.oldest = conn
+    this.newest = conn
+  }
+
+  private unlink(conn: Connection): void {
+    if (conn.older !== null) conn.older.newer = conn.newer
+    else this.oldest = conn.newer
+    if (conn.newer !== null) conn.newer.older = conn.older
+    else this.newest = conn.older
+    conn.older = conn.newer = null
+  }
+
+  /** Drops `conn` from the table and the activity list, finishing it. */
+  private forget(conn: Connection): void {
+    removeFlow(conn.table, conn.forward)
+    removeFlow(conn.table, conn.backward)
+    this.unlink(conn)
+    this.tracked--
+    this.flush(conn)
+  }
+
+  /** Too many connections: the least recently active one is finished now. */
+  private evict(conn: Connection, packet: Packet): void {
+    if (!conn.ended) {
+      conn.info.issues.push({
+        code: 'stream.connection-limit',
+        severity: 'warn',
+        message:
+          `more than ${this.maxConnections} connections tracked at frame ${packet.frame}: this connection, idle since ` +
+          `frame ${conn.info.tcp.lastFrame}, was finished early; later packets of it start a new connection`,
+        frame: packet.frame,
+      })
+    }
+    this.forget(conn)
+  }
+
+  /** The 4-tuple was reused by a new SYN. */
+  private replace(conn: Connection, packet: Packet): void {
+    if (!conn.ended) {
+      conn.info.issues.push({
+        code: 'stream.port-reuse',
+        severity: 'info',
+        message: `frame ${packet.frame} opens a new connection on this 4-tuple before this one was closed`,
+        frame: packet.frame,
+      })
+    }
+    this.forget(conn)
+  }
+
+  /** Ends reassembly: holes become gaps, buffered bytes are delivered, buffers are released. */
+  private flush(conn: Connection): void {
+    conn.ended = true
+    const facts = conn.info.tcp
+    conn.c2s.flush(facts.lastFrame, facts.endTs)
+    conn.s2c.flush(facts.lastFrame, facts.endTs)
+    if (conn.omittedGaps > 0) {
+      conn.info.issues.push({
+        code: 'tcp.gap-limit',
+        severity: 'warn',
+        message: `${conn.omittedGaps} more gaps than the ${MAX_RECORDED_GAPS} listed were found in this connection`,
+      })
+      conn.omittedGaps = 0
+    }
+  }
+
+  /** Both FINs were reached: nothing can be buffered any more; close the reassemblers. */
+  private release(conn: Connection): void {
+    conn.released = true
+    conn.c2s.close()
+    conn.s2c.close()
+  }
+}
+
+/** Does this SYN (no ACK) belong to the flow's connection rather than open a new one? */
+function continuesWithSyn(flow: Flow, seq: number): boolean {
+  const conn = flow.conn
+  if (!flow.fromClient) return false
+  if (conn.clientIsn >= 0) return seq === conn.clientIsn
+  // Only the SYN-ACK was seen so far: the SYN arriving late is the one it acknowledges.
+  return conn.synAckAck >= 0 && ((seq + 1) >>> 0) === conn.synAckAck
+}
+
+function addFlow(table: FlowTable, flow: Flow): void {
+  let bySrc = table.get(flow.src)
+  if (bySrc === undefined) table.set(flow.src, (bySrc = new Map()))
+  let byDst = bySrc.get(flow.dst)
+  if (byDst === undefined) bySrc.set(flow.dst, (byDst = new Map()))
+  byDst.set(flow.ports, flow)
+}
+
+function removeFlow(table: FlowTable, flow: Flow): void {
+  const bySrc = table.get(flow.src)
+  const byDst = bySrc?.get(flow.dst)
+  if (byDst === undefined || byDst.get(flow.ports) !== flow) return
+  byDst.delete(flow.ports)
+  if (byDst.size === 0) {
+    bySrc!.delete(flow.dst)
+    if (bySrc!.size === 0) table.delete(flow.src)
+  }
+}
+
+function newDirectionStats(): TcpDirectionStats {
+  return {packets: 0, bytes: 0, deliveredBytes: 0, retransmissions: 0, overlaps: 0, outOfOrder: 0}
+}
+
+function synFacts(packet: Packet, options: TcpOptions): SynFacts {
+  const facts: SynFacts = {frame: packet.frame, ts: packet.ts}
+  if (options.mss !== undefined) facts.mss = options.mss
+  if (options.windowScale !== undefined) facts.windowScale = options.windowScale
+  if (options.sackPermitted !== undefined) facts.sackPermitted = options.sackPermitted
+  if (options.tsVal !== undefined) facts.timestamps = true
+  return facts
+}
+
+/** Tunnel options are views into the frame: copy them so the connection can keep them. */
+function copyTunnels(tunnels: TunnelInfo[]): TunnelInfo[] {
+  return tunnels.map((tunnel) => ({
+    ...tunnel,
+    options: tunnel.options.map((option) => ({...option, data: option.data.slice()})),
+  }))
+}

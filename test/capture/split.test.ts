@@ -1,0 +1,79 @@
+/**
+ * The readers are state machines that must not care where chunks split: a file pushed in two
+ * pieces at every possible split point, or one byte at a time, gives the same frames and secrets
+ * as the whole file in one push (whose frames the corpus test checks against tshark).
+ */
+import {readFileSync} from 'node:fs'
+import {join} from 'node:path'
+import {describe, expect, it} from 'vitest'
+import {createCaptureParser} from '../../src/capture/parser.js'
+import {CORPUS_PCAPS, FIXTURES} from '../helpers/paths.js'
+import {parseBytes, parsePieces} from './collect.js'
+
+const FILES = [
+  join(CORPUS_PCAPS, 'tls12.pcap'), // classic pcap, µs, 1 frame of 571 bytes
+  join(FIXTURES, 'capture', 'nanosecond', 'capture.pcap'), // classic pcap, ns, snaplen-cut frames
+  join(CORPUS_PCAPS, 'dhcp.pcapng'), // pcapng: SHB, IDB, 4 EPBs
+  join(FIXTURES, 'capture', 'dsb', 'capture.pcapng'), // pcapng with a Decryption Secrets Block
+]
+
+describe.each(FILES)('%s split anywhere', (path) => {
+  const bytes = readFileSync(path)
+  const whole = parseBytes(bytes)
+
+  it('reads frames when whole', () => {
+    expect(whole.frames.length).toBeGreaterThan(0)
+  })
+
+  it('gives the same result for a split at every byte boundary', () => {
+    for (let split = 1; split < bytes.length; split++) {
+      const result = parsePieces([bytes.subarray(0, split), bytes.subarray(split)])
+      // toEqual would be slow here; compare a compact rendering and fail with the split point.
+      if (JSON.stringify(result) !== JSON.stringify(whole)) expect({split, ...result}).toEqual({split, ...whole})
+    }
+  })
+
+  it('gives the same result one byte at a time', () => {
+    const pieces = Array.from({length: bytes.length}, (_, i) => bytes.subarray(i, i + 1))
+    expect(parsePieces(pieces)).toEqual(whole)
+  })
+
+  it('gives the same result when an empty chunk comes between every byte', () => {
+    const empty = new Uint8Array(0)
+    const pieces = Array.from({length: bytes.length}, (_, i) => [empty, bytes.subarray(i, i + 1)]).flat()
+    expect(parsePieces([...pieces, empty])).toEqual(whole)
+  })
+})
+
+describe('frame bytes are views, not copies', () => {
+  it('a record inside one chunk is a view into that chunk; one spanning chunks is a fresh buffer', () => {
+    const bytes = readFileSync(join(CORPUS_PCAPS, 'ssh2-malformed.pcap'))
+    const half = bytes.length >> 1
+    const first = bytes.subarray(0, half)
+    const buffers: ArrayBufferLike[] = []
+    const offsets: number[] = []
+    const parser = createCaptureParser({
+      frame(frame) {
+        buffers.push(frame.data.buffer)
+        offsets.push(frame.data.byteOffset)
+      },
+    })
+    parser.push(first)
+    parser.push(bytes.subarray(half))
+    parser.end()
+    const whole = parseBytes(bytes).frames
+    // Frames whose record lies inside the first half share its memory at the exact offset.
+    let recordEnd = 24
+    whole.forEach((frame, i) => {
+      const recordStart = recordEnd
+      recordEnd += 16 + frame.data.length
+      if (recordEnd <= half) {
+        expect(buffers[i]).toBe(first.buffer)
+        expect(offsets[i]).toBe(first.byteOffset + recordStart + 16)
+      } else if (recordStart < half) {
+        expect(buffers[i]).not.toBe(first.buffer)
+        expect(buffers[i]!.byteLength).toBe(16 + frame.data.length)
+      }
+    })
+  })
+})

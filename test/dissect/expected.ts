@@ -1,0 +1,72 @@
+/** The tables test/dissect/make-expected.sh records from tshark, and where their captures are. */
+import {readdirSync, readFileSync} from 'node:fs'
+import {join} from 'node:path'
+import {CORPUS_PCAPS, FIXTURES} from '../helpers/paths.js'
+
+export interface ExpectedIp {
+  version: 4 | 6
+  src: string
+  dst: string
+  protocol: number
+  ttl: number
+  fragment?: {id: number; offset: number; moreFragments: boolean}
+}
+
+export interface ExpectedTcp {
+  srcPort: number
+  dstPort: number
+  seq: number
+  ack: number
+  flags: number
+  window: number
+  payloadLength: number
+  /** Absent when the frame holds several TCP headers (tshark's option fields are not per layer). */
+  options?: {mss?: number; windowScale?: number; sackPermitted?: boolean; sack?: Array<[number, number]>; tsVal?: number; tsEcr?: number}
+}
+
+export interface ExpectedTunnel {
+  vni: number
+  outerSrc: string
+  outerDst: string
+  /** GENEVE flags byte (O = 0x80, C = 0x40). */
+  flags: number
+  protocolType: number
+  /** Hex of each option's data; absent when several GENEVE layers make them ambiguous. */
+  options?: Array<{optionClass: number; type: number; data: string}>
+}
+
+export interface ExpectedFrame {
+  frame: number
+  /** Offset in the frame where the outermost IP packet ends (absent: no IP). */
+  ipEnd?: number
+  vlanIds?: number[]
+  ip?: ExpectedIp
+  tcp?: ExpectedTcp
+  udp?: {srcPort: number; dstPort: number; length: number}
+  tunnels?: ExpectedTunnel[]
+}
+
+export interface ExpectedCapture {
+  /** "corpus:NAME" or "fixtures:PATH". */
+  source: string
+  linkType: number
+  frames: ExpectedFrame[]
+}
+
+const EXPECTED_DIR = join(import.meta.dirname, 'expected')
+
+export function expectedCaptures(): ExpectedCapture[] {
+  return readdirSync(EXPECTED_DIR)
+    .filter((name) => name.endsWith('.json'))
+    .sort()
+    .map((name) => JSON.parse(readFileSync(join(EXPECTED_DIR, name), 'utf8')) as ExpectedCapture)
+}
+
+export function capturePath(source: string): string {
+  const [kind, name] = source.split(/:(.*)/s) as [string, string]
+  return kind === 'corpus' ? join(CORPUS_PCAPS, name) : join(FIXTURES, name)
+}
+
+export function hex(bytes: Uint8Array): string {
+  return Buffer.from(bytes.buffer, bytes.byteOffset, bytes.length).toString('hex')
+}

@@ -1,0 +1,65 @@
+import {describe, expect, it} from 'vitest'
+import {renderNdjson} from '../../src/report/ndjson.js'
+import {validateNdjsonLine} from '../../src/report/schema.js'
+import {noTrafficReport, sampleReport} from './sample-report.js'
+
+describe('renderNdjson', () => {
+  const report = sampleReport()
+  const text = renderNdjson(report)
+  const lines = text.split('\n')
+
+  it('is one JSON object per connection and a summary line, newline-terminated', () => {
+    expect(text.endsWith('\n')).toBe(true)
+    expect(lines.pop()).toBe('')
+    expect(lines).toHaveLength(report.connections.length + 1)
+    const values = lines.map((line) => JSON.parse(line))
+    expect(values.map((value) => value.type)).toEqual(['connection', 'connection', 'summary'])
+  })
+
+  it('carries each connection whole, with the source name', () => {
+    const [first, second] = lines.map((line) => JSON.parse(line))
+    expect(first.id).toBe(1)
+    expect(first.source).toBe('captures/defender & console.pcap')
+    expect(first.checks.map((c: {id: string}) => c.id)).toEqual(report.connections[0].checks.map((c) => c.id))
+    expect(second.client).toEqual({ip: '127.0.0.3', port: 33511})
+    expect(second.verdict).toBe('fail')
+    expect(text).not.toContain('derBase64')
+  })
+
+  it('ends with the summary and its context', () => {
+    const summary = JSON.parse(lines[lines.length - 1])
+    expect(summary).toEqual({
+      type: 'summary',
+      schemaVersion: 1,
+      tool: {name: 'defender-check', version: '0.1.0'},
+      source: 'captures/defender & console.pcap',
+      policy: {ports: [8084], minTls: '1.3'},
+      connections: 2,
+      pass: 5,
+      fail: 3,
+      warn: 1,
+      skip: 1,
+      verdict: 'fail',
+    })
+  })
+
+  it('has lines that validate against the schema line shapes, and broken ones that do not', () => {
+    for (const line of lines) expect(validateNdjsonLine(JSON.parse(line))).toEqual([])
+    const connection = JSON.parse(lines[0])
+    delete connection.source
+    expect(validateNdjsonLine(connection)).not.toEqual([])
+    const summary = JSON.parse(lines[2])
+    summary.verdict = 'warn'
+    expect(validateNdjsonLine(summary)).not.toEqual([])
+  })
+
+  it('is a single summary line, with what was seen instead, when there are no connections', () => {
+    const only = renderNdjson(noTrafficReport()).trimEnd().split('\n')
+    expect(only).toHaveLength(1)
+    const summary = JSON.parse(only[0])
+    expect(summary.type).toBe('summary')
+    expect(summary.connections).toBe(0)
+    expect(summary.otherTraffic.servers[0]).toEqual({ip: '10.0.0.5', port: 443, packets: 120})
+    expect(validateNdjsonLine(summary)).toEqual([])
+  })
+})
