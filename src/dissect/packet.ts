@@ -6,6 +6,7 @@
 import type {RawFrame} from '../capture/types.js'
 import {noteIssue} from './feedback.js'
 import {decodeGeneve, GENEVE_PORT} from './geneve.js'
+import {decodeGre, IPPROTO_GRE} from './gre.js'
 import {IPPROTO_TCP, IPPROTO_UDP, type IpLayer} from './ip.js'
 import {decodeIpv4} from './ipv4.js'
 import {decodeIpv6} from './ipv6.js'
@@ -20,6 +21,7 @@ import {
 import {decodeTcp} from './tcp.js'
 import type {IpHeader, Packet, UdpHeader} from './types.js'
 import {decodeUdp} from './udp.js'
+import {decodeVxlan, VXLAN_PORT} from './vxlan.js'
 
 /** Tunnels nested deeper than this are not opened, so crafted input cannot recurse forever. */
 export const MAX_TUNNEL_DEPTH = 4
@@ -31,7 +33,7 @@ export interface DecodedPacket extends Packet {
 }
 
 /**
- * Decodes a captured frame down to TCP or UDP, opening GENEVE tunnels: `ip`, `tcp`, `udp` are
+ * Decodes a captured frame down to TCP or UDP, opening GENEVE, VXLAN, GRE and ERSPAN tunnels: `ip`, `tcp`, `udp` are
  * the innermost layers, `tunnels` the encapsulations outermost first. Never throws; views in
  * the result point into frame.data and share its lifetime.
  */
@@ -66,14 +68,40 @@ function decodeNetwork(packet: DecodedPacket, link: LinkLayer, depth: number): v
     if (!udp) return
     packet.udp = udp
     if (udp.dstPort === GENEVE_PORT) openGeneve(packet, ip.header, udp, depth)
+    else if (udp.dstPort === VXLAN_PORT || udp.srcPort === VXLAN_PORT) openVxlan(packet, ip.header, udp, depth)
+  } else if (ip.header.protocol === IPPROTO_GRE) {
+    openGre(packet, ip.header, ip.payload, depth)
   }
 }
 
+/** Whether another tunnel may be opened; notes the issue when not. */
+function mayOpenTunnel(packet: DecodedPacket, depth: number): boolean {
+  if (depth < MAX_TUNNEL_DEPTH) return true
+  noteIssue(packet, 'tunnel.too-deep', `more than ${MAX_TUNNEL_DEPTH} nested tunnels; inner layers not decoded`)
+  return false
+}
+
+function openVxlan(packet: DecodedPacket, outer: IpHeader, udp: UdpHeader, depth: number): void {
+  if (!mayOpenTunnel(packet, depth)) return
+  const vxlan = decodeVxlan(udp.payload, packet)
+  if (!vxlan) return
+  ;(packet.tunnels ??= []).push({type: 'vxlan', vni: vxlan.vni, outerSrc: outer.src, outerDst: outer.dst, options: []})
+  packet.udp = undefined
+  const inner = decodeEthernet(vxlan.payload, packet)
+  if (inner) decodeNetwork(packet, inner, depth + 1)
+}
+
+function openGre(packet: DecodedPacket, outer: IpHeader, payload: Uint8Array, depth: number): void {
+  if (!mayOpenTunnel(packet, depth)) return
+  const gre = decodeGre(payload, packet)
+  if (!gre) return
+  ;(packet.tunnels ??= []).push({type: gre.erspan ? 'erspan' : 'gre', vni: gre.key, outerSrc: outer.src, outerDst: outer.dst, options: []})
+  const inner = gre.protocolType === ETHERTYPE_TEB ? decodeEthernet(gre.payload, packet) : {etherType: gre.protocolType, payload: gre.payload}
+  if (inner) decodeNetwork(packet, inner, depth + 1)
+}
+
 function openGeneve(packet: DecodedPacket, outer: IpHeader, udp: UdpHeader, depth: number): void {
-  if (depth >= MAX_TUNNEL_DEPTH) {
-    noteIssue(packet, 'tunnel.too-deep', `more than ${MAX_TUNNEL_DEPTH} nested tunnels; inner layers not decoded`)
-    return
-  }
+  if (!mayOpenTunnel(packet, depth)) return
   const geneve = decodeGeneve(udp.payload, packet)
   if (!geneve) return
   ;(packet.tunnels ??= []).push({

@@ -66,7 +66,8 @@ export interface GeneveOption {
 
 /** An encapsulation the packet arrived in (outermost first in Packet.tunnels). */
 export interface TunnelInfo {
-  type: 'geneve'
+  type: 'geneve' | 'vxlan' | 'gre' | 'erspan'
+  /** GENEVE/VXLAN VNI, GRE key, ERSPAN session id; 0 when the header has none. */
   vni: number
   outerSrc: string
   outerDst: string

@@ -1,5 +1,5 @@
 /**
- * Connection tracking: groups TCP packets into connections by 4-tuple (and tunnel VNI), decides
+ * Connection tracking: groups TCP packets into connections by 4-tuple, decides
  * who is the client, records the handshake and teardown (RFC 9293 §3.5, §3.6), and feeds each
  * direction's payload through a StreamReassembler to the connection's StreamHandler.
  */
@@ -155,8 +155,12 @@ class Connection {
 }
 
 export class ConnectionTracker {
-  private readonly plain: FlowTable = new Map()
-  private readonly byVni = new Map<number, FlowTable>()
+  /**
+   * One table for plain and tunnelled traffic alike: GENEVE deployments often use a different VNI
+   * per direction (tcpdump-geneve.pcap: 0x0b one way, 0x0a back), so keying by VNI would split a
+   * connection in two. The first packet's tunnels are kept as the connection's facts.
+   */
+  private readonly flows: FlowTable = new Map()
   private readonly all: TrackedConnection[] = []
   private readonly maxConnections: number
   private readonly maxBufferedBytes: number
@@ -175,8 +179,7 @@ export class ConnectionTracker {
     const tcp = packet.tcp
     const ip = packet.ip
     if (tcp === undefined || ip === undefined) return
-    const tunnels = packet.tunnels
-    const table = tunnels !== undefined && tunnels.length > 0 ? this.tableFor(tunnels[tunnels.length - 1]!.vni) : this.plain
+    const table = this.flows
     const ports = tcp.srcPort * 65536 + tcp.dstPort
     const flags = tcp.flags
     let flow = table.get(ip.src)?.get(ip.dst)?.get(ports)
@@ -209,19 +212,9 @@ export class ConnectionTracker {
   finish(): TrackedConnection[] {
     for (let conn = this.oldest; conn !== null; conn = conn.newer) this.flush(conn)
     this.oldest = this.newest = null
-    this.plain.clear()
-    this.byVni.clear()
+    this.flows.clear()
     this.tracked = 0
     return this.all
-  }
-
-  private tableFor(vni: number): FlowTable {
-    let table = this.byVni.get(vni)
-    if (table === undefined) {
-      table = new Map()
-      this.byVni.set(vni, table)
-    }
-    return table
   }
 
   /** A new connection from its first packet, deciding who is the client. */

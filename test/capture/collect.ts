@@ -89,3 +89,12 @@ export function tsharkFields(file: string, fields: string[]): string[][] {
     .filter((line) => line !== '')
     .map((line) => line.split('\t'))
 }
+
+/** One line per frame with every field and the bytes in hex: fast to compare, readable in a diff. */
+export function frameLines(frames: RawFrame[]): string[] {
+  return frames.map(
+    (f) =>
+      `#${f.index} ${epoch(f)} link=${f.linkType} if=${f.interfaceId} orig=${f.origLen} cap=${f.data.length} ` +
+      Buffer.from(f.data.buffer, f.data.byteOffset, f.data.byteLength).toString('hex'),
+  )
+}

@@ -40,9 +40,14 @@ for path in sorted(glob.glob(os.path.join(CORPUS, 'expected', '*.json'))):
         while f'JA4.{n}' in e:
             hellos.append({'ja4': e[f'JA4.{n}'], 'ja4r': e[f'JA4_r.{n}']})
             n += 1
-        out.append({'capture': capture, 'stream': e['stream'],
+        # JA4H entries are written from the packet that carried the HTTP message, so their
+        # src/dst is not a client/server statement; TLS (JA4) and SSH entries are client → server.
+        oriented = bool(hellos) or 'ssh_extras' in e or not any(k.startswith('JA4H') for k in e)
+        record = {'capture': capture, 'stream': e['stream'], 'oriented': oriented,
                     'client': {'ip': e['src'], 'port': int(e['srcport'])},
                     'server': {'ip': e['dst'], 'port': int(e['dstport'])},
-                    'sni': e.get('domain'), 'clientHellos': hellos})
+                    'sni': e.get('domain'), 'clientHellos': hellos}
+        if record not in out:
+            out.append(record)
 json.dump(out, open(os.path.join(HERE, 'tcp-entries.json'), 'w'), indent=1)
 print(len(out), 'TCP entries,', sum(len(x['clientHellos']) for x in out), 'ClientHellos')

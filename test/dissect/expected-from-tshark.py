@@ -1,8 +1,8 @@
 """Turns `tshark -T fields` output (the field list of make-expected.sh) into the JSON table
 decode.test.ts compares decodePacket against. Walks frame.protocols the way our driver decodes:
-link -> IP (v4/v6, IPv6 extension headers skipped) -> TCP | UDP [-> GENEVE -> Ethernet -> IP...].
-Anything else ends the walk: what tshark decodes beyond it is not ours to match (ICMP-quoted
-headers, GRE, application data). Usage: expected-from-tshark.py FILE SOURCE < tshark-output"""
+link -> IP (v4/v6, IPv6 extension headers skipped) -> TCP | UDP [-> GENEVE | VXLAN -> Ethernet -> IP...]
+| GRE [-> ERSPAN] -> (Ethernet | IP)... Anything else ends the walk: what tshark decodes beyond it
+is not ours to match (ICMP-quoted headers, application data). Usage: expected-from-tshark.py FILE SOURCE < tshark-output"""
 import json
 import struct
 import sys
@@ -14,7 +14,8 @@ tcp.srcport tcp.dstport tcp.seq_raw tcp.ack_raw tcp.flags tcp.window_size_value 
 tcp.options.mss_val tcp.options.wscale.shift tcp.options.sack_perm tcp.options.timestamp.tsval tcp.options.timestamp.tsecr
 tcp.options.sack_le tcp.options.sack_re tcp.option_kind
 udp.srcport udp.dstport udp.length
-geneve.version geneve.flags geneve.proto_type geneve.vni geneve.option""".split()
+geneve.version geneve.flags geneve.proto_type geneve.vni geneve.option
+gre.key erspan.spanid vxlan.vni""".split()
 
 LINK_TOKENS = {'eth', 'ethertype', 'vlan', 'sll', 'null', 'raw', 'loop'}
 # Link header length by LINKTYPE (https://www.tcpdump.org/linktypes.html), before VLAN tags.
@@ -95,10 +96,31 @@ def frame_entry(values, linktype):
         if token == 'tcp':
             entry['tcp'] = tcp_entry(field, at, j)
             break
+        if token == 'gre':
+            # GRE key or ERSPAN session id is the tunnel's identifier; 0 when absent.
+            k += 1
+            if k < len(tokens) and tokens[k] == 'erspan':
+                e = tokens[:k].count('erspan')
+                tunnels.append({'vni': at('erspan.spanid', e) or 0, 'outerSrc': ip['src'], 'outerDst': ip['dst']})
+                k += 1
+            else:
+                g = tokens[:k - 1].count('gre')
+                tunnels.append({'vni': at('gre.key', g) or 0, 'outerSrc': ip['src'], 'outerDst': ip['dst']})
+            while k < len(tokens) and tokens[k] in LINK_TOKENS:
+                k += 1
+            continue
         if token != 'udp':
             break
         entry['udp'] = {'srcPort': at('udp.srcport', j), 'dstPort': at('udp.dstport', j), 'length': at('udp.length', j)}
         k += 1
+        if k < len(tokens) and tokens[k] == 'vxlan' and 4789 in (entry['udp']['srcPort'], entry['udp']['dstPort']):
+            x = tokens[:k].count('vxlan')
+            tunnels.append({'vni': at('vxlan.vni', x), 'outerSrc': ip['src'], 'outerDst': ip['dst']})
+            entry.pop('udp', None)
+            k += 1
+            while k < len(tokens) and tokens[k] in LINK_TOKENS:
+                k += 1
+            continue
         if k >= len(tokens) or tokens[k] != 'geneve' or entry['udp']['dstPort'] != 6081:
             break
         g = tokens[:k].count('geneve')

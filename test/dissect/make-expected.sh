@@ -16,7 +16,8 @@ tcp.srcport tcp.dstport tcp.seq_raw tcp.ack_raw tcp.flags tcp.window_size_value 
 tcp.options.mss_val tcp.options.wscale.shift tcp.options.sack_perm tcp.options.timestamp.tsval tcp.options.timestamp.tsecr
 tcp.options.sack_le tcp.options.sack_re tcp.option_kind
 udp.srcport udp.dstport udp.length
-geneve.version geneve.flags geneve.proto_type geneve.vni geneve.option"
+geneve.version geneve.flags geneve.proto_type geneve.vni geneve.option
+gre.key erspan.spanid vxlan.vni"
 ARGS=""
 for f in $FIELDS; do ARGS="$ARGS -e $f"; done
 for file in "$CORPUS"/* "$ROOT"/fixtures/dissect/*/*.pcap; do

@@ -10,12 +10,14 @@ import {basename, join} from 'node:path'
 import {describe, expect, it} from 'vitest'
 import {analyzeCapture} from '../../src/analysis/analyze.js'
 import {buildPolicy} from '../../src/analysis/policy.js'
-import type {AnalysisReport} from '../../src/analysis/types.js'
+import type {AnalysisReport, ConnectionReport} from '../../src/analysis/types.js'
 import {CORPUS_PCAPS, ROOT, corpusFiles} from '../helpers/paths.js'
 
 interface TcpEntry {
   capture: string
   stream: number
+  /** false for JA4H entries, whose src/dst follow the HTTP message, not the connection. */
+  oriented: boolean
   client: {ip: string; port: number}
   server: {ip: string; port: number}
   sni?: string
@@ -34,6 +36,24 @@ function analyzed(capture: string): Promise<AnalysisReport> {
   return report
 }
 
+function reversed(entry: TcpEntry): TcpEntry {
+  return {...entry, client: entry.server, server: entry.client}
+}
+
+/**
+ * Same client and server. Inside a tunnel, FoxIO's tool names the outer (tunnel) addresses with
+ * the inner ports, while we report the inner flow and keep the tunnel endpoints as facts: either
+ * pair of addresses matches.
+ */
+function sameConnection(c: ConnectionReport, entry: TcpEntry): boolean {
+  if (c.client.port !== entry.client.port || c.server.port !== entry.server.port) return false
+  if (c.client.ip === entry.client.ip && c.server.ip === entry.server.ip) return true
+  const tunnel = c.facts.tunnels?.[0]
+  if (!tunnel) return false
+  const outer = new Set([tunnel.outerSrc, tunnel.outerDst])
+  return outer.has(entry.client.ip) && outer.has(entry.server.ip) && entry.client.ip !== entry.server.ip
+}
+
 describe('JA4 corpus', () => {
   it.each(corpusFiles().map((file) => basename(file)))('%s is analysed without a crash', async (capture) => {
     const report = await analyzed(capture)
@@ -41,16 +61,20 @@ describe('JA4 corpus', () => {
     expect(report.summary.connections).toBe(report.connections.length)
   })
 
-  it.each(entries.map((e) => [`${e.capture} stream ${e.stream}`, e] as const))('%s: the TCP connection is reported with the same client and server', async (_name, entry) => {
-    const report = await analyzed(entry.capture)
-    const match = report.connections.filter(
-      (c) =>
-        c.client.ip === entry.client.ip &&
-        c.client.port === entry.client.port &&
-        c.server.ip === entry.server.ip &&
-        c.server.port === entry.server.port,
-    )
-    expect(match.length, `connections: ${report.connections.map((c) => `${c.client.ip}:${c.client.port}>${c.server.ip}:${c.server.port}`).join(' ')}`).toBeGreaterThanOrEqual(1)
+  it.each(entries.map((e) => [`${e.capture} stream ${e.stream}${e.oriented ? '' : ' (JA4H, either direction)'}`, e] as const))(
+    '%s: the TCP connection is reported with the same client and server',
+    async (_name, entry) => {
+      const report = await analyzed(entry.capture)
+      const match = report.connections.filter((c) => sameConnection(c, entry) || (!entry.oriented && sameConnection(c, reversed(entry))))
+      expect(match.length, `connections: ${report.connections.map((c) => `${c.client.ip}:${c.client.port}>${c.server.ip}:${c.server.port}`).join(' ')}`).toBeGreaterThanOrEqual(1)
+    },
+  )
+
+  it('tcpdump-geneve.pcap: one connection although each direction has its own VNI, tunnel kept as facts', async () => {
+    const report = await analyzed('tcpdump-geneve.pcap')
+    expect(report.connections.map((c) => `${c.client.ip}:${c.client.port}>${c.server.ip}:${c.server.port}`)).toEqual(['30.0.0.2:51225>30.0.0.1:22'])
+    // Values from tshark: -e ip.src -e ip.dst -e geneve.vni on the SYN (frame 3).
+    expect(report.connections[0].facts.tunnels?.map((t) => [t.type, t.vni, t.outerSrc, t.outerDst])).toEqual([['geneve', 0x0b, '20.0.0.2', '20.0.0.1']])
   })
 
   const hellos = entries.flatMap((e) => e.clientHellos.map((hello, i) => [`${e.capture} stream ${e.stream} ClientHello ${i + 1}`, e, i] as const))
@@ -59,9 +83,7 @@ describe('JA4 corpus', () => {
   })
   it.each(hellos)('%s: JA4 and JA4_r match', async (_name, entry, index) => {
     const report = await analyzed(entry.capture)
-    const conn = report.connections.find(
-      (c) => c.client.ip === entry.client.ip && c.client.port === entry.client.port && c.server.ip === entry.server.ip && c.server.port === entry.server.port,
-    )
+    const conn = report.connections.find((c) => sameConnection(c, entry))
     const hello = conn?.facts.tls?.clientHellos[index]
     expect(hello?.ja4).toBe(entry.clientHellos[index].ja4)
     expect(hello?.ja4r).toBe(entry.clientHellos[index].ja4r)

@@ -16,8 +16,13 @@ export interface CollectedMessage {
   frame: number
 }
 
-/** Every handshake message found in the handshake records of `bytes` (bodies copied). */
-export function handshakeMessagesOf(bytes: Uint8Array, ref: FrameRef = {frame: 1, ts: 0}): CollectedMessage[] {
+/**
+ * Every handshake message found in the handshake records of `bytes` (bodies copied). With
+ * `untilChangeCipherSpec`, stops at the first ChangeCipherSpec (TLS 1.2: what follows is encrypted).
+ */
+export function handshakeMessagesOf(bytes: Uint8Array, untilChangeCipherSpec = false): CollectedMessage[] {
+  const ref: FrameRef = {frame: 1, ts: 0}
+  let encrypted = false
   const messages: CollectedMessage[] = []
   const handshake = new HandshakeReader({
     message: (m) => messages.push({type: m.type, body: m.body.slice(), frame: m.ref.frame}),
@@ -27,7 +32,8 @@ export function handshakeMessagesOf(bytes: Uint8Array, ref: FrameRef = {frame: 1
   })
   const records = new TlsRecordReader({
     record: (r) => {
-      if (r.contentType === 22) handshake.push(r.fragment, r.ref)
+      if (r.contentType === 20 && untilChangeCipherSpec) encrypted = true
+      if (r.contentType === 22 && !encrypted) handshake.push(r.fragment, r.ref)
     },
     malformed: (code, message) => {
       throw new Error(`${code}: ${message}`)

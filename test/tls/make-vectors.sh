@@ -73,7 +73,7 @@ SEG_FIELDS = ['frame.number', 'frame.time_epoch', 'tcp.stream', 'tcp.srcport', '
 DECODE_FIELDS = ['frame.number', 'tcp.stream', 'tcp.srcport', 'tls.record.content_type', 'tls.record.opaque_type', 'tls.record.length',
                  'tls.handshake.type', 'tls.alert_message.level', 'tls.alert_message.desc',
                  'tls.handshake.certificate_length', 'tls.handshake.server_named_curve',
-                 'tls.handshake.cert_types', 'tls.handshake.sig_hash_alg', 'tls.handshake.dnames_len',
+                 'tls.handshake.cert_type', 'tls.handshake.sig_hash_alg', 'tls.handshake.dnames_len',
                  'tls.handshake.ciphersuite']
 
 def streams(path):
