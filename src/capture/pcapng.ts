@@ -16,11 +16,15 @@ const BLOCK_ENHANCED_PACKET = 0x00000006
 const BLOCK_DECRYPTION_SECRETS = 0x0000000a
 
 const BYTE_ORDER_MAGIC = 0x1a2b3c4d
+/** The byte-order magic as a little-endian read sees it in a big-endian section. */
+const BYTE_ORDER_MAGIC_SWAPPED = 0x4d3c2b1a
 
 /** type + total length + the first body word: enough to read any block's length, even an SHB's. */
 const BLOCK_PREFIX_BYTES = 12
 /** Smallest well-formed block: type, total length, trailing total length (§3.1). */
 const MIN_BLOCK_BYTES = 12
+/** EPB / PB: header, interface id, timestamp, two lengths, trailer; then data and options. */
+const PACKET_BLOCK_FIXED_BYTES = 32
 /** Room allowed beyond maxRecordBytes for a packet block's fixed fields and options. */
 const BLOCK_OVERHEAD_ALLOWANCE = 64 * 1024
 
@@ -72,7 +76,7 @@ export class PcapngReader extends RecordReader {
     if (view.getUint32(off, true) === BLOCK_SECTION_HEADER) {
       const magic = view.getUint32(off + 8, true)
       if (magic === BYTE_ORDER_MAGIC) this.littleEndian = true
-      else if (magic === 0x4d3c2b1a) this.littleEndian = false
+      else if (magic === BYTE_ORDER_MAGIC_SWAPPED) this.littleEndian = false
       else throw this.error('BAD_BLOCK', `section header byte-order magic 0x${magic.toString(16).padStart(8, '0')} is invalid`)
     }
     const length = view.getUint32(off + 4, this.littleEndian)
@@ -93,16 +97,16 @@ export class PcapngReader extends RecordReader {
     }
     switch (view.getUint32(off, le)) {
       case BLOCK_ENHANCED_PACKET:
-        this.requireLength(length, 32, 'enhanced packet block')
-        this.packet(buf, view, off, length, view.getUint32(off + 8, le), 32)
+        this.requireLength(length, PACKET_BLOCK_FIXED_BYTES, 'enhanced packet block')
+        this.packet(buf, view, off, length, view.getUint32(off + 8, le))
         break
       case BLOCK_SIMPLE_PACKET:
         this.requireLength(length, 16, 'simple packet block')
         this.simplePacket(buf, view, off, length)
         break
       case BLOCK_PACKET_OBSOLETE:
-        this.requireLength(length, 32, 'packet block')
-        this.packet(buf, view, off, length, view.getUint16(off + 8, le), 32)
+        this.requireLength(length, PACKET_BLOCK_FIXED_BYTES, 'packet block')
+        this.packet(buf, view, off, length, view.getUint16(off + 8, le))
         break
       case BLOCK_INTERFACE_DESCRIPTION:
         this.requireLength(length, 20, 'interface description block')
@@ -117,12 +121,13 @@ export class PcapngReader extends RecordReader {
         this.decryptionSecrets(buf, view, off, length)
         break
       default:
-      // Statistics, name resolution, custom and unknown blocks: nothing a frame needs.
+        // Statistics, name resolution, custom and unknown blocks: nothing a frame needs.
+        break
     }
   }
 
   /** EPB (§4.3) and the obsolete Packet Block (Appendix A) share the layout after the interface id. */
-  private packet(buf: Uint8Array, view: DataView, off: number, length: number, interfaceId: number, fixed: number): void {
+  private packet(buf: Uint8Array, view: DataView, off: number, length: number, interfaceId: number): void {
     const le = this.littleEndian
     const iface = this.interfaces[interfaceId]
     if (iface === undefined) {
@@ -130,11 +135,12 @@ export class PcapngReader extends RecordReader {
     }
     const caplen = view.getUint32(off + 20, le)
     const origLen = view.getUint32(off + 24, le)
-    if (caplen > length - fixed || caplen > this.maxRecordBytes || origLen < caplen) {
+    const room = length - PACKET_BLOCK_FIXED_BYTES
+    if (caplen > room || caplen > this.maxRecordBytes || origLen < caplen) {
       throw new CaptureFormatError(
         'BAD_CAPLEN',
         `pcapng packet block at offset ${this.offset}: captured length ${caplen} is inconsistent ` +
-          `(original length ${origLen}, block room ${length - fixed}, limit ${this.maxRecordBytes})`,
+          `(original length ${origLen}, block room ${room}, limit ${this.maxRecordBytes})`,
         this.offset,
       )
     }

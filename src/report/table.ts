@@ -6,6 +6,7 @@
 import {Chalk, type ChalkInstance} from 'chalk'
 import Table from 'cli-table3'
 import type {AnalysisReport, ConnectionReport} from '../analysis/types.js'
+import type {TunnelInfo} from '../dissect/types.js'
 import type {CheckResult, CheckStatus} from '../checks/types.js'
 import {formatEndpoint} from '../checks/text.js'
 import {describeNoTraffic, describePolicy, formatDuration, isoSpanSeconds} from './text.js'
@@ -74,7 +75,7 @@ function header(report: AnalysisReport, width: number, style: Style): string[] {
 function connectionBlock(connection: ConnectionReport, width: number, style: Style): string[] {
   const {chalk} = style
   const {tcp, tunnels} = connection.facts
-  const via = tunnels?.map((t) => ` via GENEVE VNI ${t.vni} (${t.outerSrc} ${style.arrow} ${t.outerDst})`).join('') ?? ''
+  const via = tunnels?.map((t) => ` via ${TUNNEL_NAMES[t.type]} ${t.type === 'gre' ? 'key' : t.type === 'erspan' ? 'session' : 'VNI'} ${t.vni} (${t.outerSrc} ${style.arrow} ${t.outerDst})`).join('') ?? ''
   const title = `#${connection.id} ${formatEndpoint(connection.client)} ${style.arrow} ${formatEndpoint(connection.server)}${via} (${connection.startedAt}, ${formatDuration(tcp.endTs - tcp.startTs)})`
   const summaryWidth = Math.max(MIN_SUMMARY_WIDTH, width - ID_WIDTH - STATUS_WIDTH - CONFIDENCE_WIDTH - BORDERS)
   const table = new Table({
@@ -91,13 +92,37 @@ function connectionBlock(connection: ConnectionReport, width: number, style: Sty
       table.push(['', '', '', `${chalk.bold(`${style.hintMark} hint:`)} ${wrap(clean(check.hint), summaryWidth - PADDING, style.hintMark.length + 7)}`])
     }
   }
-  const lines = [`${chalk.bold(wrap(clean(title), width - 6))}  ${statusCell(connection.verdict, chalk)}`, table.toString()]
+  const lines = [`${chalk.bold(wrap(clean(title), width - 6))}  ${statusCell(connection.verdict, chalk)}`]
+  const tls = tlsLine(connection)
+  if (tls !== undefined) lines.push(wrap(clean(tls), width))
+  lines.push(table.toString())
   const issues = connection.facts.issues
   for (const issue of issues.slice(0, MAX_ISSUES)) {
     lines.push(chalk.yellow(wrap(clean(`  ${issue.severity}: ${issue.message} [${issue.code}${issue.frame !== undefined ? `, frame ${issue.frame}` : ''}]`), width)))
   }
   if (issues.length > MAX_ISSUES) lines.push(chalk.yellow(`  ... and ${issues.length - MAX_ISSUES} more issues (see --format json)`))
   return lines
+}
+
+const TUNNEL_NAMES: Record<TunnelInfo['type'], string> = {geneve: 'GENEVE', vxlan: 'VXLAN', gre: 'GRE', erspan: 'ERSPAN'}
+
+/** What a person looks for first in a TLS connection: version, cipher, SNI, ALPN, JA4, the certificate's subject. */
+function tlsLine(connection: ConnectionReport): string | undefined {
+  const tls = connection.facts.tls
+  if (!tls) return undefined
+  if (tls.notTls) return `not TLS: the ${tls.notTls.direction === 'c2s' ? 'client' : 'server'} sent ${tls.notTls.firstBytes} (frame ${tls.notTls.frame})`
+  const hello = tls.clientHellos[0]
+  const parts: string[] = []
+  if (tls.versionName) parts.push(tls.versionName)
+  if (tls.cipherSuiteName) parts.push(tls.cipherSuiteName)
+  if (tls.helloRetryRequest) parts.push('after HelloRetryRequest')
+  if (hello?.sni) parts.push(`SNI ${hello.sni}`)
+  const alpn = tls.serverHello?.alpn ?? hello?.alpn?.join(',')
+  if (alpn) parts.push(`ALPN ${alpn}`)
+  if (hello) parts.push(`JA4 ${hello.ja4}`)
+  const leaf = tls.serverCertificate?.certificates[0]
+  if (leaf) parts.push(`certificate ${leaf.subject} (issuer ${leaf.issuer}, until ${leaf.notAfter.slice(0, 10)})`)
+  return parts.length > 0 ? `  ${parts.join('  |  ')}` : undefined
 }
 
 function statusCell(status: CheckStatus, chalk: ChalkInstance): string {

@@ -141,9 +141,21 @@ describe('corrupt lengths are reported at the record that holds them', () => {
     expectFailure(bad, 'BAD_CAPLEN', 408, 1)
   })
 
+  it('BAD_CAPLEN: EPB original length below its captured length', () => {
+    const bad = patched(DHCP, (v) => v.setUint32(408 + 24, 341, true)) // frame 2: caplen 342
+    expectFailure(bad, 'BAD_CAPLEN', 408, 1)
+  })
+
   it('BAD_BLOCK: EPB for an interface the section never described', () => {
     const bad = patched(DHCP, (v) => v.setUint32(784 + 8, 5, true)) // frame 3's EPB at 784
     expectFailure(bad, 'BAD_BLOCK', 784, 2)
+  })
+
+  it('BAD_BLOCK: interface description option overrunning its block', () => {
+    // dhcp.pcapng: 28-byte SHB, then the IDB at 28 whose first option (if_tsresol, length 1) is
+    // at 44; a length of 200 runs past the 32-byte block.
+    const bad = patched(DHCP, (v) => v.setUint16(44 + 2, 200, true))
+    expectFailure(bad, 'BAD_BLOCK', 28, 0)
   })
 
   it('BAD_BLOCK: section header with an unknown byte-order magic', () => {

@@ -22,7 +22,7 @@ const DSB_KEYLOG = join(FIXTURES, 'capture', 'dsb', 'keylog.txt')
 
 const TSHARK = hasTool('tshark')
 const scratch = mkdtempSync(join(tmpdir(), 'capture-formats-'))
-afterAll(() => process.env.KEEP_SCRATCH ? console.log(scratch) : rmSync(scratch, {recursive: true, force: true}))
+afterAll(() => rmSync(scratch, {recursive: true, force: true}))
 
 type Row = [time: string, len: number, capLen: number]
 const rowsOf = (frames: RawFrame[]): Row[] => frames.map((f) => [epoch(f), f.origLen, f.data.length])
@@ -63,6 +63,16 @@ describe('nanosecond pcap (tcpdump --time-stamp-precision=nano -s 80)', () => {
     const pcap = parseBytes(readFileSync(NANO_PCAPNG))
     expect(pcap.frames).toEqual(parseBytes(readFileSync(NANO_PCAP)).frames)
     expect(pcap.summary).toMatchObject({format: 'pcapng', snaplen: 80, linkTypes: [1]})
+  })
+})
+
+describe('classic pcap with a microsecond fraction of a second or more', () => {
+  it('carries whole seconds out of the fraction', () => {
+    // tls12.pcap with its one record's µs field set to 1500000. tshark prints this as
+    // "1703606032.1500000000" (1.5e9 ns unnormalized): the same instant as 1703606033.5.
+    const bytes = new Uint8Array(readFileSync(join(CORPUS_PCAPS, 'tls12.pcap')))
+    new DataView(bytes.buffer).setUint32(24 + 4, 1_500_000, true)
+    expect(rowsOf(parseBytes(bytes).frames)).toEqual([['1703606033.500000000', 571, 571]])
   })
 })
 

@@ -28,9 +28,9 @@ export interface ExpectedTunnel {
   vni: number
   outerSrc: string
   outerDst: string
-  /** GENEVE flags byte (O = 0x80, C = 0x40). */
-  flags: number
-  protocolType: number
+  /** GENEVE flags byte (O = 0x80, C = 0x40); GENEVE tunnels only. */
+  flags?: number
+  protocolType?: number
   /** Hex of each option's data; absent when several GENEVE layers make them ambiguous. */
   options?: Array<{optionClass: number; type: number; data: string}>
 }

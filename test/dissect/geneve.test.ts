@@ -34,8 +34,8 @@ describe('GENEVE', async () => {
       expect(feedback).toEqual({frame: frame.index, truncated: false})
       expect(geneve.version).toBe(0)
       expect(geneve.vni).toBe(tunnel!.vni)
-      expect(geneve.oam).toBe((tunnel!.flags & 0x80) !== 0)
-      expect(geneve.critical).toBe((tunnel!.flags & 0x40) !== 0)
+      expect(geneve.oam).toBe((tunnel!.flags! & 0x80) !== 0)
+      expect(geneve.critical).toBe((tunnel!.flags! & 0x40) !== 0)
       expect(geneve.protocolType).toBe(tunnel!.protocolType)
       expect(geneve.options.map((o) => ({optionClass: o.optionClass, type: o.type, data: hex(o.data)}))).toEqual(tunnel!.options)
     }

@@ -52,15 +52,18 @@ describe('JA4 (JA4.md examples)', () => {
     expect(ja4({...many, cipherSuites: []}).ja4).toBe('t12i000000_000000000000_000000000000')
   })
 
-  it('renders ALPN per the spec, including the non-alphanumeric hex rule', () => {
+  it('renders ALPN per the spec and the reference implementation, including the non-alphanumeric hex rule', () => {
     expect(ja4Alpn('h2')).toBe('h2')
     expect(ja4Alpn('http/1.1')).toBe('h1')
     expect(ja4Alpn('h')).toBe('hh')
     expect(ja4Alpn(undefined)).toBe('00')
     expect(ja4Alpn('')).toBe('00')
     const bytes = (...b: number[]) => String.fromCharCode(...b)
-    expect(ja4Alpn(bytes(0xab))).toBe('ab')
-    expect(ja4Alpn(bytes(0xab, 0xcd))).toBe('ad')
+    // A non-ASCII first byte: '99', as FoxIO's reference implementation prints (it made the corpus).
+    expect(ja4Alpn(bytes(0xab))).toBe('99')
+    expect(ja4Alpn(bytes(0xba, 0xad))).toBe('99')
+    // Other non-alphanumeric ends: the first and last hex digits (JA4.md, spec examples).
+    expect(ja4Alpn(bytes(0x5f, 0x78))).toBe('58')
     expect(ja4Alpn(bytes(0x30, 0xab))).toBe('3b')
     expect(ja4Alpn(bytes(0x30, 0x31, 0xab, 0xcd))).toBe('3d')
     expect(ja4Alpn(bytes(0x30, 0xab, 0xcd, 0x31))).toBe('01')

@@ -61,6 +61,17 @@ interface DirectionState {
   handshakeProtected: boolean
   /** Alert records of this direction are encrypted (TLS 1.2 after ChangeCipherSpec). */
   alertsProtected: boolean
+  /** A CCS came before any ServerHello: whether what follows is encrypted is decided by its bytes. */
+  protectionUnknown?: boolean
+}
+
+/**
+ * A record that is exactly one plaintext ClientHello: type 1 and a 24-bit length filling the
+ * record. Ciphertext (a TLS 1.2 encrypted Finished) matches this by chance with odds of about
+ * 2^-32, so it tells a second ClientHello from encrypted data.
+ */
+function isWholePlaintextClientHello(fragment: Uint8Array): boolean {
+  return fragment.length >= 4 && fragment[0] === HS_CLIENT_HELLO && ((fragment[1]! << 16) | (fragment[2]! << 8) | fragment[3]!) + 4 === fragment.length
 }
 
 export class TlsConnectionReader implements StreamHandler {
@@ -162,7 +173,12 @@ export class TlsConnectionReader implements StreamHandler {
           this.issue('tls.malformed-change-cipher-spec', 'warn', `${direction}: ChangeCipherSpec of ${fragment.length} bytes (expected the single byte 01)`, ref)
         }
         this.state.changeCipherSpec[direction] ??= {frame: ref.frame, ts: ref.ts}
-        if (!this.tls13) {
+        if (direction === 'c2s' && !this.state.serverHello && !this.state.helloRetryRequest) {
+          // A client CCS before any ServerHello we saw: either TLS 1.2 whose server flight was not
+          // captured, or TLS 1.3's compatibility CCS before a second ClientHello answering an
+          // uncaptured HelloRetryRequest (RFC 8446 §D.4). The next handshake record decides.
+          dir.protectionUnknown = true
+        } else if (!this.tls13) {
           if (dir.handshake.pendingBytes > 0) {
             this.issue('tls.handshake-spans-key-change', 'error', `${direction}: a handshake message was incomplete at ChangeCipherSpec (RFC 5246 §7.1)`, ref)
           }
@@ -174,6 +190,13 @@ export class TlsConnectionReader implements StreamHandler {
         if (!dir.alertsProtected) this.onAlert(direction, fragment, ref)
         break
       case CONTENT_HANDSHAKE:
+        if (dir.protectionUnknown) {
+          dir.protectionUnknown = false
+          if (!isWholePlaintextClientHello(fragment)) {
+            dir.handshakeProtected = true
+            dir.alertsProtected = true
+          }
+        }
         if (!dir.handshakeProtected && !dir.handshake.stopped) dir.handshake.push(fragment, ref)
         break
       case CONTENT_APPLICATION_DATA:

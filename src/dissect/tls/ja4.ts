@@ -48,11 +48,16 @@ function isAlphanumeric(code: number): boolean {
 /**
  * First and last characters of the first ALPN value ("00" when none or empty). When either
  * end byte is not ASCII alphanumeric, the first and last characters of the value's hex
- * representation are used instead (JA4.md, "ALPN Extension Value").
+ * representation are used instead (JA4.md, "ALPN Extension Value") — except that a value whose
+ * first byte is not ASCII at all (above 0x7f) gives "99", as FoxIO's reference implementation
+ * (python/ja4.py, `if ord(alpn[0]) > 127: alpn = '99'`) does: that implementation produced the
+ * public conformance corpus (tls-non-ascii-alpn.pcapng, ALPN 0xba 0xad → "99"), and
+ * fingerprints exist to be compared with other tools' output.
  */
 export function ja4Alpn(first: string | undefined): string {
   if (first === undefined || first.length === 0) return '00'
   const a = first.charCodeAt(0)
+  if (a > 0x7f) return '99'
   const z = first.charCodeAt(first.length - 1)
   if (isAlphanumeric(a) && isAlphanumeric(z)) return first[0]! + first[first.length - 1]!
   return (a >> 4).toString(16) + (z & 0x0f).toString(16)

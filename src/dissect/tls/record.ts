@@ -110,7 +110,10 @@ export class TlsRecordReader {
           return
         }
         const length = (bytes[off + 3]! << 8) | bytes[off + 4]!
-        this.header.set(bytes.subarray(off, off + HEADER_LENGTH))
+        // Only type and version are read from `header` when the record is emitted.
+        this.header[0] = bytes[off]!
+        this.header[1] = bytes[off + 1]!
+        this.header[2] = bytes[off + 2]!
         off += HEADER_LENGTH
         if (n - off >= length) {
           this.emit(bytes.subarray(off, off + length), ref)

@@ -99,8 +99,13 @@ export class RecordDecryptor {
     const body = ciphertext.subarray(0, ciphertext.length - TAG_LENGTH)
     let inner: Buffer
     try {
-      const decipher = createDecipheriv(this.cipherSuite.aead, this.#key, this.#nonce, {authTagLength: TAG_LENGTH})
-      decipher.setAAD(header)
+      const aead = this.cipherSuite.aead
+      // Two branches only so each call matches its typed overload (GCM / ChaCha20-Poly1305).
+      const decipher =
+        aead === 'chacha20-poly1305'
+          ? createDecipheriv(aead, this.#key, this.#nonce, {authTagLength: TAG_LENGTH})
+          : createDecipheriv(aead, this.#key, this.#nonce, {authTagLength: TAG_LENGTH})
+      decipher.setAAD(header, {plaintextLength: body.length})
       decipher.setAuthTag(ciphertext.subarray(ciphertext.length - TAG_LENGTH))
       const head = decipher.update(body)
       const tail = decipher.final()
