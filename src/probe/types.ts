@@ -37,6 +37,8 @@ export interface ProbeTarget {
 export interface DnsFacts extends ProbePhase {
   /** The name looked up (the Console's, or the proxy's when one is used). */
   name: string
+  /** The name is an IP address: nothing to look up. */
+  literal: boolean
   addresses: Array<{address: string; family: 4 | 6}>
 }
 

@@ -12,7 +12,7 @@
 #                 key log, per direction: record content types (inner types once decrypted),
 #                 handshake message types, application data as text}
 # The same JSON is extracted from two TLS fixtures made by fixtures/tls/*/make.sh (hello-retry.json,
-# openssl13-mtls.json: AES-128-GCM, a HelloRetryRequest, client certificates).
+# openssl13-mtls.json: TLS_AES_256_GCM_SHA384, a HelloRetryRequest, client certificates).
 # Run as root (tcpdump on lo): sudo test/tls-crypto/make-chacha.sh
 set -euo pipefail
 if [[ $EUID -ne 0 ]]; then echo "run as root (tcpdump on lo)" >&2; exit 1; fi
@@ -97,7 +97,7 @@ session() {
 
 session chacha20 TLS_CHACHA20_POLY1305_SHA256
 session aes256 TLS_AES_256_GCM_SHA384
-# Two of the TLS fixtures (made by fixtures/tls/*/make.sh, AES-128-GCM): a HelloRetryRequest and mTLS.
+# Two of the TLS fixtures (made by fixtures/tls/*/make.sh): a HelloRetryRequest and mTLS.
 for fixture in hello-retry openssl13-mtls; do
   dir="$HERE/../../fixtures/tls/$fixture"
   extract "$dir/capture.pcap" "$dir/keys.log" 8084 "$HERE/$fixture.json" "fixtures/tls/$fixture/capture.pcap"

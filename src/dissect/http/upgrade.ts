@@ -142,8 +142,7 @@ export class HttpUpgradeReader implements StreamHandler {
       const b = bytes[i]!
       if (d.length === 0 && (b === CR || b === LF)) continue // RFC 9112 §2.2: empty lines before a message are ignored
       if (d.startLine && !this.startLineByteOk(d, b)) {
-        d.block[d.length++] = b
-        const head = Buffer.from(d.block.subarray(0, Math.min(d.length, 16))).toString('hex')
+        const head = Buffer.concat([d.block.subarray(0, d.length), bytes.subarray(i, i + 16)]).subarray(0, 16).toString('hex')
         this.issue('http.not-http', 'error', `${d.direction} does not start with an HTTP ${d.direction === 'c2s' ? 'request' : 'status'} line; first bytes ${head}`, ref)
         d.state = 'done'
         return

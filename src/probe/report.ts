@@ -1,0 +1,58 @@
+/**
+ * The probe's facts as an AnalysisReport, so every renderer, the JSON schema and the exit codes
+ * work as for analyze: source.kind 'probe', one connection whose checks are the probe's.
+ */
+import {worstStatus} from '../checks/index.js'
+import type {Policy} from '../checks/types.js'
+import type {AnalysisReport, ConnectionFacts, ConnectionReport, SourceInfo, Summary} from '../analysis/types.js'
+import {TOOL_VERSION} from '../analysis/version.js'
+import {probeChecks} from './checks.js'
+import type {ProbeFacts} from './types.js'
+
+/** The unspecified address stands for an endpoint the probe never learned (no DNS answer, no connection). */
+const UNKNOWN_IP = '0.0.0.0'
+
+export function probeConnection(facts: ProbeFacts, policy: Policy, id = 1): ConnectionReport {
+  const checks = probeChecks(facts, policy)
+  const server = facts.tcp.remote ?? {ip: facts.tcp.attempts[0]?.address ?? facts.dns.addresses[0]?.address ?? UNKNOWN_IP, port: facts.tcp.viaProxy ? 0 : facts.target.port}
+  return {
+    id,
+    client: facts.tcp.local ?? {ip: UNKNOWN_IP, port: 0},
+    server,
+    startedAt: facts.startedAt,
+    endedAt: facts.endedAt,
+    // ConnectionReport.facts is typed ConnectionFacts; it is to become ConnectionFacts | ProbeFacts
+    // (discriminated by kind: 'probe'). The one cast until then.
+    facts: facts as unknown as ConnectionFacts,
+    checks,
+    verdict: worstStatus(checks),
+  }
+}
+
+export function probeReport(facts: ProbeFacts, policy: Policy): AnalysisReport {
+  const connection = probeConnection(facts, policy)
+  const source: SourceInfo = {kind: 'probe', name: facts.target.url, frames: 0, firstTs: facts.startedAt, lastTs: facts.endedAt, issues: []}
+  return {
+    schemaVersion: 1,
+    tool: {name: 'defender-check', version: TOOL_VERSION},
+    source,
+    policy,
+    connections: [connection],
+    summary: summarizeConnections([connection]),
+  }
+}
+
+/**
+ * The verdict over connections, as analysis/analyzer.ts summarises (its summarize() is private
+ * there; this is the same rule: fail when any check failed, pass otherwise).
+ */
+export function summarizeConnections(connections: ConnectionReport[]): Summary {
+  const summary: Summary = {connections: connections.length, pass: 0, fail: 0, warn: 0, skip: 0, verdict: 'pass'}
+  for (const connection of connections) for (const check of connection.checks) summary[check.status]++
+  if (summary.fail > 0) {
+    summary.verdict = 'fail'
+    const failing = connections.filter((c) => c.verdict === 'fail').length
+    summary.reason = `${failing} of ${connections.length} connection(s) failed a check`
+  }
+  return summary
+}
