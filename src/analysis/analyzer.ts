@@ -11,6 +11,7 @@ import {TCP_ACK, TCP_SYN, type Packet} from '../dissect/types.js'
 import {TlsConnectionReader} from '../dissect/tls/connection.js'
 import type {Issue} from '../issues.js'
 import {runChecks, worstStatus} from '../checks/index.js'
+import type {SnaplenIssue} from '../checks/tls-common.js'
 import type {Policy} from '../checks/types.js'
 import {ConnectionTracker} from '../stream/tracker.js'
 import type {TrackedConnection} from '../stream/types.js'
@@ -23,6 +24,7 @@ import type {
   Summary,
 } from './types.js'
 import {evaluateCertificates, type CertificateContext} from './certificates.js'
+import {KeyStore} from '../keys/store.js'
 import {TOOL_VERSION} from './version.js'
 
 export interface AnalyzerOptions {
@@ -31,6 +33,12 @@ export interface AnalyzerOptions {
   certificates?: CertificateContext
   /** Most connections tracked at once. */
   maxConnections?: number
+  /**
+   * TLS secrets from --keylog / SSLKEYLOGFILE. The analyzer adds the capture's own Decryption
+   * Secrets Blocks to it (or to a store of its own), so a pcapng made with
+   * `editcap --inject-secrets` needs no flag.
+   */
+  keys?: KeyStore
 }
 
 /** How many distinct non-Console servers to remember for the "seen instead" hint. */
@@ -46,6 +54,7 @@ export class Analyzer {
   private readonly policy: Policy
   private readonly ports: Set<number>
   private readonly tracker: ConnectionTracker
+  private readonly keys: KeyStore
   private readonly states = new Map<number, ConnectionState>()
   private readonly otherServers = new Map<string, number>()
   private readonly captureIssues: Issue[] = []
@@ -53,21 +62,24 @@ export class Analyzer {
   private frames = 0
   private firstTs?: number
   private lastTs?: number
+  /** Captured length of the longest frame whose TCP payload was cut: the snaplen in effect. */
+  private snaplen = 0
 
   constructor(private readonly options: AnalyzerOptions) {
     this.policy = options.policy
     this.ports = new Set(options.policy.ports)
+    this.keys = options.keys ?? new KeyStore()
     const anyPort = this.ports.size === 0
     this.tracker = new ConnectionTracker({
       isServerPort: anyPort ? () => false : (port) => this.ports.has(port),
       maxConnections: options.maxConnections,
       onConnection: (tracked) => {
-        const tls = new TlsConnectionReader()
+        const tls = new TlsConnectionReader({keys: this.keys})
         this.states.set(tracked.id, {tracked, tls})
         return tls
       },
     })
-    this.sink = {frame: (frame) => this.onFrame(frame)}
+    this.sink = {frame: (frame) => this.onFrame(frame), secrets: (block) => this.keys.addDecryptionSecrets(block)}
   }
 
   private onFrame(frame: RawFrame): void {
@@ -78,6 +90,7 @@ export class Analyzer {
     if (packet.issues) for (const issue of packet.issues) this.noteCaptureIssue(issue)
     const tcp = packet.tcp
     if (!tcp || !packet.ip) return
+    if (tcp.payload.length < tcp.payloadLength && frame.data.length > this.snaplen) this.snaplen = frame.data.length
     if (this.isConsoleTraffic(packet)) this.tracker.push(packet)
     else this.noteOtherServer(packet)
   }
@@ -153,11 +166,13 @@ export class Analyzer {
         message: `the capture ends in the middle of a record at byte ${tail.offset} (${tail.have} of ${tail.need} bytes): tcpdump was probably stopped while writing; everything before it was analysed`,
       })
     }
+    const keys = this.keys.facts()
     const report: AnalysisReport = {
       schemaVersion: 1,
       tool: {name: 'defender-check', version: TOOL_VERSION},
       source: {
         ...source,
+        ...(keys && {keys}),
         frames: this.frames,
         firstTs: this.firstTs === undefined ? undefined : isoTime(this.firstTs),
         lastTs: this.lastTs === undefined ? undefined : isoTime(this.lastTs),
@@ -182,7 +197,7 @@ export class Analyzer {
       endedAt: isoTime(conn.tcp.endTs),
       captureEndTs: this.lastTs,
       tcp: conn.tcp,
-      issues: [...conn.issues, ...(state?.tls.issues ?? [])],
+      issues: [...conn.issues.map((issue) => this.withSnaplen(issue)), ...(state?.tls.issues ?? [])],
     }
     if (conn.tunnels) facts.tunnels = conn.tunnels
     if (hasTls) {
@@ -191,6 +206,13 @@ export class Analyzer {
       if (certificates) facts.certificates = certificates
     }
     return facts
+  }
+
+  /** The checks name the snaplen when payload was cut (tls-common.ts snaplenReason). */
+  private withSnaplen(issue: Issue): Issue {
+    if (issue.code !== 'tcp.snaplen' || this.snaplen === 0) return issue
+    const cut: SnaplenIssue = {...issue, code: 'tcp.snaplen', snaplen: this.snaplen}
+    return cut
   }
 
   /**

@@ -9,6 +9,7 @@ import type {CheckResult, CheckStatus, Policy} from '../checks/types.js'
 import type {CaptureSummary} from '../capture/types.js'
 import type {TlsFacts} from '../dissect/tls/types.js'
 import type {CertificateFacts} from './certificates.js'
+import type {KeySourceFacts} from '../keys/store.js'
 
 export interface ConnectionFacts {
   id: number
@@ -51,6 +52,8 @@ export interface SourceInfo {
   /** File path, '-' for stdin, interface name for live. */
   name: string
   capture?: CaptureSummary
+  /** Where TLS keys came from (files, pcapng secrets blocks); never the secrets themselves. */
+  keys?: KeySourceFacts
   /** Frames read, decoded and ignored (not TCP, not the Console port). */
   frames: number
   firstTs?: string

@@ -2,6 +2,7 @@ import {Args, Flags} from '@oclif/core'
 import {analyzeCapture} from '../analysis/analyze.js'
 import {loadCaBundle} from '../analysis/cert-policy.js'
 import {buildPolicy, DEFAULT_CONSOLE_PORT} from '../analysis/policy.js'
+import {loadKeyStore} from '../keys/store.js'
 import type {AnalysisReport} from '../analysis/types.js'
 import {BaseCommand} from '../cli/base-command.js'
 import {REPORT_FORMATS, writeReport} from '../cli/output.js'
@@ -18,6 +19,7 @@ Exit codes: 0 every connection passed (warnings allowed); 1 a check failed or no
     {description: 'Analyze a capture taken on the Defender host', command: '<%= config.bin %> <%= command.id %> defender.pcap'},
     {description: 'SaaS Console on 443, checking the certificate name', command: '<%= config.bin %> <%= command.id %> cap.pcapng --port 443 --console console.example.com'},
     {description: 'Verify the server chain against the Console CA and allow TLS 1.2', command: '<%= config.bin %> <%= command.id %> cap.pcap --ca /var/lib/twistlock/certificates/ca.pem --min-tls 1.2'},
+    {description: 'See inside TLS 1.3 with the session keys (Certificate, Finished, the WebSocket upgrade)', command: '<%= config.bin %> <%= command.id %> cap.pcap --keylog keys.log'},
     {description: 'JUnit for CI, from a gzipped capture', command: '<%= config.bin %> <%= command.id %> cap.pcap.gz --format junit --output report.xml'},
     {description: 'Straight from tcpdump', command: 'tcpdump -i any -w - port 8084 | <%= config.bin %> <%= command.id %> -'},
   ]
@@ -41,6 +43,11 @@ Exit codes: 0 every connection passed (warnings allowed); 1 a check failed or no
     'min-tls': Flags.string({description: 'lowest acceptable negotiated TLS version', options: ['1.2', '1.3'], default: '1.3'}),
     ca: Flags.file({description: 'PEM bundle of the CA(s) that must have issued the Console certificate', exists: true}),
     pin: Flags.string({description: 'expected SHA-256 fingerprint of the Console certificate, as sha256:HEX'}),
+    keylog: Flags.string({
+      char: 'k',
+      description: 'TLS key log (SSLKEYLOGFILE format) to decrypt the handshake and the WebSocket upgrade; repeatable [default: $SSLKEYLOGFILE if set; keys in a pcapng Decryption Secrets Block are used without this flag]',
+      multiple: true,
+    }),
     format: Flags.string({char: 'f', description: 'report format [default: table on a terminal, json otherwise]', options: [...REPORT_FORMATS]}),
     output: Flags.string({char: 'o', description: 'write the report to this file (format from its extension unless --format)'}),
   }
@@ -49,7 +56,9 @@ Exit codes: 0 every connection passed (warnings allowed); 1 a check failed or no
     const {args, flags} = await this.parse(Analyze)
     const policy = buildPolicy({ports: flags.port, console: flags.console, minTls: flags['min-tls'], caFile: flags.ca, pin: flags.pin})
     const ca = flags.ca === undefined ? undefined : loadCaBundle(flags.ca)
-    const report = await analyzeCapture(args.capture, {policy, certificates: {ca}})
+    const {store: keys, warnings} = await loadKeyStore(flags.keylog ?? [])
+    for (const warning of warnings) process.stderr.write(`defender-check: warning: ${warning}\n`)
+    const report = await analyzeCapture(args.capture, {policy, certificates: {ca}, keys})
     if (report.summary.verdict !== 'pass') process.exitCode = 1
     if (this.jsonEnabled()) return JSON.parse(renderJson(report)) as AnalysisReport
     await writeReport(report, {format: flags.format as (typeof REPORT_FORMATS)[number] | undefined, output: flags.output})

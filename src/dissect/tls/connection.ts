@@ -14,6 +14,7 @@
  */
 import type {Issue, IssueSeverity} from '../../issues.js'
 import type {Direction, FrameRef, StreamHandler} from '../../stream/types.js'
+import type {KeyLookup} from '../../keys/store.js'
 import {parseCertificate} from '../../analysis/x509.js'
 import {parseAlerts} from './alert.js'
 import {parseCertificate12} from './certificate.js'
@@ -52,6 +53,8 @@ export interface TlsConnectionReaderOptions {
   maxRecords?: number
   /** Handshake messages kept in TlsFacts.handshakeMessages. Default 256. */
   maxHandshakeMessages?: number
+  /** Session secrets by client random, for decryption (looked up at the first protected record). */
+  keys?: KeyLookup
 }
 
 interface DirectionState {

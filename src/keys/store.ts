@@ -1,0 +1,79 @@
+/**
+ * KeyStore: every TLS secret known to one analysis — from --keylog files, SSLKEYLOGFILE and the
+ * pcapng Decryption Secrets Blocks met while reading — looked up by ClientHello.random. The TLS
+ * readers ask lazily (at their first protected record), so a DSB that comes after the first
+ * packets still serves the connections that need it later.
+ */
+import {existsSync} from 'node:fs'
+import type {DecryptionSecrets} from '../capture/types.js'
+import {keyLogFromDecryptionSecrets, loadKeyLogFile, mergeKeyLogs, type KeyLog, type KeyLogIssue, type SessionSecrets} from './keylog.js'
+
+/** What a TLS reader needs: the secrets of one session, by client random (64 lowercase hex). */
+export interface KeyLookup {
+  secretsFor(clientRandomHex: string): SessionSecrets | undefined
+}
+
+/** Where the keys came from, for the report. Never holds a secret. */
+export interface KeySourceFacts {
+  files: string[]
+  decryptionSecretsBlocks: number
+  /** Sessions (client randoms) with at least one secret. */
+  sessions: number
+  /** Malformed lines, with their source and 1-based line number. */
+  issues: KeyLogIssue[]
+}
+
+export class KeyStore implements KeyLookup {
+  private keyLog: KeyLog = {sessions: new Map(), issues: [], unknownLabels: 0}
+  private readonly files: string[] = []
+  private blocks = 0
+
+  /** A parsed key log file (or SSLKEYLOGFILE). */
+  addFile(path: string, log: KeyLog): void {
+    this.files.push(path)
+    this.keyLog = mergeKeyLogs(this.keyLog, log)
+  }
+
+  /** A pcapng Decryption Secrets Block, as the capture reader meets it. */
+  addDecryptionSecrets(block: DecryptionSecrets): void {
+    this.blocks++
+    this.keyLog = mergeKeyLogs(this.keyLog, keyLogFromDecryptionSecrets([block]))
+  }
+
+  secretsFor(clientRandomHex: string): SessionSecrets | undefined {
+    return this.keyLog.sessions.get(clientRandomHex)
+  }
+
+  get empty(): boolean {
+    return this.keyLog.sessions.size === 0
+  }
+
+  facts(): KeySourceFacts | undefined {
+    if (this.files.length === 0 && this.blocks === 0) return undefined
+    return {files: [...this.files], decryptionSecretsBlocks: this.blocks, sessions: this.keyLog.sessions.size, issues: [...this.keyLog.issues]}
+  }
+}
+
+export interface LoadedKeyStore {
+  store: KeyStore
+  /** Things the user should hear about (a world-readable key log, malformed lines). */
+  warnings: string[]
+}
+
+/**
+ * The key store for a run: every --keylog file, else the file SSLKEYLOGFILE names (the variable
+ * browsers, curl and node honour), if it exists. An unreadable --keylog file is an InputError.
+ */
+export async function loadKeyStore(files: string[], env: NodeJS.ProcessEnv = process.env): Promise<LoadedKeyStore> {
+  const store = new KeyStore()
+  const warnings: string[] = []
+  const paths = files.length > 0 ? files : env.SSLKEYLOGFILE && existsSync(env.SSLKEYLOGFILE) ? [env.SSLKEYLOGFILE] : []
+  for (const path of paths) {
+    const {keyLog, worldReadable} = await loadKeyLogFile(path)
+    if (worldReadable) warnings.push(`key log ${path} is readable by every user of this machine: it holds session secrets (chmod 600 it)`)
+    for (const issue of keyLog.issues.slice(0, 5)) warnings.push(`${issue.source}:${issue.line}: ${issue.message}`)
+    if (keyLog.issues.length > 5) warnings.push(`${path}: ${keyLog.issues.length - 5} more malformed lines`)
+    store.addFile(path, keyLog)
+  }
+  return {store, warnings}
+}
