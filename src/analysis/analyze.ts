@@ -3,14 +3,14 @@
  * for stdin; pcap, pcapng, gzip — sniffed by magic) in, an AnalysisReport out.
  */
 import {readCapture} from '../capture/index.js'
-import type {AnalysisReport} from './types.js'
+import type {CaptureReport} from './types.js'
 import {Analyzer, type AnalyzerOptions} from './analyzer.js'
 
 export interface AnalyzeCaptureOptions extends AnalyzerOptions {
   onProgress?(bytesRead: number, totalBytes?: number): void
 }
 
-export async function analyzeCapture(input: string, options: AnalyzeCaptureOptions): Promise<AnalysisReport> {
+export async function analyzeCapture(input: string, options: AnalyzeCaptureOptions): Promise<CaptureReport> {
   const analyzer = new Analyzer(options)
   const capture = await readCapture(input, analyzer.sink, {onProgress: options.onProgress})
   return analyzer.finish({kind: input === '-' ? 'stdin' : 'file', name: input, capture})

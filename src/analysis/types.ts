@@ -10,6 +10,7 @@ import type {CaptureSummary} from '../capture/types.js'
 import type {TlsFacts} from '../dissect/tls/types.js'
 import type {CertificateFacts} from './certificates.js'
 import type {KeySourceFacts} from '../keys/store.js'
+import type {ProbeFacts} from '../probe/types.js'
 
 export interface ConnectionFacts {
   id: number
@@ -34,13 +35,17 @@ export interface ConnectionFacts {
   issues: Issue[]
 }
 
-export interface ConnectionReport {
+/**
+ * One connection's verdict. `F` is what it rests on: a capture's ConnectionFacts, or the
+ * probe's ProbeFacts (kind 'probe'); renderers take either.
+ */
+export interface ConnectionReport<F extends ConnectionFacts | ProbeFacts = ConnectionFacts | ProbeFacts> {
   id: number
   client: Endpoint
   server: Endpoint
   startedAt: string
   endedAt: string
-  facts: ConnectionFacts
+  facts: F
   checks: CheckResult[]
   /** Worst status among the checks. */
   verdict: CheckStatus
@@ -79,12 +84,20 @@ export interface Summary {
   reason?: string
 }
 
-export interface AnalysisReport {
+export interface AnalysisReport<F extends ConnectionFacts | ProbeFacts = ConnectionFacts | ProbeFacts> {
   schemaVersion: 1
   tool: {name: 'defender-check'; version: string}
   source: SourceInfo
   policy: Policy
-  connections: ConnectionReport[]
+  connections: Array<ConnectionReport<F>>
   otherTraffic?: OtherTraffic
   summary: Summary
+}
+
+/** A report analysed from packets (a file, stdin or a live capture). */
+export type CaptureReport = AnalysisReport<ConnectionFacts>
+
+/** Narrows a connection's facts to those of a capture (not a probe). */
+export function isCaptureFacts(facts: ConnectionFacts | ProbeFacts): facts is ConnectionFacts {
+  return !('kind' in facts && facts.kind === 'probe')
 }

@@ -86,7 +86,8 @@ function tcpConnect(facts: ProbeFacts): CheckResult {
   if (facts.dns.error) return notAttempted('tcp.syn-ack', facts)
   const what = tcp.viaProxy ? 'the proxy' : 'the Console'
   const values: Record<string, unknown> = {attempts: tcp.attempts, ms: tcp.ms}
-  const failedBefore = tcp.attempts.filter((a) => a.error).map((a) => `${a.address} ${a.error!.code}`)
+  // Addresses that failed before the last one tried (which the summary itself is about).
+  const failedBefore = tcp.attempts.slice(0, -1).filter((a) => a.error).map((a) => `${a.address} ${a.error!.code}`)
   const earlier = failedBefore.length > 0 ? ` (after ${failedBefore.join(', ')})` : ''
   if (tcp.remote && tcp.local) {
     values.local = tcp.local

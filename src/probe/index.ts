@@ -14,7 +14,7 @@ import {parseProbeTarget} from './target.js'
 
 export type {ProbeFacts} from './types.js'
 export {runProbe, type ProbeOptions} from './probe.js'
-export {probeConnection, probeReport, summarizeConnections} from './report.js'
+export {probeConnection, probeReport} from './report.js'
 
 export interface ProbeInput extends CredentialFiles {
   /** wss://host:port/path or host[:port]. */

@@ -11,6 +11,7 @@
  * one is reported by subject and issuer, and --insecure can go on past it.
  */
 import {lookup} from 'node:dns/promises'
+import {X509Certificate} from 'node:crypto'
 import {closeSync, openSync, writeSync} from 'node:fs'
 import {connect as netConnect, isIP, type Socket} from 'node:net'
 import {checkServerIdentity, connect as tlsConnect, type ConnectionOptions, type PeerCertificate, type TLSSocket} from 'node:tls'
@@ -303,14 +304,15 @@ async function tlsHandshake(socket: Socket, options: ProbeOptions, keylog: numbe
   // OpenSSL fills the shared signature algorithms on the client only from a CertificateRequest's
   // signature_algorithms (RFC 8446 §4.3.2), so a non-empty list means the server asked.
   facts.clientCertificateRequested = tls.getSharedSigalgs().length > 0
-  const peer = tls.getPeerX509Certificate()
-  if (peer) {
-    facts.peerCertificate = summarizeX509(peer)
-    facts.peerChain = chainSubjects(tls.getPeerCertificate(true))
+  // One getPeerCertificate call and nothing before it: after getPeerX509Certificate() (or a first
+  // call) node 20 hands back a certificate without its fields, which checkServerIdentity rejects.
+  const presented = tls.getPeerCertificate(true)
+  if (presented.raw) {
+    facts.peerCertificate = summarizeX509(new X509Certificate(presented.raw))
+    facts.peerChain = chainSubjects(presented)
     facts.chainVerified = tls.authorized
     if (!tls.authorized) facts.chainError = String(tls.authorizationError)
-    const identity = target.servername ?? target.host
-    const nameError = checkServerIdentity(identity, tls.getPeerCertificate())
+    const nameError = checkServerIdentity(target.servername ?? target.host, presented)
     if (nameError) facts.nameError = nameError.message
   } else {
     facts.chainVerified = false

@@ -4,7 +4,8 @@
  */
 import {worstStatus} from '../checks/index.js'
 import type {Policy} from '../checks/types.js'
-import type {AnalysisReport, ConnectionFacts, ConnectionReport, SourceInfo, Summary} from '../analysis/types.js'
+import {summarizeConnections} from '../analysis/analyzer.js'
+import type {AnalysisReport, ConnectionReport, SourceInfo} from '../analysis/types.js'
 import {TOOL_VERSION} from '../analysis/version.js'
 import {probeChecks} from './checks.js'
 import type {ProbeFacts} from './types.js'
@@ -21,9 +22,7 @@ export function probeConnection(facts: ProbeFacts, policy: Policy, id = 1): Conn
     server,
     startedAt: facts.startedAt,
     endedAt: facts.endedAt,
-    // ConnectionReport.facts is typed ConnectionFacts; it is to become ConnectionFacts | ProbeFacts
-    // (discriminated by kind: 'probe'). The one cast until then.
-    facts: facts as unknown as ConnectionFacts,
+    facts,
     checks,
     verdict: worstStatus(checks),
   }
@@ -38,21 +37,6 @@ export function probeReport(facts: ProbeFacts, policy: Policy): AnalysisReport {
     source,
     policy,
     connections: [connection],
-    summary: summarizeConnections([connection]),
+    summary: summarizeConnections([connection], policy),
   }
-}
-
-/**
- * The verdict over connections, as analysis/analyzer.ts summarises (its summarize() is private
- * there; this is the same rule: fail when any check failed, pass otherwise).
- */
-export function summarizeConnections(connections: ConnectionReport[]): Summary {
-  const summary: Summary = {connections: connections.length, pass: 0, fail: 0, warn: 0, skip: 0, verdict: 'pass'}
-  for (const connection of connections) for (const check of connection.checks) summary[check.status]++
-  if (summary.fail > 0) {
-    summary.verdict = 'fail'
-    const failing = connections.filter((c) => c.verdict === 'fail').length
-    summary.reason = `${failing} of ${connections.length} connection(s) failed a check`
-  }
-  return summary
 }

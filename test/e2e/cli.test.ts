@@ -109,6 +109,16 @@ describe('defender-check analyze', () => {
     expect(report.source.issues.map((i: {code: string}) => i.code)).toContain('capture.truncated')
   })
 
+  it('probe output follows the same JSON schema and exit codes (refused: exit 1)', () => {
+    // Port 1 on loopback: nothing listens there, the kernel answers RST at once.
+    const run = runCli(['probe', '127.0.0.1:1', '--json', '--timeout', '2s'])
+    expect(run.status).toBe(1)
+    const report = JSON.parse(run.stdout)
+    expect(validateReport(report)).toEqual([])
+    expect(report.connections[0].facts.kind).toBe('probe')
+    expect(report.connections[0].checks.find((c: {id: string}) => c.id === 'tcp.syn-ack').status).toBe('fail')
+  })
+
   it('has help with examples', () => {
     const run = runCli(['analyze', '--help'])
     expect(run.status).toBe(0)

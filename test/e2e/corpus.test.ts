@@ -10,7 +10,9 @@ import {basename, join} from 'node:path'
 import {describe, expect, it} from 'vitest'
 import {analyzeCapture} from '../../src/analysis/analyze.js'
 import {buildPolicy} from '../../src/analysis/policy.js'
-import type {AnalysisReport, ConnectionReport} from '../../src/analysis/types.js'
+import type {CaptureReport as AnalysisReport, ConnectionFacts, ConnectionReport as AnyConnectionReport} from '../../src/analysis/types.js'
+
+type ConnectionReport = AnyConnectionReport<ConnectionFacts>
 import {CORPUS_PCAPS, ROOT, corpusFiles} from '../helpers/paths.js'
 
 interface TcpEntry {

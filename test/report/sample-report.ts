@@ -4,7 +4,9 @@
  * check results stand in for checks other people are writing; one of them carries the
  * characters every output format must escape (<>&"'), as a certificate name can.
  */
-import type {AnalysisReport, ConnectionReport} from '../../src/analysis/types.js'
+import type {CaptureReport as AnalysisReport, ConnectionFacts, ConnectionReport as AnyConnectionReport} from '../../src/analysis/types.js'
+
+type ConnectionReport = AnyConnectionReport<ConnectionFacts>
 import {runChecks, worstStatus} from '../../src/checks/index.js'
 import type {CheckResult, Policy} from '../../src/checks/types.js'
 import type {CertificateInfo, TlsFacts} from '../../src/dissect/tls/types.js'

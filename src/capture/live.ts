@@ -1,0 +1,147 @@
+/**
+ * Live capture through tcpdump: `tcpdump -i IFACE -U --immediate-mode -w - FILTER` is spawned
+ * (argument array, never a shell; the BPF filter is one argument), its stdout — a pcap stream,
+ * packet-buffered by -U — goes through the same reader as a file, and optionally is written to a
+ * file as it streams (tee). tcpdump is stopped with SIGINT, which makes it flush and exit; its
+ * stdout is read to the end. Start-up failures (tcpdump missing, no permission, no such
+ * interface, a bad filter) are InputErrors/UsageErrors: one line, exit code 2.
+ */
+import {spawn, type ChildProcessByStdio} from 'node:child_process'
+import {closeSync, openSync, writeSync} from 'node:fs'
+import type {Readable} from 'node:stream'
+import {InputError, UsageError} from '../errors.js'
+import {readCaptureStream} from './source.js'
+import type {CaptureSink, CaptureSummary} from './types.js'
+
+export interface LiveCaptureOptions {
+  /** tcpdump -i: an interface name, or 'any' (Linux cooked v2, link type 276). */
+  interface: string
+  /** BPF filter expression, one argument. */
+  filter: string
+  /** tcpdump -c: stop after this many packets. */
+  count?: number
+  /** Also write the raw pcap stream to this file. */
+  writeFile?: string
+  /** The tcpdump binary (default: tcpdump on PATH). */
+  tcpdump?: string
+}
+
+/** tcpdump's command line for these options, for display and for spawn. */
+export function tcpdumpArgs(options: LiveCaptureOptions): string[] {
+  const args = ['-i', options.interface, '-U', '--immediate-mode', '-w', '-']
+  if (options.count !== undefined) args.push('-c', String(options.count))
+  if (options.filter.trim() !== '') args.push(options.filter)
+  return args
+}
+
+/** A running tcpdump whose pcap stream is being read into a sink. */
+export class LiveCapture {
+  /** Resolves with the capture summary once tcpdump has exited and its output is read. */
+  readonly done: Promise<CaptureSummary>
+  private stopped = false
+  private exited = false
+
+  private constructor(
+    private readonly child: ChildProcessByStdio<null, Readable, Readable>,
+    done: Promise<CaptureSummary>,
+  ) {
+    this.done = done
+    child.once('exit', () => {
+      this.exited = true
+    })
+  }
+
+  /** Spawns tcpdump and resolves when it says "listening on"; rejects with a one-line cause when it cannot start. */
+  static async start(options: LiveCaptureOptions, sink: CaptureSink): Promise<LiveCapture> {
+    const binary = options.tcpdump ?? 'tcpdump'
+    const child = spawn(binary, tcpdumpArgs(options), {stdio: ['ignore', 'pipe', 'pipe']})
+    let stderr = ''
+    const ready = new Promise<void>((resolve, reject) => {
+      child.once('error', (error: NodeJS.ErrnoException) => reject(startError(error, binary)))
+      child.stderr.setEncoding('utf8')
+      child.stderr.on('data', (text: string) => {
+        stderr += text
+        if (/listening on /.test(stderr)) resolve()
+      })
+      child.once('exit', (code, signal) => reject(exitError(stderr, options, code, signal)))
+    })
+    try {
+      await ready
+    } catch (error) {
+      child.kill('SIGKILL')
+      throw error
+    }
+    const tee = options.writeFile === undefined ? undefined : openOutput(options.writeFile, child)
+    const exited = new Promise<{code: number | null; signal: NodeJS.Signals | null}>((resolve) => child.once('exit', (code, signal) => resolve({code, signal})))
+    const done = (async () => {
+      try {
+        const summary = await readCaptureStream(tee === undefined ? child.stdout : teeTo(child.stdout, tee), `tcpdump -i ${options.interface}`, sink)
+        const {code, signal} = await exited
+        // SIGINT (ours) and -c's normal end are both fine; anything else is tcpdump failing mid-way.
+        if (code !== 0 && signal !== 'SIGINT' && code !== 130 && code !== null) throw new InputError(`tcpdump stopped with exit code ${code}: ${lastLine(stderr)}`)
+        return summary
+      } finally {
+        if (tee !== undefined) closeSync(tee)
+      }
+    })()
+    // Read errors surface through `done`; keep an early one from being unhandled before it is awaited.
+    done.catch(() => undefined)
+    return new LiveCapture(child, done)
+  }
+
+  /** Asks tcpdump to stop (SIGINT: it flushes its buffer and exits); `done` then resolves. */
+  stop(): void {
+    if (this.stopped || this.exited) return
+    this.stopped = true
+    this.child.kill('SIGINT')
+  }
+
+  /** Stops tcpdump if a caller is leaving early (process exit); no output is waited for. */
+  kill(): void {
+    if (!this.exited) this.child.kill('SIGKILL')
+  }
+}
+
+function openOutput(file: string, child: ChildProcessByStdio<null, Readable, Readable>): number {
+  try {
+    return openSync(file, 'w')
+  } catch (error) {
+    child.kill('SIGKILL')
+    throw new InputError(`cannot write the capture (-w): ${(error as NodeJS.ErrnoException).code ?? (error as Error).message}`, file)
+  }
+}
+
+/** Passes the stream on while writing every chunk to `fd`, in order, before it is parsed. */
+async function* teeTo(stream: Readable, fd: number): AsyncGenerator<Uint8Array> {
+  for await (const chunk of stream) {
+    writeSync(fd, chunk as Buffer)
+    yield chunk as Buffer
+  }
+}
+
+const INSTALL_HINT = 'install it: apt-get install tcpdump (Debian/Ubuntu), dnf install tcpdump (RHEL/Fedora), apk add tcpdump (Alpine)'
+
+function startError(error: NodeJS.ErrnoException, binary: string): Error {
+  if (error.code === 'ENOENT') return new InputError(`${binary} is not installed (not found on PATH): ${INSTALL_HINT}`)
+  if (error.code === 'EACCES') return new InputError(`${binary} cannot be run (permission denied on the program itself)`)
+  return new InputError(`cannot start ${binary}: ${error.message}`)
+}
+
+/** tcpdump exited before listening: say why in the words an operator can act on. */
+function exitError(stderr: string, options: LiveCaptureOptions, code: number | null, signal: NodeJS.Signals | null): Error {
+  const text = stderr.trim()
+  if (/permission|not permitted/i.test(text)) {
+    return new InputError(`no permission to capture on ${options.interface}: run as root, or give tcpdump CAP_NET_RAW (setcap cap_net_raw,cap_net_admin=eip "$(command -v tcpdump)") (tcpdump: ${lastLine(text)})`)
+  }
+  if (/no such device|doesn't exist|no such interface|not found/i.test(text)) {
+    return new InputError(`interface ${options.interface} does not exist (tcpdump -D lists the interfaces; "any" captures on all) (tcpdump: ${lastLine(text)})`)
+  }
+  if (/syntax error|can't parse filter|illegal/i.test(text)) return new UsageError(`tcpdump rejects the filter ${JSON.stringify(options.filter)}: ${lastLine(text)}`)
+  const how = signal !== null ? `was killed by ${signal}` : `exited with code ${code}`
+  return new InputError(`tcpdump ${how} before capturing${text ? `: ${lastLine(text)}` : ''}`)
+}
+
+function lastLine(text: string): string {
+  const lines = text.trim().split('\n').filter((l) => l.trim() !== '')
+  return (lines.find((l) => /^tcpdump: /.test(l)) ?? lines[lines.length - 1] ?? '').replace(/^tcpdump: /, '').trim()
+}

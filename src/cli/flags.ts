@@ -1,0 +1,48 @@
+/**
+ * Flags shared by `probe` and `capture --probe` (the probe's TLS and WebSocket options) and by
+ * every command that writes a report. Definitions only: the commands pass the values to the library.
+ */
+import {Flags} from '@oclif/core'
+import {UsageError} from '../errors.js'
+import {REPORT_FORMATS} from './output.js'
+
+/**
+ * `10s`, `500ms`, `2m`, `1h`, or a bare number of seconds → milliseconds; undefined stays
+ * undefined. Called in run() rather than as an oclif parse function, whose errors oclif reports
+ * as internal ones: a UsageError is one line and exit code 2.
+ */
+export function parseDuration(text: string, flag: string): number
+export function parseDuration(text: string | undefined, flag: string): number | undefined
+export function parseDuration(text: string | undefined, flag: string): number | undefined {
+  if (text === undefined) return undefined
+  const match = /^\s*(\d+(?:\.\d+)?)\s*(ms|s|m|h)?\s*$/i.exec(text)
+  if (!match) throw new UsageError(`--${flag} ${JSON.stringify(text)}: expected a duration such as 500ms, 10s, 2m or 1h`)
+  const unit = (match[2] ?? 's').toLowerCase()
+  const ms = Number(match[1]) * (unit === 'ms' ? 1 : unit === 's' ? 1000 : unit === 'm' ? 60_000 : 3_600_000)
+  if (ms <= 0) throw new UsageError(`--${flag} must be longer than 0`)
+  return Math.round(ms)
+}
+
+/** A duration flag: its value goes through parseDuration in the command. */
+export const durationFlag = (description: string, defaultValue?: string) => Flags.string({description, default: defaultValue})
+
+export const reportFlags = {
+  format: Flags.string({char: 'f', description: 'report format [default: table on a terminal, json otherwise]', options: [...REPORT_FORMATS]}),
+  output: Flags.string({char: 'o', description: 'write the report to this file (format from its extension unless --format)'}),
+}
+
+/** The probe's flags; `capture --probe` takes them too. */
+export const probeFlags = {
+  servername: Flags.string({description: 'TLS server name (SNI) and the name the Console certificate must carry, when it differs from the URL host (e.g. connecting by IP)'}),
+  'min-tls': Flags.string({description: 'lowest TLS version the probe offers and accepts', options: ['1.2', '1.3'], default: '1.3'}),
+  ca: Flags.string({description: 'PEM bundle of the CA(s) that must have issued the Console certificate [default: node\'s built-in roots]'}),
+  cert: Flags.string({description: 'PEM client certificate (the Defender\'s defender-client-cert.pem)'}),
+  key: Flags.string({description: 'PEM private key of --cert, plain or encrypted'}),
+  passphrase: Flags.string({description: 'passphrase of an encrypted --key'}),
+  'defender-certs': Flags.string({description: 'a Defender certificate directory (/var/lib/twistlock/certificates): defender-ca.pem, defender-client-cert.pem, defender-client-key.pem and the key passphrase in service-parameter; --ca/--cert/--key/--passphrase override its files'}),
+  insecure: Flags.boolean({description: 'report certificate failures as warnings and go on (the verdict says so); default: strict verification'}),
+  header: Flags.string({char: 'H', description: 'extra header on the WebSocket upgrade request, "Name: value" (repeatable)', multiple: true}),
+  subprotocol: Flags.string({description: 'WebSocket subprotocol to offer (repeatable)', multiple: true}),
+  timeout: durationFlag('deadline of each phase (DNS, TCP, proxy CONNECT, TLS, upgrade, ping, close)', '10s'),
+  keylog: Flags.string({description: 'append the probe\'s TLS secrets to this file (NSS key log format, as SSLKEYLOGFILE; Wireshark reads it)'}),
+}

@@ -1,0 +1,93 @@
+import {Flags} from '@oclif/core'
+import {loadCaBundle} from '../analysis/cert-policy.js'
+import {buildPolicy, DEFAULT_CONSOLE_PORT} from '../analysis/policy.js'
+import type {AnalysisReport} from '../analysis/types.js'
+import {BaseCommand} from '../cli/base-command.js'
+import {durationFlag, parseDuration, probeFlags, reportFlags} from '../cli/flags.js'
+import {writeReport, type ReportFormat} from '../cli/output.js'
+import {captureLive, captureWithProbe, type LiveProgress} from '../probe/live.js'
+import {renderJson} from '../report/json.js'
+
+export default class Capture extends BaseCommand {
+  static override summary = 'Capture live with tcpdump and check the Defender ↔ Console connections as they happen.'
+
+  static override description = `Runs tcpdump -i IFACE -U --immediate-mode -w - FILTER (default filter: TCP on the Console port(s)) and analyzes its output as analyze does, showing progress on stderr on a terminal. Stops on --duration, --count or Ctrl-C (tcpdump is stopped with SIGINT, the analysis finishes and the report is printed). Needs tcpdump and root or CAP_NET_RAW.
+
+With --probe URL it captures only the probe's own connection, runs the probe (the probe command's options apply) and reports the probe's view (#1) and the wire's view of the same connection (#2) side by side. The probe's TLS secrets are written to a key log (--keylog, else FILE.keylog beside -w FILE, else the temp directory), whose path is in the report; the wire view is analyzed without them for now (encrypted TLS 1.3 messages are inferred, not read). HTTPS_PROXY is ignored with --probe: the probe connects directly.
+
+-w FILE saves the capture as tcpdump writes it (classic pcap, unmodified).
+
+Exit codes: 0 every connection passed; 1 a check failed or no Console traffic was captured; 2 usage or input error (tcpdump missing, no permission, no such interface, bad filter).`
+
+  static override examples = [
+    {description: 'Watch the Defender\'s connections for a minute, saving the capture', command: '<%= config.bin %> <%= command.id %> --duration 1m -w defender.pcap'},
+    {description: 'Prove the connection on the wire with the Defender\'s certificates', command: '<%= config.bin %> <%= command.id %> --probe wss://console.example.com:8084/ --defender-certs /var/lib/twistlock/certificates'},
+    {description: 'Only eth0, SaaS Console on 443, until Ctrl-C', command: '<%= config.bin %> <%= command.id %> -i eth0 --port 443'},
+  ]
+
+  static override enableJsonFlag = true
+
+  static override flags = {
+    interface: Flags.string({char: 'i', description: 'interface to capture on ("any": all)', default: 'any'}),
+    filter: Flags.string({description: 'BPF filter for tcpdump, one argument [default: tcp and (port 8084 ...), from --port]'}),
+    port: Flags.string({char: 'p', description: `Console port; repeat or comma-separate for several, "any" for every TCP port [default: ${DEFAULT_CONSOLE_PORT}; SaaS: 443]`, multiple: true}),
+    console: Flags.string({char: 'c', description: 'the Console: an IP address restricts to connections to it; a host name selects by TLS SNI and is the name the server certificate must carry'}),
+    pin: Flags.string({description: 'expected SHA-256 fingerprint of the Console certificate, as sha256:HEX'}),
+    duration: durationFlag('stop after this long (e.g. 30s, 5m)'),
+    count: Flags.integer({description: 'stop after this many packets', min: 1}),
+    write: Flags.string({char: 'w', description: 'also save the capture to this file (pcap, as tcpdump writes it)'}),
+    probe: Flags.string({description: 'run the probe against this URL (wss://host:port/ or host[:port]) and analyze exactly its connection', exclusive: ['filter', 'count', 'duration', 'port', 'console', 'pin']}),
+    ...probeFlags,
+    ...reportFlags,
+  }
+
+  public async run(): Promise<AnalysisReport> {
+    const {flags} = await this.parse(Capture)
+    const abort = new AbortController()
+    const onSigint = () => abort.abort()
+    process.on('SIGINT', onSigint)
+    const progress = process.stderr.isTTY ? showProgress : undefined
+    let report: AnalysisReport
+    try {
+      if (flags.probe === undefined) {
+        const policy = buildPolicy({ports: flags.port, console: flags.console, minTls: flags['min-tls'], caFile: flags.ca, pin: flags.pin})
+        const ca = flags.ca === undefined ? undefined : loadCaBundle(flags.ca)
+        report = await captureLive({policy, certificates: {ca}, interface: flags.interface, filter: flags.filter, count: flags.count, durationMs: parseDuration(flags.duration, 'duration'), writeFile: flags.write, signal: abort.signal, onProgress: progress})
+      } else {
+        const ca = flags.ca ?? (flags['defender-certs'] === undefined ? undefined : `${flags['defender-certs']}/defender-ca.pem`)
+        report = await captureWithProbe({
+          interface: flags.interface,
+          writeFile: flags.write,
+          certificates: {ca: ca === undefined ? undefined : loadCaBundle(ca)},
+          onProgress: progress,
+          probe: {
+            url: flags.probe,
+            servername: flags.servername,
+            minTls: flags['min-tls'],
+            ca: flags.ca,
+            cert: flags.cert,
+            key: flags.key,
+            passphrase: flags.passphrase,
+            defenderCerts: flags['defender-certs'],
+            insecure: flags.insecure,
+            headers: flags.header,
+            subprotocols: flags.subprotocol,
+            timeoutMs: parseDuration(flags.timeout, 'timeout'),
+            keylogFile: flags.keylog,
+          },
+        })
+      }
+    } finally {
+      process.off('SIGINT', onSigint)
+      if (progress) process.stderr.write('\n')
+    }
+    if (report.summary.verdict !== 'pass') process.exitCode = 1
+    if (this.jsonEnabled()) return JSON.parse(renderJson(report)) as AnalysisReport
+    await writeReport(report, {format: flags.format as ReportFormat | undefined, output: flags.output})
+    return report
+  }
+}
+
+function showProgress(p: LiveProgress): void {
+  process.stderr.write(`\r\u001b[Kcapturing: ${p.packets} packets, ${(p.bytes / 1024).toFixed(1)} KiB, ${p.connections} connection attempts to the Console, ${(p.elapsedMs / 1000).toFixed(1)} s (Ctrl-C stops)`)
+}

@@ -1,0 +1,61 @@
+import {Args, Flags} from '@oclif/core'
+import type {AnalysisReport} from '../analysis/types.js'
+import {BaseCommand} from '../cli/base-command.js'
+import {durationFlag, parseDuration, probeFlags, reportFlags} from '../cli/flags.js'
+import {writeReport, type ReportFormat} from '../cli/output.js'
+import {probeConsole} from '../probe/index.js'
+import {renderJson} from '../report/json.js'
+
+export default class Probe extends BaseCommand {
+  static override summary = 'Connect to the Console as a Defender would: DNS, TCP, TLS (mTLS), WebSocket upgrade, ping.'
+
+  static override description = `Resolves the name (dns.resolve), connects TCP (tcp.syn-ack), optionally through an HTTP proxy's CONNECT (proxy.connect; --proxy or HTTPS_PROXY, NO_PROXY honoured), does the TLS handshake with node:tls (tls.version, tls.certificate, tls.client-certificate, tls.finished, tls.alerts), the WebSocket upgrade (ws.upgrade) and a ping (ws.ping); with --hold it keeps the session open and pings it (ws.session). The check ids are analyze's where they apply; the formats and exit codes are the same.
+
+A bare host[:port] means wss://host:8084/. Certificates are verified strictly (chain and name) unless --insecure. Every phase has a deadline (--timeout); a failure names the phase and the cause (ECONNREFUSED, ETIMEDOUT, ENOTFOUND, the certificate or TLS alert by name).
+
+Exit codes: 0 every check passed (warnings allowed); 1 a check failed; 2 usage or input error (bad URL, unreadable certificate or key).`
+
+  static override examples = [
+    {description: 'Probe a self-hosted Console with the Defender\'s own certificates', command: '<%= config.bin %> <%= command.id %> wss://console.example.com:8084/ --defender-certs /var/lib/twistlock/certificates'},
+    {description: 'By IP, checking the certificate for the Console\'s name', command: '<%= config.bin %> <%= command.id %> 10.0.0.5 --servername console.example.com --ca ca.pem --cert client.pem --key client-key.pem'},
+    {description: 'Through a proxy, holding the session for 30 s, JUnit for CI', command: '<%= config.bin %> <%= command.id %> console.example.com:8084 --proxy http://proxy:3128 --hold 30s --format junit -o probe.xml'},
+  ]
+
+  static override enableJsonFlag = true
+
+  static override args = {
+    url: Args.string({description: 'the Console: wss://host:port/path, or host[:port] (wss on 8084)', required: true}),
+  }
+
+  static override flags = {
+    ...probeFlags,
+    proxy: Flags.string({description: 'HTTP proxy to CONNECT through, http://[user:password@]host:port [default: HTTPS_PROXY unless NO_PROXY matches]'}),
+    hold: durationFlag('after the first ping, keep the session open this long and ping it every few seconds (e.g. 30s)'),
+    ...reportFlags,
+  }
+
+  public async run(): Promise<AnalysisReport> {
+    const {args, flags} = await this.parse(Probe)
+    const report = await probeConsole({
+      url: args.url,
+      servername: flags.servername,
+      minTls: flags['min-tls'],
+      ca: flags.ca,
+      cert: flags.cert,
+      key: flags.key,
+      passphrase: flags.passphrase,
+      defenderCerts: flags['defender-certs'],
+      insecure: flags.insecure,
+      headers: flags.header,
+      subprotocols: flags.subprotocol,
+      timeoutMs: parseDuration(flags.timeout, 'timeout'),
+      holdMs: parseDuration(flags.hold, 'hold'),
+      proxy: flags.proxy,
+      keylogFile: flags.keylog,
+    })
+    if (report.summary.verdict !== 'pass') process.exitCode = 1
+    if (this.jsonEnabled()) return JSON.parse(renderJson(report)) as AnalysisReport
+    await writeReport(report, {format: flags.format as ReportFormat | undefined, output: flags.output})
+    return report
+  }
+}
