@@ -5,10 +5,12 @@
  * The same Analyzer serves a saved file, stdin and a live tcpdump: it is fed frames through a
  * CaptureSink and asked for the report when the input ends.
  */
+import type {FrameSkipper} from '../capture/pcap.js'
 import type {CaptureSink, CaptureSummary, RawFrame} from '../capture/types.js'
+import {formatIpv4, formatIpv6} from '../dissect/address.js'
 import {decodePacket} from '../dissect/packet.js'
+import {FRAME_DECODE, FRAME_TCP, newPrefilteredTcp, prefilterFrame} from '../dissect/prefilter.js'
 import {TCP_ACK, TCP_SYN, type Packet} from '../dissect/types.js'
-import {TlsConnectionReader} from '../dissect/tls/connection.js'
 import type {Issue} from '../issues.js'
 import {runChecks, worstStatus} from '../checks/index.js'
 import type {SnaplenIssue} from '../checks/tls-common.js'
@@ -16,7 +18,7 @@ import type {Policy} from '../checks/types.js'
 import {ConnectionTracker} from '../stream/tracker.js'
 import type {TrackedConnection} from '../stream/types.js'
 import type {
-  AnalysisReport,
+  CaptureReport,
   ConnectionFacts,
   ConnectionReport,
   OtherTraffic,
@@ -25,6 +27,7 @@ import type {
 } from './types.js'
 import {evaluateCertificates, type CertificateContext} from './certificates.js'
 import {KeyStore} from '../keys/store.js'
+import {ConnectionReaders} from './connection-readers.js'
 import {TOOL_VERSION} from './version.js'
 
 export interface AnalyzerOptions {
@@ -46,17 +49,21 @@ const OTHER_TRAFFIC_LIMIT = 10_000
 
 interface ConnectionState {
   tracked: TrackedConnection
-  tls: TlsConnectionReader
+  readers: ConnectionReaders
 }
 
 export class Analyzer {
   readonly sink: CaptureSink
   private readonly policy: Policy
   private readonly ports: Set<number>
+  /** ports as a 64 Ki-entry bitmap: a per-packet lookup without hashing. */
+  private readonly consolePorts = new Uint8Array(65536)
+  /** Scratch for the fixed-offset fast path, reused for every frame. */
+  private readonly fast = newPrefilteredTcp()
   private readonly tracker: ConnectionTracker
   private readonly keys: KeyStore
   private readonly states = new Map<number, ConnectionState>()
-  private readonly otherServers = new Map<string, number>()
+  private readonly otherServers = new ServerCounter(OTHER_TRAFFIC_LIMIT)
   private readonly captureIssues: Issue[] = []
   private readonly issueCodesSeen = new Set<string>()
   private frames = 0
@@ -68,22 +75,33 @@ export class Analyzer {
   constructor(private readonly options: AnalyzerOptions) {
     this.policy = options.policy
     this.ports = new Set(options.policy.ports)
+    for (const port of this.ports) this.consolePorts[port] = 1
     this.keys = options.keys ?? new KeyStore()
     const anyPort = this.ports.size === 0
     this.tracker = new ConnectionTracker({
       isServerPort: anyPort ? () => false : (port) => this.ports.has(port),
       maxConnections: options.maxConnections,
       onConnection: (tracked) => {
-        const tls = new TlsConnectionReader({keys: this.keys})
-        this.states.set(tracked.id, {tracked, tls})
-        return tls
+        const readers = new ConnectionReaders({keys: this.keys})
+        this.states.set(tracked.id, {tracked, readers})
+        return readers
       },
     })
-    this.sink = {frame: (frame) => this.onFrame(frame), secrets: (block) => this.keys.addDecryptionSecrets(block)}
+    const sink: CaptureSink & FrameSkipper = {
+      frame: (frame) => this.onFrame(frame),
+      secrets: (block) => this.keys.addDecryptionSecrets(block),
+      skipFrame: (data, start, end, linkType, tsSec, tsNsec) => {
+        if (!this.passOver(data, start, end, linkType, tsSec, tsNsec)) return false
+        this.frames++
+        return true
+      },
+    }
+    this.sink = sink
   }
 
   private onFrame(frame: RawFrame): void {
     this.frames++
+    if (this.passOver(frame.data, 0, frame.data.length, frame.linkType, frame.tsSec, frame.tsNsec)) return
     const packet = decodePacket(frame)
     if (this.firstTs === undefined) this.firstTs = packet.ts
     this.lastTs = packet.ts
@@ -93,6 +111,26 @@ export class Analyzer {
     if (tcp.payload.length < tcp.payloadLength && frame.data.length > this.snaplen) this.snaplen = frame.data.length
     if (this.isConsoleTraffic(packet)) this.tracker.push(packet)
     else this.noteOtherServer(packet)
+  }
+
+  /**
+   * Most of a busy capture is not Console traffic: its headers are read at fixed offsets and it
+   * is counted, not decoded in full. True when the frame data[start, end) was dealt with so;
+   * tunnels, fragments, Console ports and anything odd are left to decodePacket().
+   */
+  private passOver(data: Uint8Array, start: number, end: number, linkType: number, tsSec: number, tsNsec: number): boolean {
+    if (this.ports.size === 0) return false
+    const fast = this.fast
+    const kind = prefilterFrame(linkType, data, start, end, fast)
+    if (kind === FRAME_DECODE || (kind === FRAME_TCP && (this.consolePorts[fast.srcPort] === 1 || this.consolePorts[fast.dstPort] === 1))) return false
+    const ts = tsSec + tsNsec / 1e9
+    if (this.firstTs === undefined) this.firstTs = ts
+    this.lastTs = ts
+    if (kind === FRAME_TCP) {
+      const clientSends = sentByClient(fast.flags, fast.srcPort, fast.dstPort)
+      this.otherServers.countBytes(data, clientSends ? fast.dstAddr : fast.srcAddr, fast.v6, clientSends ? fast.dstPort : fast.srcPort)
+    }
+    return true
   }
 
   /** A packet belongs to the analysis when one of its ports is a Console port (and the address matches --console IP). */
@@ -112,22 +150,8 @@ export class Analyzer {
   private noteOtherServer(packet: Packet): void {
     const tcp = packet.tcp!
     const ip = packet.ip!
-    // The server is the SYN's destination, the SYN-ACK's source, else the side with the lower port.
-    let serverIp: string
-    let serverPort: number
-    const synOnly = (tcp.flags & (TCP_SYN | TCP_ACK)) === TCP_SYN
-    const synAck = (tcp.flags & (TCP_SYN | TCP_ACK)) === (TCP_SYN | TCP_ACK)
-    if (synOnly || (!synAck && tcp.dstPort < tcp.srcPort)) {
-      serverIp = ip.dst
-      serverPort = tcp.dstPort
-    } else {
-      serverIp = ip.src
-      serverPort = tcp.srcPort
-    }
-    const key = ip.version === 6 ? `[${serverIp}]:${serverPort}` : `${serverIp}:${serverPort}`
-    const count = this.otherServers.get(key)
-    if (count !== undefined) this.otherServers.set(key, count + 1)
-    else if (this.otherServers.size < OTHER_TRAFFIC_LIMIT) this.otherServers.set(key, 1)
+    const clientSends = sentByClient(tcp.flags, tcp.srcPort, tcp.dstPort)
+    this.otherServers.countText(clientSends ? ip.dst : ip.src, ip.version === 6, clientSends ? tcp.dstPort : tcp.srcPort)
   }
 
   /** Capture-level issues (e.g. unsupported link type) are kept once per code. */
@@ -138,9 +162,9 @@ export class Analyzer {
   }
 
   /** Ends the analysis: flushes the streams, assembles facts, runs the checks. */
-  finish(source: Omit<SourceInfo, 'frames' | 'firstTs' | 'lastTs' | 'issues'> & {capture?: CaptureSummary}): AnalysisReport {
+  finish(source: Omit<SourceInfo, 'frames' | 'firstTs' | 'lastTs' | 'issues'> & {capture?: CaptureSummary}): CaptureReport {
     const tracked = this.tracker.finish()
-    const connections: ConnectionReport[] = []
+    const connections: Array<ConnectionReport<ConnectionFacts>> = []
     for (const conn of tracked) {
       const state = this.states.get(conn.id)
       const facts = this.assembleFacts(conn, state)
@@ -167,7 +191,7 @@ export class Analyzer {
       })
     }
     const keys = this.keys.facts()
-    const report: AnalysisReport = {
+    const report: CaptureReport = {
       schemaVersion: 1,
       tool: {name: 'defender-check', version: TOOL_VERSION},
       source: {
@@ -180,14 +204,15 @@ export class Analyzer {
       },
       policy: this.policy,
       connections,
-      summary: summarize(connections, this.policy),
+      summary: summarizeConnections(connections, this.policy),
     }
     if (connections.length === 0) report.otherTraffic = this.otherTraffic()
     return report
   }
 
   private assembleFacts(conn: TrackedConnection, state: ConnectionState | undefined): ConnectionFacts {
-    const tls = state?.tls.facts()
+    const protocols = state?.readers.facts()
+    const tls = protocols?.tls
     const hasTls = tls !== undefined && (tls.clientHellos.length > 0 || tls.serverHello !== undefined || tls.records.length > 0 || tls.notTls !== undefined)
     const facts: ConnectionFacts = {
       id: conn.id,
@@ -197,9 +222,11 @@ export class Analyzer {
       endedAt: isoTime(conn.tcp.endTs),
       captureEndTs: this.lastTs,
       tcp: conn.tcp,
-      issues: [...conn.issues.map((issue) => this.withSnaplen(issue)), ...(state?.tls.issues ?? [])],
+      issues: [...conn.issues.map((issue) => this.withSnaplen(issue)), ...(protocols?.issues ?? [])],
     }
     if (conn.tunnels) facts.tunnels = conn.tunnels
+    if (protocols?.http) facts.http = protocols.http
+    if (protocols?.ws) facts.ws = protocols.ws
     if (hasTls) {
       facts.tls = tls
       const certificates = evaluateCertificates(tls, this.policy, this.options.certificates)
@@ -227,19 +254,134 @@ export class Analyzer {
   }
 
   private otherTraffic(): OtherTraffic {
-    const servers = [...this.otherServers.entries()]
-      .sort((a, b) => b[1] - a[1])
-      .slice(0, 10)
-      .map(([key, packets]) => {
-        const at = key.lastIndexOf(':')
-        const ip = key.slice(0, at).replace(/^\[|\]$/g, '')
-        return {ip, port: Number(key.slice(at + 1)), packets}
-      })
-    return {servers}
+    return {servers: this.otherServers.top(10)}
   }
 }
 
-function summarize(connections: ConnectionReport[], policy: Policy): Summary {
+/** Whether a segment goes client → server: a SYN does, a SYN-ACK does not, else it goes to the lower port. */
+function sentByClient(flags: number, srcPort: number, dstPort: number): boolean {
+  const handshake = flags & (TCP_SYN | TCP_ACK)
+  return handshake === TCP_SYN || (handshake !== (TCP_SYN | TCP_ACK) && dstPort < srcPort)
+}
+
+/**
+ * Packets per server endpoint (address, port), for the "seen instead" hint: an open-addressing
+ * table over typed arrays, so counting a packet allocates nothing. Keeps the first `limit`
+ * endpoints seen; top() ranks by packets, ties in order of first appearance.
+ */
+class ServerCounter {
+  /** Per endpoint: address as four 32-bit words (IPv4: one word), IPv6 flag, port, packets. */
+  private readonly words: Uint32Array
+  private readonly v6: Uint8Array
+  private readonly ports: Uint16Array
+  private readonly packets: Float64Array
+  private size = 0
+  /** Hash slot → endpoint index + 1 (0 = empty); a power of two at least twice `limit`. */
+  private readonly slots: Int32Array
+  private readonly scratch = new Uint8Array(16)
+
+  constructor(private readonly limit: number) {
+    this.words = new Uint32Array(limit * 4)
+    this.v6 = new Uint8Array(limit)
+    this.ports = new Uint16Array(limit)
+    this.packets = new Float64Array(limit)
+    let slots = 1
+    while (slots < limit * 2) slots *= 2
+    this.slots = new Int32Array(slots)
+  }
+
+  /** Counts a packet to the address at data[at..] (4 or 16 bytes), `port`. */
+  countBytes(data: Uint8Array, at: number, v6: boolean, port: number): void {
+    const w0 = word(data, at)
+    if (v6) this.count(w0, word(data, at + 4), word(data, at + 8), word(data, at + 12), 1, port)
+    else this.count(w0, 0, 0, 0, 0, port)
+  }
+
+  /** Counts a packet to a decoded address (dotted quad or RFC 5952 text). */
+  countText(address: string, v6: boolean, port: number): void {
+    const bytes = this.scratch
+    if (!parseAddress(address, v6, bytes)) return
+    this.countBytes(bytes, 0, v6, port)
+  }
+
+  top(n: number): OtherTraffic['servers'] {
+    const order = Array.from({length: this.size}, (_, i) => i)
+    // Array.prototype.sort is stable: ties stay in order of first appearance.
+    order.sort((a, b) => this.packets[b]! - this.packets[a]!)
+    const bytes = new Uint8Array(16)
+    return order.slice(0, n).map((i) => {
+      const view = new DataView(bytes.buffer)
+      for (let k = 0; k < 4; k++) view.setUint32(k * 4, this.words[i * 4 + k]!)
+      const ip = this.v6[i] === 1 ? formatIpv6(bytes, 0) : formatIpv4(bytes, 0)
+      return {ip, port: this.ports[i]!, packets: this.packets[i]!}
+    })
+  }
+
+  private count(w0: number, w1: number, w2: number, w3: number, v6: number, port: number): void {
+    const mask = this.slots.length - 1
+    let h = Math.imul(w0 ^ Math.imul(w1, 0x9e3779b1) ^ Math.imul(w2, 0x85ebca6b) ^ Math.imul(w3, 0xc2b2ae35) ^ port, 0x27d4eb2d)
+    h = (h ^ (h >>> 15)) & mask
+    const words = this.words
+    for (;;) {
+      const entry = this.slots[h]! - 1
+      if (entry < 0) break
+      const base = entry * 4
+      if (words[base] === w0 && this.ports[entry] === port && this.v6[entry] === v6 && words[base + 1] === w1 && words[base + 2] === w2 && words[base + 3] === w3) {
+        this.packets[entry]!++
+        return
+      }
+      h = (h + 1) & mask
+    }
+    if (this.size >= this.limit) return
+    const entry = this.size++
+    words[entry * 4] = w0
+    words[entry * 4 + 1] = w1
+    words[entry * 4 + 2] = w2
+    words[entry * 4 + 3] = w3
+    this.v6[entry] = v6
+    this.ports[entry] = port
+    this.packets[entry] = 1
+    this.slots[h] = entry + 1
+  }
+}
+
+function word(data: Uint8Array, at: number): number {
+  return ((data[at]! << 24) | (data[at + 1]! << 16) | (data[at + 2]! << 8) | data[at + 3]!) >>> 0
+}
+
+/** Writes the bytes of a dotted quad or an RFC 4291 §2.2 IPv6 text address into `out`. */
+function parseAddress(text: string, v6: boolean, out: Uint8Array): boolean {
+  out.fill(0)
+  if (!v6) {
+    const parts = text.split('.')
+    for (let i = 0; i < 4; i++) out[i] = Number(parts[i])
+    return parts.length === 4
+  }
+  const [head, tail] = text.split('::') as [string, string | undefined]
+  // RFC 5952 §5: an IPv4-mapped address ends in a dotted quad, two groups' worth.
+  const groups = (part: string | undefined) =>
+    (part ? part.split(':') : []).flatMap((group) => {
+      if (!group.includes('.')) return [group]
+      const [a, b, c, d] = group.split('.').map(Number)
+      return [((a! << 8) | b!).toString(16), ((c! << 8) | d!).toString(16)]
+    })
+  const front = groups(head)
+  const back = groups(tail)
+  const all = [...front, ...new Array<string>(8 - front.length - back.length).fill('0'), ...back]
+  if (all.length !== 8) return false
+  for (let i = 0; i < 8; i++) {
+    const value = Number.parseInt(all[i]!, 16)
+    out[i * 2] = value >> 8
+    out[i * 2 + 1] = value & 0xff
+  }
+  return true
+}
+
+/**
+ * The verdict over connections: fail when a check failed, or when there is no connection at all
+ * to judge (no Console traffic). Shared by capture analysis and the probe.
+ */
+export function summarizeConnections(connections: ConnectionReport[], policy: Policy): Summary {
   const summary: Summary = {connections: connections.length, pass: 0, fail: 0, warn: 0, skip: 0, verdict: 'pass'}
   for (const conn of connections) {
     for (const check of conn.checks) summary[check.status]++
@@ -258,5 +400,11 @@ function summarize(connections: ConnectionReport[], policy: Policy): Summary {
 
 /** ISO-8601 with microseconds would be nicer, but Date keeps ms; the frames carry the exact times. */
 export function isoTime(epochSeconds: number): string {
-  return new Date(Math.round(epochSeconds * 1000)).toISOString()
+  // A corrupt timestamp (a pcapng if_tsoffset or 64-bit count far out) must not throw RangeError
+  // or print a 6-digit year: times are clamped to what ISO-8601 date-time can say (0000-9999).
+  const ms = Math.round(epochSeconds * 1000)
+  return new Date(Math.min(Math.max(Number.isFinite(ms) ? ms : 0, MIN_ISO_MS), MAX_ISO_MS)).toISOString()
 }
+
+const MIN_ISO_MS = Date.parse('0000-01-01T00:00:00.000Z')
+const MAX_ISO_MS = Date.parse('9999-12-31T23:59:59.999Z')

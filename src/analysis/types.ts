@@ -8,6 +8,8 @@ import type {Endpoint, TcpFacts} from '../stream/types.js'
 import type {CheckResult, CheckStatus, Policy} from '../checks/types.js'
 import type {CaptureSummary} from '../capture/types.js'
 import type {TlsFacts} from '../dissect/tls/types.js'
+import type {HttpUpgradeFacts} from '../dissect/http/types.js'
+import type {WebSocketFacts} from '../dissect/websocket/types.js'
 import type {CertificateFacts} from './certificates.js'
 import type {KeySourceFacts} from '../keys/store.js'
 import type {ProbeFacts} from '../probe/types.js'
@@ -30,8 +32,10 @@ export interface ConnectionFacts {
   tls?: TlsFacts
   /** Certificate policy verdicts (name, validity at capture time, chain, pin), when a certificate was read. */
   certificates?: CertificateFacts
-  http?: unknown
-  ws?: unknown
+  /** The HTTP upgrade request and response (decrypted, or cleartext on a ws:// port). */
+  http?: HttpUpgradeFacts
+  /** WebSocket frames after the 101: counts, pings/pongs, close. */
+  ws?: WebSocketFacts
   issues: Issue[]
 }
 
