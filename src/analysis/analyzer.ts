@@ -28,6 +28,7 @@ import type {
 import {evaluateCertificates, type CertificateContext} from './certificates.js'
 import {KeyStore} from '../keys/store.js'
 import {ConnectionReaders} from './connection-readers.js'
+import {ProxyPreambleReader} from '../dissect/proxy/preamble.js'
 import {TOOL_VERSION} from './version.js'
 
 export interface AnalyzerOptions {
@@ -50,6 +51,8 @@ const OTHER_TRAFFIC_LIMIT = 10_000
 interface ConnectionState {
   tracked: TrackedConnection
   readers: ConnectionReaders
+  /** HTTP CONNECT / SOCKS in front of TLS; passes straight through when there is none. */
+  proxy: ProxyPreambleReader
 }
 
 export class Analyzer {
@@ -83,8 +86,11 @@ export class Analyzer {
       maxConnections: options.maxConnections,
       onConnection: (tracked) => {
         const readers = new ConnectionReaders({keys: this.keys})
-        this.states.set(tracked.id, {tracked, readers})
-        return readers
+        // A preamble is only recognised from the connection's first bytes, which a capture that
+        // started mid-connection does not have.
+        const proxy = new ProxyPreambleReader(readers, {fromOpening: () => tracked.tcp.syn !== undefined || tracked.tcp.synAck !== undefined})
+        this.states.set(tracked.id, {tracked, readers, proxy})
+        return proxy
       },
     })
     const sink: CaptureSink & FrameSkipper = {
@@ -222,8 +228,10 @@ export class Analyzer {
       endedAt: isoTime(conn.tcp.endTs),
       captureEndTs: this.lastTs,
       tcp: conn.tcp,
-      issues: [...conn.issues.map((issue) => this.withSnaplen(issue)), ...(protocols?.issues ?? [])],
+      issues: [...conn.issues.map((issue) => this.withSnaplen(issue)), ...(state?.proxy.issues ?? []), ...(protocols?.issues ?? [])],
     }
+    const proxy = state?.proxy.facts()
+    if (proxy) facts.proxy = proxy
     if (conn.tunnels) facts.tunnels = conn.tunnels
     if (protocols?.http) facts.http = protocols.http
     if (protocols?.ws) facts.ws = protocols.ws

@@ -8,6 +8,7 @@ import type {Endpoint, TcpFacts} from '../stream/types.js'
 import type {CheckResult, CheckStatus, Policy} from '../checks/types.js'
 import type {CaptureSummary} from '../capture/types.js'
 import type {TlsFacts} from '../dissect/tls/types.js'
+import type {ProxyFacts} from '../dissect/proxy/types.js'
 import type {HttpUpgradeFacts} from '../dissect/http/types.js'
 import type {WebSocketFacts} from '../dissect/websocket/types.js'
 import type {CertificateFacts} from './certificates.js'
@@ -22,6 +23,8 @@ export interface ConnectionFacts {
   startedAt: string
   endedAt: string
   tunnels?: TunnelInfo[]
+  /** An HTTP CONNECT or SOCKS exchange with a proxy before TLS (the TCP server is then the proxy). */
+  proxy?: ProxyFacts
   /**
    * When the whole capture ended (seconds since the epoch): a SYN unanswered 50 ms before the
    * end proves nothing, one unanswered for 3 s does.

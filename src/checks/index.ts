@@ -4,6 +4,7 @@
  * output comes from CHECK_IDS, not from where the line is.
  */
 import type {ConnectionFacts} from '../analysis/types.js'
+import {checkProxyConnect} from './proxy-connect.js'
 import {checkTcpAck} from './tcp-ack.js'
 import {checkTcpSyn} from './tcp-syn.js'
 import {checkTcpSynAck} from './tcp-syn-ack.js'
@@ -13,18 +14,22 @@ import {checkTlsClientCertificate} from './tls-client-certificate.js'
 import {checkTlsClientHello} from './tls-client-hello.js'
 import {checkTlsFinished} from './tls-finished.js'
 import {checkTlsServerHello} from './tls-server-hello.js'
+import {snaplenVerdict} from './tls-common.js'
 import {checkTlsVersion} from './tls-version.js'
 import {CHECK_IDS, type Check, type CheckId, type CheckResult, type CheckStatus, type Policy} from './types.js'
 
 interface RegisteredCheck {
   id: CheckId
   check: Check
+  /** Checks that apply to some connections only (proxy.connect) are left out elsewhere rather than listed as skipped. */
+  appliesTo?: (facts: ConnectionFacts) => boolean
 }
 
 const REGISTRY: RegisteredCheck[] = [
   {id: 'tcp.syn', check: checkTcpSyn},
   {id: 'tcp.syn-ack', check: checkTcpSynAck},
   {id: 'tcp.ack', check: checkTcpAck},
+  {id: 'proxy.connect', check: checkProxyConnect, appliesTo: (facts) => facts.proxy !== undefined},
   {id: 'tls.client-hello', check: checkTlsClientHello},
   {id: 'tls.server-hello', check: checkTlsServerHello},
   {id: 'tls.version', check: checkTlsVersion},
@@ -44,7 +49,12 @@ const CATALOGUE: readonly RegisteredCheck[] = [...REGISTRY].sort((a, b) => rank(
 
 /** Runs every registered check on one connection, in catalogue order. */
 export function runChecks(facts: ConnectionFacts, policy: Policy): CheckResult[] {
-  return CATALOGUE.map((entry) => entry.check(facts, policy))
+  const results: CheckResult[] = []
+  for (const entry of CATALOGUE) {
+    if (entry.appliesTo && !entry.appliesTo(facts)) continue
+    results.push(snaplenVerdict(facts, entry.check(facts, policy)))
+  }
+  return results
 }
 
 const SEVERITY: Record<CheckStatus, number> = {skip: 0, pass: 1, warn: 2, fail: 3}

@@ -7,7 +7,7 @@ import type {ConnectionFacts} from '../analysis/types.js'
 import {CONTENT_ALERT} from '../dissect/tls/iana/content-types.js'
 import type {TlsAlertInfo} from '../dissect/tls/types.js'
 import type {CheckResult} from './types.js'
-import {describeEnding, noTlsReason, skip, tls13Handshake, tlsFactsOf} from './tls-common.js'
+import {decryptedThroughout, describeEnding, noTlsReason, skip, tls13Handshake, tlsFactsOf} from './tls-common.js'
 
 const ID = 'tls.alerts'
 const CLOSE_NOTIFY = 0
@@ -52,10 +52,20 @@ export function checkTlsAlerts(facts: ConnectionFacts): CheckResult {
       hint: ALERT_HINTS[first.description] ?? 'a warning-level alert is not fatal but says something went wrong',
     }
   }
+  const closes = tls.alerts.length
+  if (decryptedThroughout(tls)) {
+    // With every protected record decrypted, no alert was hidden: the absence is observed.
+    return {
+      id: ID,
+      status: 'pass',
+      confidence: tls.recordsTruncated ? 'inferred' : 'observed',
+      summary: `no fatal alert${closes > 0 ? ` (${closes} close_notify)` : ''}; every encrypted record was decrypted (${tls.decryption!.records} records)`,
+      evidence: {frames: tls.alerts.map((a) => a.frame), values},
+    }
+  }
   const flights = tls13Handshake(tls)
   const rejected = flights && inferredAlert(facts, flights)
   if (rejected) return rejected
-  const closes = tls.alerts.length
   const hidden = unreadableAlertRecords(tls)
   // "No fatal alert" is observed only when no record could hide one: TLS 1.3 alerts after the
   // ServerHello travel as encrypted application_data records (RFC 8446 §5.2), TLS 1.2 alerts after

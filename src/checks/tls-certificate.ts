@@ -24,7 +24,9 @@ export function checkTlsCertificate(facts: ConnectionFacts, policy: Policy): Che
     if (!leaf) {
       return {id: ID, status: 'fail', confidence: 'observed', summary: `the server sent an empty Certificate message (frame ${message.frame})`, evidence: {frames: [message.frame]}, hint: 'the server has no certificate configured for this name'}
     }
-    return judgeVerdict(leaf, message.frame, message.certificates.length, serverCertificateVerdictOf(facts))
+    const result = judgeVerdict(leaf, message.frame, message.certificates.length, serverCertificateVerdictOf(facts))
+    if (message.decrypted) result.summary += ' [decrypted]'
+    return result
   }
   if (isTls13(tls)) return inferTls13(facts, tls, policy)
   if (tls.changeCipherSpec.s2c) {

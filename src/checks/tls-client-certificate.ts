@@ -9,15 +9,22 @@ import type {ConnectionFacts} from '../analysis/types.js'
 import {HS_SERVER_HELLO_DONE} from '../dissect/tls/iana/handshake-types.js'
 import type {TlsFacts} from '../dissect/tls/types.js'
 import type {CheckResult} from './types.js'
-import {describeEnding, endingAfter, formatBytes, isTls13, skip, tls13Handshake, tlsFactsOf} from './tls-common.js'
+import {decryptedThroughout, describeEnding, endingAfter, formatBytes, isTls13, skip, tls13Handshake, tlsFactsOf} from './tls-common.js'
+import type {FrameRef} from '../stream/types.js'
 
 const ID = 'tls.client-certificate'
+const FATAL_ALERT = 2
 const NOT_ASKED_HINT = 'self-hosted Consoles require the Defender\'s certificate (mTLS); a server that does not ask is likely a load balancer or proxy terminating TLS in front of the Console'
 
 export function checkTlsClientCertificate(facts: ConnectionFacts): CheckResult {
   const tls = tlsFactsOf(facts)
   if (!tls?.serverHello) return skip(ID, 'no ServerHello (see tls.server-hello)')
   if (tls.certificateRequest || tls.clientCertificate) return observed(facts, tls)
+  const serverFinished = tls.finished?.server
+  if (isTls13(tls) && serverFinished && decryptedThroughout(tls)) {
+    // RFC 8446 §4.3.2: a CertificateRequest comes before the server's Finished; the whole decrypted flight had none.
+    return {id: ID, status: 'skip', confidence: 'observed', summary: `the server did not ask for a client certificate (no CertificateRequest in its decrypted flight, Finished at frame ${serverFinished.frame})`, evidence: {frames: [serverFinished.frame]}, hint: NOT_ASKED_HINT}
+  }
   if (isTls13(tls)) return inferTls13(facts, tls)
   const helloDone = tls.handshakeMessages.find((m) => m.type === HS_SERVER_HELLO_DONE && m.direction === 's2c')
   if (helloDone) {
@@ -48,8 +55,8 @@ function observed(facts: ConnectionFacts, tls: TlsFacts): CheckResult {
   }
   const leaf = message.certificates[0]
   if (!leaf) {
-    const serverGoesOn = tls.changeCipherSpec.s2c && tls.changeCipherSpec.s2c.frame > message.frame
-    if (serverGoesOn) return acceptedWithoutCertificate(message.frame, tls.changeCipherSpec.s2c!.frame, 'observed', `it sent an empty Certificate (frame ${message.frame})${how}`)
+    const serverGoesOn = serverWentOnAfter(tls, message.frame)
+    if (serverGoesOn) return acceptedWithoutCertificate(message.frame, serverGoesOn.frame, 'observed', `it sent an empty Certificate (frame ${message.frame})${how}`)
     return {
       id: ID,
       status: 'fail',
@@ -72,6 +79,16 @@ function observed(facts: ConnectionFacts, tls: TlsFacts): CheckResult {
     }
   }
   return {id: ID, status: 'pass', confidence: 'observed', summary: `the client presented "${leaf.commonName ?? leaf.subject}" issued by "${leaf.issuer}" (frame ${message.frame})${how}`, evidence: {frames, values}}
+}
+
+/**
+ * The server carried on after the client's Certificate: TLS 1.2, its ChangeCipherSpec; TLS 1.3
+ * (read from decrypted records), a record after it and no fatal alert of its own.
+ */
+function serverWentOnAfter(tls: TlsFacts, frame: number): FrameRef | undefined {
+  if (!isTls13(tls)) return tls.changeCipherSpec.s2c && tls.changeCipherSpec.s2c.frame > frame ? tls.changeCipherSpec.s2c : undefined
+  if (tls.alerts.some((a) => a.from === 'server' && a.level === FATAL_ALERT && a.frame >= frame)) return undefined
+  return tls.records.find((r) => r.direction === 's2c' && r.frame > frame)
 }
 
 function inferTls13(facts: ConnectionFacts, tls: TlsFacts): CheckResult {

@@ -9,6 +9,7 @@ import type {TlsFacts, TlsRecordRef} from '../dissect/tls/types.js'
 import {CONTENT_APPLICATION_DATA} from '../dissect/tls/iana/content-types.js'
 import {nameOf} from '../dissect/tls/iana/table.js'
 import {TLS_1_3, VERSIONS} from '../dissect/tls/iana/versions.js'
+import type {Issue} from '../issues.js'
 import type {FrameRef, Side} from '../stream/types.js'
 import type {CheckId, CheckResult} from './types.js'
 
@@ -30,10 +31,64 @@ export function isTls13(tls: TlsFacts): boolean {
   return tls.version === TLS_1_3
 }
 
+/**
+ * Every protected record of the connection was decrypted with the key log (keys found, no
+ * failure): nothing was hidden, so what was not seen was not there.
+ */
+export function decryptedThroughout(tls: TlsFacts): boolean {
+  return tls.decryption?.keys === 'found' && tls.decryption.failures === 0
+}
+
 export function skip(id: CheckId, summary: string, hint?: string): CheckResult {
   const result: CheckResult = {id, status: 'skip', confidence: 'observed', summary, evidence: {frames: []}}
   if (hint !== undefined) result.hint = hint
   return result
+}
+
+/**
+ * The stream layer's 'tcp.snaplen' issue (a segment's payload was cut by the capture's snapshot
+ * length), with the snapshot length the analysis saw cut frames at, when it knows it.
+ */
+export interface SnaplenIssue extends Issue {
+  code: 'tcp.snaplen'
+  snaplen?: number
+}
+
+export const SNAPLEN_HINT = 'the capture kept only the start of each packet: run tcpdump with -s 0 (whole packets) and analyze the new capture'
+
+/** Where the capture's snapshot length first cut this connection's payload, if it did. */
+export function snaplenCut(facts: ConnectionFacts): {frame: number; snaplen?: number} | undefined {
+  let cut: SnaplenIssue | undefined
+  for (const issue of facts.issues) {
+    if (issue.code === 'tcp.snaplen' && (cut === undefined || (issue.frame ?? Infinity) < (cut.frame ?? Infinity))) cut = issue as SnaplenIssue
+  }
+  if (cut === undefined) return undefined
+  return {frame: cut.frame ?? facts.tcp.firstFrame, snaplen: cut.snaplen}
+}
+
+/** "payload not captured (snaplen 96): capture again with -s 0", when the snaplen cut the payload. */
+export function snaplenReason(facts: ConnectionFacts): string | undefined {
+  const cut = snaplenCut(facts)
+  if (cut === undefined) return undefined
+  return `payload not captured (snaplen ${cut.snaplen ?? 'too small'}): capture again with -s 0`
+}
+
+/**
+ * On a connection whose payload the snaplen cut, a TLS check may be judging bytes that were never
+ * captured: a ServerHello cut to its first 30 bytes is not a server that did not answer, and a
+ * record-size inference over a flight whose records were cut away is no inference. Such a result
+ * becomes a skip naming the snaplen. Kept: a pass on bytes actually read (observed), and any
+ * verdict resting only on frames before the first cut, which were captured whole.
+ */
+export function snaplenVerdict(facts: ConnectionFacts, result: CheckResult): CheckResult {
+  if (!result.id.startsWith('tls.') || (result.status === 'pass' && result.confidence === 'observed')) return result
+  const cut = snaplenCut(facts)
+  if (cut === undefined) return result
+  const frames = result.evidence.frames
+  if (result.status !== 'skip' && frames.length > 0 && frames.every((frame) => frame < cut.frame)) return result
+  const skipped = skip(result.id, snaplenReason(facts)!, SNAPLEN_HINT)
+  skipped.evidence = {frames: [cut.frame], values: {firstCutFrame: cut.frame, ...(cut.snaplen === undefined ? {} : {snaplen: cut.snaplen})}}
+  return skipped
 }
 
 /** Why there is nothing TLS to judge on this connection, for the skip summaries. */

@@ -1,13 +1,13 @@
 /**
- * tls.finished: both Finished messages were exchanged and accepted. Observed when decrypted;
- * otherwise inferred — TLS 1.2 from both ChangeCipherSpec messages and the application data after
+ * tls.finished: both Finished messages were exchanged and accepted. Observed when decrypted (each
+ * verify_data checked against the transcript, RFC 8446 §4.4.4 / RFC 5246 §7.4.9, and no fatal
+ * alert after them); otherwise inferred — TLS 1.2 from both ChangeCipherSpec messages and the application data after
  * them, TLS 1.3 from the encrypted flights (a client sends its Finished only after verifying the
  * server's, RFC 8446 §4.4.4; a server sends NewSessionTicket/data only after verifying the client's).
  */
 import type {ConnectionFacts} from '../analysis/types.js'
 import {CONTENT_APPLICATION_DATA} from '../dissect/tls/iana/content-types.js'
-import {HS_FINISHED} from '../dissect/tls/iana/handshake-types.js'
-import type {TlsFacts} from '../dissect/tls/types.js'
+import type {TlsFacts, VerifiedFinished} from '../dissect/tls/types.js'
 import type {CheckResult} from './types.js'
 import {describeEnding, formatBytes, isTls13, skip, tls13Handshake, tlsFactsOf} from './tls-common.js'
 
@@ -17,13 +17,58 @@ const FATAL_ALERT = 2
 export function checkTlsFinished(facts: ConnectionFacts): CheckResult {
   const tls = tlsFactsOf(facts)
   if (!tls?.serverHello) return skip(ID, 'no ServerHello, so no handshake to finish (see tls.server-hello)')
-  const finished = tls.handshakeMessages.filter((m) => m.type === HS_FINISHED && m.decrypted)
-  const client = finished.find((m) => m.direction === 'c2s')
-  const server = finished.find((m) => m.direction === 's2c')
-  if (client && server) {
-    return {id: ID, status: 'pass', confidence: 'observed', summary: `both Finished messages exchanged (server frame ${server.frame}, client frame ${client.frame}, decrypted)`, evidence: {frames: [server.frame, client.frame]}}
+  const {client, server} = tls.finished ?? {}
+  if (client && server) return observedFinished(tls, server, client)
+  const unverified = [server, client].find((f) => f && !f.verified)
+  if (unverified) {
+    const side = unverified === server ? 'server' : 'client'
+    return {
+      id: ID,
+      status: 'fail',
+      confidence: 'observed',
+      summary: `the ${side}'s Finished (frame ${unverified.frame}, decrypted) does not verify: its verify_data does not match the handshake transcript`,
+      evidence: {frames: [unverified.frame], values: {side}},
+      hint: 'the handshake was tampered with or the key log does not belong to this session: check --keylog',
+    }
   }
   return isTls13(tls) ? inferTls13(facts, tls) : inferTls12(facts, tls)
+}
+
+/** Both Finished messages decrypted: each verified, and nothing fatal came after them. */
+function observedFinished(tls: TlsFacts, server: VerifiedFinished, client: VerifiedFinished): CheckResult {
+  const frames = [server.frame, client.frame].sort((a, b) => a - b)
+  const values = {serverVerified: server.verified, clientVerified: client.verified}
+  const failed = [server.verified ? undefined : 'server', client.verified ? undefined : 'client'].filter((s): s is string => s !== undefined)
+  if (failed.length > 0) {
+    const which = failed.length === 2 ? 'neither the server\'s nor the client\'s Finished verifies' : `the ${failed[0]}'s Finished (frame ${failed[0] === 'server' ? server.frame : client.frame}) does not verify`
+    return {
+      id: ID,
+      status: 'fail',
+      confidence: 'observed',
+      summary: `${which}: verify_data does not match the handshake transcript (decrypted)`,
+      evidence: {frames, values},
+      hint: 'the handshake was tampered with or the key log does not belong to this session: check --keylog',
+    }
+  }
+  const last = frames[frames.length - 1]
+  const abort = tls.alerts.find((a) => a.level === FATAL_ALERT && a.frame >= last)
+  if (abort) {
+    return {
+      id: ID,
+      status: 'fail',
+      confidence: 'observed',
+      summary: `both Finished messages verified (server frame ${server.frame}, client frame ${client.frame}; verify_data checked), but the ${abort.from} then aborted with fatal alert ${abort.descriptionName} (${abort.description}, frame ${abort.frame})`,
+      evidence: {frames: [...frames, abort.frame], values},
+      hint: `the ${abort.from} did not accept the handshake: see tls.alerts${abort.from === 'server' ? ' and tls.client-certificate' : ' and tls.certificate'}`,
+    }
+  }
+  return {
+    id: ID,
+    status: 'pass',
+    confidence: 'observed',
+    summary: `both Finished messages exchanged and verified (server frame ${server.frame}, client frame ${client.frame}; verify_data checked)`,
+    evidence: {frames, values},
+  }
 }
 
 function inferTls13(facts: ConnectionFacts, tls: TlsFacts): CheckResult {

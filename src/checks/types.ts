@@ -8,6 +8,8 @@ export const CHECK_IDS = [
   'tcp.syn',
   'tcp.syn-ack',
   'tcp.ack',
+  // Only on connections through an HTTP CONNECT / SOCKS proxy (and on a probe with --proxy).
+  'proxy.connect',
   'tls.client-hello',
   'tls.server-hello',
   'tls.version',
@@ -19,7 +21,7 @@ export const CHECK_IDS = [
   'ws.session',
 ] as const
 
-export type CheckId = (typeof CHECK_IDS)[number] | 'dns.resolve' | 'ws.ping' | 'proxy.connect'
+export type CheckId = (typeof CHECK_IDS)[number] | 'dns.resolve' | 'ws.ping'
 
 export type CheckStatus = 'pass' | 'fail' | 'warn' | 'skip'
 

@@ -13,6 +13,7 @@ import {describe, expect, it} from 'vitest'
 import {analyzeCapture} from '../../src/analysis/analyze.js'
 import {loadCaBundle} from '../../src/analysis/cert-policy.js'
 import {buildPolicy, type PolicyInput} from '../../src/analysis/policy.js'
+import {loadKeyStore} from '../../src/keys/store.js'
 import type {ConnectionReport} from '../../src/analysis/types.js'
 import {FIXTURES, ROOT, fixtureDirs} from '../helpers/paths.js'
 
@@ -40,16 +41,11 @@ interface Expected extends ExpectedRun {
   withPorts?: ExpectedRun
 }
 
-/**
- * Flags whose verdicts the fixtures already state but which belong to a later issue ("See
- * everything with keys": --keylog). Their variants run once the flag exists; listed here so
- * nothing is dropped silently.
- */
-const NOT_YET_IMPLEMENTED_FLAGS = new Set(['--keylog'])
 
 /** The analyze flags fixtures use, mapped the way the command maps them. */
-function optionsFromArgs(args: string[], dir: string): {policy: PolicyInput; ca?: string} {
+function optionsFromArgs(args: string[], dir: string): {policy: PolicyInput; ca?: string; keylogs: string[]} {
   const policy: PolicyInput = {ports: []}
+  const keylogs: string[] = []
   let ca: string | undefined
   const resolvePath = (p: string) => [join(dir, p), join(ROOT, p), p].find((c) => existsSync(c)) ?? p
   for (let i = 0; i < args.length; i++) {
@@ -74,12 +70,16 @@ function optionsFromArgs(args: string[], dir: string): {policy: PolicyInput; ca?
       case '--pin':
         policy.pin = value
         break
+      case '--keylog':
+      case '-k':
+        keylogs.push(resolvePath(value))
+        break
       default:
         throw new Error(`fixture uses an analyze flag this test does not map: ${args[i]}`)
     }
   }
   if (policy.ports!.length === 0) delete policy.ports
-  return {policy, ca}
+  return {policy, ca, keylogs}
 }
 
 function captureFile(dir: string, expected: Expected): string {
@@ -116,16 +116,17 @@ describe('fixtures give the verdicts their READMEs state', () => {
     const expected = JSON.parse(readFileSync(join(dir, 'expected.json'), 'utf8')) as Expected
     const name = relative(FIXTURES, dir)
     const all = [expected, ...(expected.variants ?? []), ...(expected.withPorts ? [expected.withPorts] : [])]
-    return all
-      .filter((run) => !(run.args ?? []).some((arg) => NOT_YET_IMPLEMENTED_FLAGS.has(arg)))
-      .map((run, i) => [i === 0 ? name : `${name} (${run.name ?? argsOf(run, expected).join(' ')})`, dir, expected, run] as const)
+    return all.map((run, i) => [i === 0 ? name : `${name} (${run.name ?? argsOf(run, expected).join(' ')})`, dir, expected, run] as const)
   })
 
   it.each(runs)('%s', async (_name, dir, expected, run) => {
-    const {policy, ca} = optionsFromArgs(argsOf(run, expected), dir)
+    const {policy, ca, keylogs} = optionsFromArgs(argsOf(run, expected), dir)
+    // As the command does, but without SSLKEYLOGFILE from the environment: only the fixture's own keys.
+    const {store: keys} = await loadKeyStore(keylogs, {})
     const report = await analyzeCapture(captureFile(dir, expected), {
       policy: buildPolicy(policy),
       certificates: {ca: ca === undefined ? undefined : loadCaBundle(ca)},
+      keys,
     })
     if (run.frames !== undefined) expect(report.source.frames).toBe(run.frames)
     const verdict = run.verdict ?? run.summary?.verdict

@@ -1,7 +1,6 @@
 #!/usr/bin/env bash
 # Real NSS key logs for the parser tests, written by `openssl s_client -keylogfile`:
-#   tls13.keys   a TLS 1.3 session, then 2 resumptions (-reconnect is OpenSSL's "reconnect 5 times":
-#                with -reconnect the log holds one full handshake and 5 resumed ones)
+#   tls13.keys   TLS 1.3 with -reconnect (s_client connects, then reconnects 5 times): 6 sessions
 #   tls12.keys   a TLS 1.2 session (CLIENT_RANDOM lines, the 48-byte master secret)
 # and expected.json: per file, the ClientHello randoms tshark reads from the capture (the key
 # log's keys) and, per random, the labels awk counts in the file: independent of the parser.
@@ -29,13 +28,14 @@ session() {
   local tcpdump_pid=$!
   PIDS+=("$tcpdump_pid")
   for _ in $(seq 100); do grep -qs "listening on" "$TMP/tcpdump.err" && break; sleep 0.05; done
-  openssl s_server -accept "$ADDR:$PORT" -cert "$CERTS/console-server.pem" -key "$CERTS/console-server.key" \
-    </dev/null >"$TMP/server.out" 2>&1 &
+  # stdin held open: s_server shuts down at EOF on stdin
+  sleep 10 | openssl s_server -accept "$ADDR:$PORT" -cert "$CERTS/console-server.pem" -key "$CERTS/console-server.key" \
+    >"$TMP/server.out" 2>&1 &
   PIDS+=($!)
   for _ in $(seq 100); do ss -Hltn "src $ADDR:$PORT" | grep -q . && break; sleep 0.05; done
   rm -f "$HERE/$name.keys"
-  openssl s_client -connect "$ADDR:$PORT" -servername console.test -keylogfile "$HERE/$name.keys" "$@" \
-    </dev/null >"$TMP/client.out" 2>&1 || true
+  sleep 2 | openssl s_client -connect "$ADDR:$PORT" -servername console.test -keylogfile "$HERE/$name.keys" "$@" \
+    >"$TMP/client.out" 2>&1 || true
   sleep 0.5
   kill -INT "$tcpdump_pid"
   wait "$tcpdump_pid" || true

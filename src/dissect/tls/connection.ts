@@ -11,15 +11,20 @@
  *   application_data records; ChangeCipherSpec is only the middlebox-compatibility dummy
  *   (RFC 8446 §D.4) and changes nothing. An alert record (type 21) is always plaintext in 1.3,
  *   since protected alerts travel as application_data.
+ *
+ * With a key log (options.keys) the protected records are decrypted (decryption.ts) and read like
+ * the plaintext ones: the inner content type routes them (RFC 8446 §5.2) — handshake to a second
+ * handshake reader per direction, alerts to `alerts`, application data to onApplicationData.
+ * Decrypted handshake messages are listed with decrypted: true. Without keys nothing of this runs.
  */
 import type {Issue, IssueSeverity} from '../../issues.js'
 import type {Direction, FrameRef, StreamHandler} from '../../stream/types.js'
-import type {KeyLookup} from '../../keys/store.js'
 import {parseCertificate} from '../../analysis/x509.js'
 import {parseAlerts} from './alert.js'
-import {parseCertificate12} from './certificate.js'
-import {parseCertificateRequest12} from './certificate-request.js'
+import {parseCertificate12, parseCertificate13} from './certificate.js'
+import {parseCertificateRequest12, parseCertificateRequest13} from './certificate-request.js'
 import {parseClientHello} from './client-hello.js'
+import {SessionDecryption, type SessionKeys} from './decryption.js'
 import {TlsParseError, toHex} from './errors.js'
 import {DEFAULT_MAX_HANDSHAKE_MESSAGE_BYTES, HandshakeReader, type HandshakeMessage} from './handshake.js'
 import {CIPHER_SUITES} from './iana/cipher-suites.js'
@@ -54,7 +59,12 @@ export interface TlsConnectionReaderOptions {
   /** Handshake messages kept in TlsFacts.handshakeMessages. Default 256. */
   maxHandshakeMessages?: number
   /** Session secrets by client random, for decryption (looked up at the first protected record). */
-  keys?: KeyLookup
+  keys?: SessionKeys
+  /**
+   * Decrypted application data, in order per direction (the HTTP/WebSocket readers chain here).
+   * The bytes are valid only during the call.
+   */
+  onApplicationData?: (direction: Direction, bytes: Uint8Array, ref: FrameRef) => void
 }
 
 interface DirectionState {
@@ -66,6 +76,8 @@ interface DirectionState {
   alertsProtected: boolean
   /** A CCS came before any ServerHello: whether what follows is encrypted is decided by its bytes. */
   protectionUnknown?: boolean
+  /** Reassembles handshake messages from decrypted records (created at the first one). */
+  decryptedHandshake?: HandshakeReader
 }
 
 /**
@@ -97,11 +109,18 @@ export class TlsConnectionReader implements StreamHandler {
   private handshakeMessagesTruncated = false
   /** TLS 1.3 was selected (by a HelloRetryRequest or the ServerHello). */
   private tls13 = false
+  private readonly maxMessage: number
+  /** Present only with a key log: connections without keys never touch it. */
+  private readonly decryption: SessionDecryption | undefined
+  private readonly onApplicationData: TlsConnectionReaderOptions['onApplicationData']
 
   constructor(options: TlsConnectionReaderOptions = {}) {
     this.maxRecords = options.maxRecords ?? 256
     this.maxHandshakeMessages = options.maxHandshakeMessages ?? 256
     const maxMessage = options.maxHandshakeMessageBytes ?? DEFAULT_MAX_HANDSHAKE_MESSAGE_BYTES
+    this.maxMessage = maxMessage
+    this.onApplicationData = options.onApplicationData
+    this.decryption = options.keys && new SessionDecryption(options.keys, {issue: (code, severity, message, ref) => this.issue(code, severity, message, ref)})
     const make = (direction: Direction): DirectionState => ({
       records: new TlsRecordReader({
         record: (record) => this.onRecord(direction, record),
@@ -130,6 +149,7 @@ export class TlsConnectionReader implements StreamHandler {
     if (dir.records.stopped) return
     dir.records.stop()
     dir.handshake.stop()
+    dir.decryptedHandshake?.stop()
     this.issue('tls.gap', 'warn', `${direction}: ${size} bytes never captured; TLS records after frame ${ref.frame} cannot be framed`, ref)
   }
 
@@ -138,7 +158,7 @@ export class TlsConnectionReader implements StreamHandler {
     for (const d of direction === 'both' ? (['c2s', 's2c'] as const) : [direction]) {
       const dir = this.dirs[d]
       if (dir.records.stopped) continue
-      const pending = dir.records.pendingBytes + dir.handshake.pendingBytes
+      const pending = dir.records.pendingBytes + dir.handshake.pendingBytes + (dir.decryptedHandshake?.pendingBytes ?? 0)
       if (pending > 0) this.issue('tls.truncated', 'warn', `${d}: stream ended with ${pending} bytes of an incomplete record or handshake message`, ref)
     }
   }
@@ -150,6 +170,11 @@ export class TlsConnectionReader implements StreamHandler {
         this.state.notTls = {direction, frame: notTls.ref.frame, firstBytes: toHex(notTls.firstBytes)}
         break
       }
+    }
+    if (this.decryption?.facts) {
+      this.state.decryption = this.decryption.facts
+      const {client, server} = this.decryption.finished
+      if (client || server) this.state.finished = this.decryption.finished
     }
     return this.state
   }
@@ -190,7 +215,8 @@ export class TlsConnectionReader implements StreamHandler {
         }
         break
       case CONTENT_ALERT:
-        if (!dir.alertsProtected) this.onAlert(direction, fragment, ref)
+        if (!dir.alertsProtected) this.onAlert(direction, fragment, ref, false)
+        else if (this.decryption) this.onProtectedRecord(direction, record)
         break
       case CONTENT_HANDSHAKE:
         if (dir.protectionUnknown) {
@@ -201,35 +227,79 @@ export class TlsConnectionReader implements StreamHandler {
           }
         }
         if (!dir.handshakeProtected && !dir.handshake.stopped) dir.handshake.push(fragment, ref)
+        else if (this.decryption && !this.tls13 && dir.alertsProtected) this.onProtectedRecord(direction, record)
         break
       case CONTENT_APPLICATION_DATA:
         totals.applicationData++
         totals.applicationDataBytes += fragment.length
+        // TLS 1.3: protected once the ServerHello is seen (client records before it are 0-RTT
+        // data, not decrypted); TLS 1.2: once the direction's ChangeCipherSpec is seen.
+        if (this.decryption && (this.tls13 ? this.state.serverHello !== undefined : dir.alertsProtected)) this.onProtectedRecord(direction, record)
         break
       default:
         break
     }
   }
 
-  private onAlert(direction: Direction, fragment: Uint8Array, ref: FrameRef): void {
+  /** Decrypt a protected record and route its content by the inner content type (RFC 8446 §5.2). */
+  private onProtectedRecord(direction: Direction, record: TlsRecord): void {
+    const {ref} = record
+    const decrypted = this.decryption!.decrypt(direction, record.contentType, record.version, record.fragment, ref)
+    if (!decrypted) return
+    const {contentType, plaintext} = decrypted
+    switch (contentType) {
+      case CONTENT_HANDSHAKE: {
+        const dir = this.dirs[direction]
+        dir.decryptedHandshake ??= new HandshakeReader(
+          {
+            message: (message) => this.onDecryptedHandshake(direction, message),
+            malformed: (code, message, at) => this.issue(code, 'error', `${direction}: ${message} (decrypted)`, at),
+          },
+          this.maxMessage,
+        )
+        dir.decryptedHandshake.push(plaintext, ref)
+        break
+      }
+      case CONTENT_ALERT:
+        this.onAlert(direction, plaintext, ref, true)
+        break
+      case CONTENT_APPLICATION_DATA:
+        this.onApplicationData?.(direction, plaintext, ref)
+        break
+      default:
+        this.issue('tls.unexpected-content-type', 'warn', `${direction}: decrypted record of content type ${contentType}`, ref)
+        break
+    }
+  }
+
+  private onAlert(direction: Direction, fragment: Uint8Array, ref: FrameRef, decrypted: boolean): void {
     try {
       for (const alert of parseAlerts(fragment)) {
-        this.state.alerts.push({frame: ref.frame, ts: ref.ts, from: direction === 'c2s' ? 'client' : 'server', ...alert, decrypted: false})
+        this.state.alerts.push({frame: ref.frame, ts: ref.ts, from: direction === 'c2s' ? 'client' : 'server', ...alert, decrypted})
       }
     } catch (err) {
       this.parseIssue('tls.malformed-alert', direction, 'alert', err, ref)
     }
   }
 
-  private onHandshake(direction: Direction, message: HandshakeMessage): void {
+  /** Lists a handshake message in TlsFacts.handshakeMessages (up to the cap); returns its name. */
+  private listHandshake(direction: Direction, message: HandshakeMessage, decrypted: boolean): string {
     const {type, body, ref} = message
     const typeName = nameOf(HANDSHAKE_TYPES, type)
     if (this.state.handshakeMessages.length < this.maxHandshakeMessages) {
-      this.state.handshakeMessages.push({frame: ref.frame, ts: ref.ts, direction, type, typeName, length: body.length, decrypted: false})
+      this.state.handshakeMessages.push({frame: ref.frame, ts: ref.ts, direction, type, typeName, length: body.length, decrypted})
     } else if (!this.handshakeMessagesTruncated) {
       this.handshakeMessagesTruncated = true
       this.issue('tls.handshake-messages-truncated', 'info', `more than ${this.maxHandshakeMessages} handshake messages; the rest are not listed`, ref)
     }
+    return typeName
+  }
+
+  private onHandshake(direction: Direction, message: HandshakeMessage): void {
+    const {type, body, ref} = message
+    const typeName = this.listHandshake(direction, message, false)
+    // ClientHello and ServerHello enter the transcript from their parsers (they need the parse).
+    if (this.decryption && type !== HS_CLIENT_HELLO && type !== HS_SERVER_HELLO) this.decryption.plaintextHandshake(type, body)
     try {
       switch (type) {
         case HS_CLIENT_HELLO:
@@ -266,12 +336,14 @@ export class TlsConnectionReader implements StreamHandler {
   private onClientHello(direction: Direction, body: Uint8Array, ref: FrameRef): void {
     if (direction !== 'c2s') this.issue('tls.unexpected-direction', 'warn', 'ClientHello sent by the side taken for the server', ref)
     const hello = parseClientHello(body)
+    this.decryption?.clientHello(body, hello.random)
     this.state.clientHellos.push({frame: ref.frame, ts: ref.ts, ...hello, ...ja3(hello), ...ja4(hello, 't')})
   }
 
   private onServerHello(direction: Direction, body: Uint8Array, ref: FrameRef): void {
     if (direction !== 's2c') this.issue('tls.unexpected-direction', 'warn', 'ServerHello sent by the side taken for the client', ref)
     const hello = parseServerHello(body)
+    this.decryption?.serverHello(hello, body)
     const info = {frame: ref.frame, ts: ref.ts, ...hello, ...ja3s(hello)}
     if (hello.version === TLS_1_3) this.tls13 = true
     if (hello.helloRetryRequest) {
@@ -294,11 +366,41 @@ export class TlsConnectionReader implements StreamHandler {
     }
   }
 
-  private onCertificate(direction: Direction, body: Uint8Array, ref: FrameRef): void {
-    // Plaintext Certificate messages exist only before TLS 1.3 (RFC 5246 §7.4.2 layout).
-    const message = parseCertificate12(body)
+  /** A handshake message from decrypted records: Finished and key changes first, then the facts. */
+  private onDecryptedHandshake(direction: Direction, message: HandshakeMessage): void {
+    const {type, body, ref} = message
+    const typeName = this.listHandshake(direction, message, true)
+    this.decryption!.decryptedHandshake(direction, type, body, ref)
+    try {
+      switch (type) {
+        case HS_CERTIFICATE:
+          this.onCertificate(direction, body, ref, true)
+          break
+        case HS_CERTIFICATE_REQUEST: {
+          const request = this.tls13 ? parseCertificateRequest13(body) : parseCertificateRequest12(body)
+          this.state.certificateRequest ??= {
+            frame: ref.frame,
+            ts: ref.ts,
+            decrypted: true,
+            signatureAlgorithms: request.signatureAlgorithms,
+            authorities: request.authorities,
+          }
+          break
+        }
+        default:
+          break
+      }
+    } catch (err) {
+      this.parseIssue('tls.malformed-handshake', direction, `${typeName} (decrypted)`, err, ref)
+    }
+  }
+
+  private onCertificate(direction: Direction, body: Uint8Array, ref: FrameRef, decrypted = false): void {
+    // Plaintext Certificate messages exist only before TLS 1.3 (RFC 5246 §7.4.2 layout); a
+    // decrypted one has the TLS 1.3 layout (RFC 8446 §4.4.2) when 1.3 was negotiated.
+    const message = decrypted && this.tls13 ? parseCertificate13(body) : parseCertificate12(body)
     const certificates: CertificateInfo[] = message.entries.map((entry) => parseCertificate(entry.der))
-    const info = {frame: ref.frame, ts: ref.ts, from: direction === 'c2s' ? ('client' as const) : ('server' as const), certificates, decrypted: false}
+    const info = {frame: ref.frame, ts: ref.ts, from: direction === 'c2s' ? ('client' as const) : ('server' as const), certificates, decrypted}
     if (direction === 's2c') this.state.serverCertificate ??= info
     else this.state.clientCertificate ??= info
   }

@@ -129,6 +129,8 @@ export class TlsRecordReader {
         if (!this.checkPartialHeader(ref)) {
           this.collectNotTls(this.header.subarray(0, this.headerLength), 0)
           this.collectNotTls(bytes, off)
+          // Stopped: the gathered bytes are evidence now, not a header waiting for more data.
+          this.headerLength = 0
           return
         }
         continue

@@ -124,6 +124,30 @@ export interface CertificateRequestInfo extends FrameRef {
   authorities?: string[]
 }
 
+/**
+ * Decryption of one connection with a key log (added for issue 4, "See everything with keys").
+ * Present once the connection reached a protected record while the reader had a KeyLookup
+ * (TLS 1.3 after ServerHello, TLS 1.2 after ChangeCipherSpec), so checks can tell what they saw
+ * from what they inferred.
+ */
+export interface TlsDecryptionFacts {
+  /**
+   * 'found': the key log held this session's secrets (by ClientHello.random); 'missing': it did
+   * not (or no ClientHello was captured to look them up by); 'none': no key log at all (no
+   * --keylog, no Decryption Secrets Block).
+   */
+  keys: 'found' | 'missing' | 'none'
+  /** Protected records decrypted (both directions). */
+  records: number
+  /** Protected records that could not be decrypted; each stops decryption of its direction. */
+  failures: number
+  /** The first failure: DecryptError code ('bad-tag' = wrong keys…) or 'missing-secret'. */
+  firstFailure?: {frame: number; code: string}
+}
+
+/** A decrypted Finished message and whether its verify_data matched (RFC 8446 §4.4.4, RFC 5246 §7.4.9). */
+export type VerifiedFinished = FrameRef & {verified: boolean}
+
 export interface TlsFacts {
   /** Every ClientHello (two when the server sent a HelloRetryRequest). */
   clientHellos: ClientHelloInfo[]
@@ -150,6 +174,13 @@ export interface TlsFacts {
   recordsTruncated: boolean
   /** Totals per direction over the whole connection. */
   totals: Record<Direction, {records: number; bytes: number; applicationData: number; applicationDataBytes: number}>
+  /** Decryption with a key log (see TlsDecryptionFacts); absent when nothing was protected or the reader had no KeyLookup. */
+  decryption?: TlsDecryptionFacts
+  /**
+   * The Finished messages read from decrypted records, each verified against the transcript
+   * with the sender's secret. A side is absent when its Finished was not decrypted.
+   */
+  finished?: {server?: VerifiedFinished; client?: VerifiedFinished}
   /** The stream did not parse as TLS (e.g. plaintext HTTP on the port); first bytes hex. */
   notTls?: {direction: Direction; frame: number; firstBytes: string}
 }
