@@ -5,6 +5,7 @@
  * by side. (They sit here, beside the probe, because they drive it; analysis/analyze.ts is the
  * same kind of driver for files.)
  */
+import {existsSync} from 'node:fs'
 import {tmpdir} from 'node:os'
 import {join} from 'node:path'
 import {Analyzer, type AnalyzerOptions} from '../analysis/analyzer.js'
@@ -15,6 +16,7 @@ import {decodePacket} from '../dissect/packet.js'
 import {TCP_ACK, TCP_SYN} from '../dissect/types.js'
 import {UsageError} from '../errors.js'
 import type {Issue} from '../issues.js'
+import {loadKeyStore} from '../keys/store.js'
 import {prepareProbe, type ProbeInput} from './index.js'
 import {runProbe} from './probe.js'
 import {summarizeConnections} from '../analysis/analyzer.js'
@@ -89,8 +91,11 @@ export async function captureWithProbe(options: CaptureProbeOptions): Promise<An
   if (options.probe.proxy !== undefined) throw new UsageError('capture --probe analyses a direct connection: --proxy is not supported with it')
   const keylogFile = options.probe.keylogFile ?? (options.writeFile !== undefined ? `${options.writeFile}.keylog` : join(tmpdir(), `defender-check-${process.pid}-${Date.now()}.keylog`))
   const {options: probeOptions, policy} = prepareProbe({...options.probe, keylogFile, noEnvProxy: true})
-  const analyzer = new Analyzer({...options, policy})
-  const counter = progressSink(analyzer.sink, policy.ports, options.onProgress)
+  // The wire is analysed once the probe is done and its key log complete: decrypting while
+  // capturing would race the probe's 'keylog' events against tcpdump's pipe. The capture holds
+  // one connection, so its frames are kept (copied: reader buffers are reused) until then.
+  const frames = new HeldFrames(MAX_HELD_FRAMES)
+  const counter = progressSink(frames.sink, policy.ports, options.onProgress)
   let live: LiveCapture | undefined
   let filter = ''
   const onExit = () => live?.kill()
@@ -111,11 +116,41 @@ export async function captureWithProbe(options: CaptureProbeOptions): Promise<An
     } else {
       issues.push({code: 'probe.no-capture', severity: 'info', message: 'nothing was captured: the probe failed before it connected (see dns.resolve)'})
     }
+    const {store: keys} = await loadKeyStore(existsSync(keylogFile) ? [keylogFile] : [], {})
+    const analyzer = new Analyzer({...options, policy, keys})
+    frames.replay(analyzer.sink)
+    if (frames.dropped > 0) {
+      issues.push({code: 'probe.capture-limit', severity: 'warn', message: `the capture held more than ${MAX_HELD_FRAMES} frames; the ${frames.dropped} after them were not analysed`})
+    }
     const wire = analyzer.finish({kind: 'live', name: options.interface, capture})
     return sideBySide(facts, policy, wire, filter, issues)
   } finally {
     counter.stop()
     process.off('exit', onExit)
+  }
+}
+
+/** Frames of the probe's connection, up to a limit (a --hold of minutes with pings stays far below it). */
+const MAX_HELD_FRAMES = 200_000
+
+class HeldFrames {
+  private readonly frames: RawFrame[] = []
+  dropped = 0
+  readonly sink: CaptureSink = {
+    frame: (frame) => {
+      if (this.frames.length >= this.limit) {
+        this.dropped++
+        return
+      }
+      this.frames.push({...frame, data: frame.data.slice()})
+    },
+  }
+
+  constructor(private readonly limit: number) {}
+
+  replay(sink: CaptureSink): void {
+    for (const frame of this.frames) sink.frame(frame)
+    this.frames.length = 0
   }
 }
 

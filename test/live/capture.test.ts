@@ -62,8 +62,13 @@ describe('capture --probe (tcpdump + probe + analysis)', () => {
     // The wire view is of the probe's own 4-tuple.
     expect(report.connections[1].client).toEqual(report.connections[0].client)
     const wire = byId(report, 1)
-    for (const id of ['tcp.syn', 'tcp.syn-ack', 'tcp.ack', 'tls.client-hello', 'tls.server-hello', 'tls.version']) expect(wire[id]).toEqual({status: 'pass', confidence: 'observed'})
-    expect(wire['tls.client-certificate']).toEqual({status: 'pass', confidence: 'inferred'})
+    // Decrypted with the probe's own key log: the wire-level proof is read, not inferred.
+    for (const id of ['tcp.syn', 'tcp.syn-ack', 'tcp.ack', 'tls.client-hello', 'tls.server-hello', 'tls.version', 'tls.certificate', 'tls.client-certificate', 'tls.finished', 'tls.alerts']) {
+      expect(wire[id], id).toEqual({status: 'pass', confidence: 'observed'})
+    }
+    const wireFacts = report.connections[1].facts as unknown as {tls: {decryption: {keys: string; failures: number}; finished: {client: {verified: boolean}; server: {verified: boolean}}}}
+    expect(wireFacts.tls.decryption).toMatchObject({keys: 'found', failures: 0})
+    expect([wireFacts.tls.finished.client.verified, wireFacts.tls.finished.server.verified]).toEqual([true, true])
     expect(report.summary.verdict).toBe('pass')
     // The saved capture and the key log are the real thing: tshark decrypts the handshake with
     // them and reads the server's CertificateRequest (13), the client's Certificate (11) and the 101.
@@ -94,14 +99,14 @@ describe('capture --probe (tcpdump + probe + analysis)', () => {
     expect(report.connections[0].checks.find((c) => c.id === 'tls.certificate')!.summary).toContain('UNABLE_TO_VERIFY_LEAF_SIGNATURE')
   })
 
-  it('no client certificate: tls.client-certificate fails; the wire infers the rejected flight', async () => {
+  it('no client certificate: tls.client-certificate fails in both views, read from the decrypted wire', async () => {
     server = await startConsole({port: 8084, requireClientCert: true})
     const run = await captureProbe(['--ca', join(CERTS, 'console-ca.pem')])
     expect(run.status).toBe(1)
     const report = JSON.parse(run.stdout) as AnalysisReport
     expect(byId(report, 0)['tls.client-certificate'].status).toBe('fail')
     expect(byId(report, 0)['tls.alerts'].status).toBe('fail')
-    expect(byId(report, 1)['tls.client-certificate']).toEqual({status: 'fail', confidence: 'inferred'})
+    expect(byId(report, 1)['tls.client-certificate']).toEqual({status: 'fail', confidence: 'observed'})
   })
 
   it('upgrade answered 403: ws.upgrade fails', async () => {
