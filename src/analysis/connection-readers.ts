@@ -31,35 +31,37 @@ export interface ConnectionProtocolFacts {
 }
 
 export class ConnectionReaders implements StreamHandler {
-  private readonly tls: TlsConnectionReader
+  /**
+   * Made at the first byte: a capture of a SYN flood or a port scan has many connections that
+   * never carry any, and they should cost no reader state.
+   */
+  private tls?: TlsConnectionReader
   private web?: WebSocketConnectionReader
   /** Cleartext HTTP on the port: the TLS reader is never fed. */
   private cleartext = false
   private decided = false
 
-  constructor(options: ConnectionReadersOptions) {
-    this.tls = new TlsConnectionReader({keys: options.keys, onApplicationData: (direction, bytes, ref) => this.webSocket().data(direction, bytes, ref)})
-  }
+  constructor(private readonly options: ConnectionReadersOptions) {}
 
   data(direction: Direction, bytes: Uint8Array, ref: FrameRef): void {
     if (!this.decided) this.decide(direction, bytes)
     if (this.cleartext) this.webSocket().data(direction, bytes, ref)
-    else this.tls.data(direction, bytes, ref)
+    else this.tlsReader().data(direction, bytes, ref)
   }
 
   gap(direction: Direction, size: number, ref: FrameRef): void {
     if (this.cleartext) this.web?.gap(direction, size, ref)
-    else this.tls.gap(direction, size, ref)
+    else this.tlsReader().gap(direction, size, ref)
   }
 
   end(direction: Direction | 'both', ref: FrameRef): void {
     if (this.cleartext) this.web?.end(direction, ref)
-    else this.tls.end(direction, ref)
+    else this.tls?.end(direction, ref)
   }
 
   facts(): ConnectionProtocolFacts {
-    const facts: ConnectionProtocolFacts = {issues: [...this.tls.issues]}
-    if (!this.cleartext) facts.tls = this.tls.facts()
+    const facts: ConnectionProtocolFacts = {issues: [...(this.tls?.issues ?? [])]}
+    if (this.tls) facts.tls = this.tls.facts()
     if (this.web) {
       const {http, ws} = this.web.facts
       facts.http = http
@@ -75,6 +77,10 @@ export class ConnectionReaders implements StreamHandler {
     this.decided = true
     if (bytes[0] === TLS_HANDSHAKE_RECORD) return
     this.cleartext = bytes.length >= HTTP_GET.length && HTTP_GET.every((b, i) => bytes[i] === b)
+  }
+
+  private tlsReader(): TlsConnectionReader {
+    return (this.tls ??= new TlsConnectionReader({keys: this.options.keys, onApplicationData: (direction, bytes, ref) => this.webSocket().data(direction, bytes, ref)}))
   }
 
   private webSocket(): WebSocketConnectionReader {

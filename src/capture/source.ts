@@ -51,12 +51,27 @@ export async function readCapture(input: string, sink: CaptureSink, opts: ReadCa
       throw asCaptureError(err, input, 0)
     }
     const gzip = bytesRead >= 2 && isGzipMagic(buffer[0], buffer[1])
+    let spare = new Uint8Array(READ_BYTES)
+    // Double buffering: the next read runs in libuv's thread pool while this chunk is parsed.
     // zlib holds on to the chunks it is given, so gzip input gets a fresh buffer per read.
     async function* chunks(): AsyncGenerator<Uint8Array> {
-      while (bytesRead > 0) {
-        yield buffer.subarray(0, bytesRead)
-        if (gzip) buffer = new Uint8Array(READ_BYTES)
-        bytesRead = (await handle.read(buffer, 0, READ_BYTES, null)).bytesRead
+      let reading: Promise<{bytesRead: number}> | undefined
+      try {
+        while (bytesRead > 0) {
+          const next = gzip ? new Uint8Array(READ_BYTES) : spare
+          reading = handle.read(next, 0, READ_BYTES, null)
+          // Handled now, rethrown by the await below: gzip's pipeline may hold the generator at
+          // its yield for several turns of the event loop, and a read may fail meanwhile.
+          reading.catch(() => undefined)
+          yield buffer.subarray(0, bytesRead)
+          bytesRead = (await reading).bytesRead
+          reading = undefined
+          spare = buffer
+          buffer = next
+        }
+      } finally {
+        // The consumer stopped early (a corrupt record): let the read in flight settle before close.
+        if (reading !== undefined) await reading.then(undefined, () => undefined)
       }
     }
     return await parseChunks(chunks(), gzip, input, sink, opts, totalBytes)

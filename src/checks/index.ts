@@ -16,6 +16,8 @@ import {checkTlsFinished} from './tls-finished.js'
 import {checkTlsServerHello} from './tls-server-hello.js'
 import {snaplenVerdict} from './tls-common.js'
 import {checkTlsVersion} from './tls-version.js'
+import {checkWsSession} from './ws-session.js'
+import {checkWsUpgrade} from './ws-upgrade.js'
 import {CHECK_IDS, type Check, type CheckId, type CheckResult, type CheckStatus, type Policy} from './types.js'
 
 interface RegisteredCheck {
@@ -37,6 +39,8 @@ const REGISTRY: RegisteredCheck[] = [
   {id: 'tls.client-certificate', check: checkTlsClientCertificate},
   {id: 'tls.finished', check: checkTlsFinished},
   {id: 'tls.alerts', check: checkTlsAlerts},
+  {id: 'ws.upgrade', check: checkWsUpgrade},
+  {id: 'ws.session', check: checkWsSession},
 ]
 
 /** Position in the public order; ids outside CHECK_IDS (probe-only ones) go last. */

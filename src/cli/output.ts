@@ -18,6 +18,8 @@ export interface OutputOptions {
   format?: ReportFormat
   /** Write the report to this file instead of stdout. */
   output?: string
+  /** Table: every connection in full, not the big-capture summary. */
+  all?: boolean
 }
 
 /** The format to use when none was given: from --output's extension, else table on a TTY, JSON otherwise. */
@@ -39,7 +41,7 @@ export function wantsColor(stream: NodeJS.WriteStream, env: NodeJS.ProcessEnv = 
   return stream.isTTY === true
 }
 
-export function renderReport(report: AnalysisReport, format: ReportFormat, options: {color: boolean; width: number}): string {
+export function renderReport(report: AnalysisReport, format: ReportFormat, options: {color: boolean; width: number; all?: boolean}): string {
   switch (format) {
     case 'table':
       return renderTable(report, options)
@@ -58,7 +60,7 @@ export async function writeReport(report: AnalysisReport, options: OutputOptions
   const format = options.format ?? defaultFormat(toFile ? options.output : undefined, process.stdout.isTTY === true)
   const color = !toFile && wantsColor(process.stdout)
   const width = toFile ? 100 : Math.max(60, process.stdout.columns || 100)
-  let text = renderReport(report, format, {color, width})
+  let text = renderReport(report, format, {color, width, all: options.all})
   if (!text.endsWith('\n')) text += '\n'
   if (toFile) {
     try {

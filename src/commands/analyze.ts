@@ -5,6 +5,7 @@ import {buildPolicy, DEFAULT_CONSOLE_PORT} from '../analysis/policy.js'
 import {loadKeyStore} from '../keys/store.js'
 import type {AnalysisReport} from '../analysis/types.js'
 import {BaseCommand} from '../cli/base-command.js'
+import {createProgress} from '../cli/progress.js'
 import {REPORT_FORMATS, writeReport} from '../cli/output.js'
 import {renderJson} from '../report/json.js'
 
@@ -49,6 +50,7 @@ Exit codes: 0 every connection passed (warnings allowed); 1 a check failed or no
       multiple: true,
     }),
     format: Flags.string({char: 'f', description: 'report format [default: table on a terminal, json otherwise]', options: [...REPORT_FORMATS]}),
+    all: Flags.boolean({description: 'table format: print every connection (by default a capture with many connections gets a summary and the worst ones)'}),
     output: Flags.string({char: 'o', description: 'write the report to this file (format from its extension unless --format)'}),
   }
 
@@ -58,10 +60,11 @@ Exit codes: 0 every connection passed (warnings allowed); 1 a check failed or no
     const ca = flags.ca === undefined ? undefined : loadCaBundle(flags.ca)
     const {store: keys, warnings} = await loadKeyStore(flags.keylog ?? [])
     for (const warning of warnings) process.stderr.write(`defender-check: warning: ${warning}\n`)
-    const report = await analyzeCapture(args.capture, {policy, certificates: {ca}, keys})
+    const progress = createProgress(process.stderr, {enabled: process.stderr.isTTY === true && !this.jsonEnabled()})
+    const report = await analyzeCapture(args.capture, {policy, certificates: {ca}, keys, onProgress: progress.update}).finally(progress.done)
     if (report.summary.verdict !== 'pass') process.exitCode = 1
     if (this.jsonEnabled()) return JSON.parse(renderJson(report)) as AnalysisReport
-    await writeReport(report, {format: flags.format as (typeof REPORT_FORMATS)[number] | undefined, output: flags.output})
+    await writeReport(report, {format: flags.format as (typeof REPORT_FORMATS)[number] | undefined, output: flags.output, all: flags.all})
     return report
   }
 }

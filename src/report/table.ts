@@ -18,7 +18,18 @@ export interface TableOptions {
   width: number
   /** Box drawing and arrows in plain ASCII; defaults to !color, so uncoloured output is ASCII-safe. */
   ascii?: boolean
+  /**
+   * Print every connection's block. Otherwise a capture with more than SUMMARY_THRESHOLD
+   * connections gets a summary (counts per verdict and per failing check) and the worst
+   * WORST_SHOWN connections only: 100,000 blocks help nobody at a terminal.
+   */
+  all?: boolean
 }
+
+/** Connections above which the table summarises instead of printing every block. */
+export const SUMMARY_THRESHOLD = 20
+/** Connections printed in full under the summary, worst first. */
+export const WORST_SHOWN = 10
 
 const ASCII_BORDERS = {
   top: '-', 'top-mid': '+', 'top-left': '+', 'top-right': '+',
@@ -55,7 +66,10 @@ export function renderTable(report: AnalysisReport, options: TableOptions): stri
     const text = describeNoTraffic(report)
     lines.push(style.chalk.bold(wrap(clean(text.headline), options.width)), wrap(clean(text.seenInstead), options.width), wrap(clean(text.advice), options.width), '')
   }
-  for (const connection of report.connections) lines.push(...connectionBlock(connection, options.width, style), '')
+  const summarise = options.all !== true && report.connections.length > SUMMARY_THRESHOLD
+  const shown = summarise ? worstConnections(report.connections, WORST_SHOWN) : report.connections
+  if (summarise) lines.push(...bigCaptureSummary(report, shown.length, options.width, style), '')
+  for (const connection of shown) lines.push(...connectionBlock(connection, options.width, style), '')
   lines.push(summaryLine(report, options.width, style))
   return lines.join('\n')
 }
@@ -105,6 +119,69 @@ function connectionBlock(connection: ConnectionReport, width: number, style: Sty
     lines.push(chalk.yellow(wrap(clean(`  ${issue.severity}: ${issue.message} [${issue.code}${issue.frame !== undefined ? `, frame ${issue.frame}` : ''}]`), width)))
   }
   if (issues.length > MAX_ISSUES) lines.push(chalk.yellow(`  ... and ${issues.length - MAX_ISSUES} more issues (see --format json)`))
+  return lines
+}
+
+const VERDICT_RANK: Record<CheckStatus, number> = {fail: 0, warn: 1, skip: 2, pass: 3}
+
+/** Failing first, then warning; within a verdict the most failed checks first, then capture order. */
+function worstConnections(connections: ConnectionReport[], n: number): ConnectionReport[] {
+  const failed = (c: ConnectionReport) => c.checks.reduce((sum, check) => sum + (check.status === c.verdict ? 1 : 0), 0)
+  return connections
+    .filter((c) => c.verdict === 'fail' || c.verdict === 'warn')
+    .sort((a, b) => VERDICT_RANK[a.verdict] - VERDICT_RANK[b.verdict] || failed(b) - failed(a) || a.id - b.id)
+    .slice(0, n)
+}
+
+/**
+ * The head of a big capture's table: connections per verdict, the TLS handshakes seen, and each
+ * failing or warning check with how many connections it hit and the first one's summary.
+ */
+function bigCaptureSummary(report: AnalysisReport, shown: number, width: number, style: Style): string[] {
+  const {chalk} = style
+  const verdicts: Record<CheckStatus, number> = {pass: 0, warn: 0, fail: 0, skip: 0}
+  const reasons = new Map<string, {id: string; status: CheckStatus; connections: number; example: CheckResult; connection: number}>()
+  let clientHellos = 0
+  let serverHellos = 0
+  let tls13 = 0
+  let withTls = 0
+  for (const connection of report.connections) {
+    verdicts[connection.verdict]++
+    const tls = 'tls' in connection.facts ? connection.facts.tls : undefined
+    if (tls) {
+      withTls++
+      clientHellos += tls.clientHellos.length
+      if (tls.serverHello) serverHellos++
+      if (tls.version === 0x0304) tls13++
+    }
+    for (const check of connection.checks) {
+      if (check.status !== 'fail' && check.status !== 'warn') continue
+      const key = `${check.status} ${check.id}`
+      const reason = reasons.get(key)
+      if (reason) reason.connections++
+      else reasons.set(key, {id: check.id, status: check.status, connections: 1, example: check, connection: connection.id})
+    }
+  }
+  const n = report.connections.length
+  const lines = [
+    chalk.bold(wrap(`${n} connections to the Console: ${verdicts.pass} pass, ${verdicts.warn} warn, ${verdicts.fail} fail${verdicts.skip > 0 ? `, ${verdicts.skip} skip` : ''} (verdict per connection)`, width)),
+    wrap(`TLS handshakes: ${clientHellos} ClientHello, ${serverHellos} ServerHello in ${withTls} TLS connections (${tls13} negotiated TLS 1.3)`, width),
+  ]
+  if (reasons.size > 0) {
+    lines.push('failing and warning checks (connections hit, first example):')
+    const sorted = [...reasons.values()].sort((a, b) => VERDICT_RANK[a.status] - VERDICT_RANK[b.status] || b.connections - a.connections)
+    for (const reason of sorted) {
+      const text = `${reason.id}: ${reason.connections} connection${reason.connections === 1 ? '' : 's'}, e.g. #${reason.connection}: ${reason.example.summary}`
+      lines.push(`  ${statusCell(reason.status, chalk)} ${wrap(clean(text), width, 7)}`)
+    }
+  }
+  const rest = verdicts.fail + verdicts.warn - shown
+  lines.push(wrap(
+    shown === 0
+      ? 'no connection failed or warned; --all prints every connection, --format json or ndjson carries everything'
+      : `the ${shown} worst connection${shown === 1 ? '' : 's'} follow${shown === 1 ? 's' : ''}${rest > 0 ? ` (${rest} more failed or warned)` : ''}; --all prints every connection, --format json or ndjson carries everything`,
+    width,
+  ))
   return lines
 }
 

@@ -78,6 +78,7 @@ export class StreamReassembler {
   private readonly snaplenCuts = new RepeatedIssue()
   private readonly mismatches = new RepeatedIssue()
   private dataAfterFin = false
+  private bufferLimitReached = false
 
   constructor(
     private readonly sink: ReassemblySink,
@@ -257,6 +258,17 @@ export class StreamReassembler {
 
   /** Too much is buffered behind a hole: give up on the hole (RFC 9293 leaves the bound to us). */
   private relieve(frame: number, ts: number): void {
+    if (!this.bufferLimitReached) {
+      this.bufferLimitReached = true
+      this.sink.issue({
+        code: 'stream.buffer-limit',
+        severity: 'warn',
+        message:
+          `${this.options.label}: more than ${this.options.maxBufferedBytes} bytes waited behind a hole at frame ${frame}; ` +
+          'the hole was declared a gap so memory stays bounded',
+        frame,
+      })
+    }
     while (this.buffered > this.options.maxBufferedBytes) {
       const first = this.head.next[0]!
       this.advanceTo(first.start, frame, ts)

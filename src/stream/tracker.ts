@@ -15,8 +15,8 @@ import type {
   TrackedConnection,
 } from './types.js'
 
-const DEFAULT_MAX_CONNECTIONS = 100_000
-const DEFAULT_MAX_BUFFERED_BYTES = 4 * 1024 * 1024
+export const DEFAULT_MAX_CONNECTIONS = 100_000
+export const DEFAULT_MAX_BUFFERED_BYTES = 4 * 1024 * 1024
 /** Per connection, so a capture cut by snaplen at every packet keeps bounded facts. */
 const MAX_RECORDED_GAPS = 1000
 /** FIN and RST packets listed per connection (retransmitted FINs included, as tcp.flags.fin lists them). */
@@ -279,7 +279,8 @@ export class ConnectionTracker {
       conn.awaitingAck = false
       facts.ack = {frame: packet.frame, ts: packet.ts}
       // As Wireshark's tcp.analysis.initial_rtt, from the most recent SYN (the one answered).
-      if (facts.syn !== undefined) facts.handshakeRttMs = (packet.ts - conn.lastSynTs) * 1000
+      // Timestamps that run backwards (merged captures, a clock step) give no RTT rather than a negative one.
+      if (facts.syn !== undefined && packet.ts >= conn.lastSynTs) facts.handshakeRttMs = (packet.ts - conn.lastSynTs) * 1000
     }
     if ((flags & TCP_FIN) !== 0 && facts.fin.length < MAX_RECORDED_FLAG_EVENTS) {
       facts.fin.push({frame: packet.frame, ts: packet.ts, from: flow.fromClient ? 'client' : 'server'})

@@ -9,7 +9,7 @@ describe('runChecks', () => {
   it('runs the TCP checks in catalogue order, each result under its own id', () => {
     const all = runChecks(completedHandshake(), policy).map((result) => result.id)
     // No proxy on these facts: proxy.connect does not apply and is left out.
-    expect(all).toEqual([...CHECK_IDS.filter((id) => !id.startsWith('ws.') && id !== 'proxy.connect')])
+    expect(all).toEqual([...CHECK_IDS.filter((id) => id !== 'proxy.connect')])
     const ids = all.filter((id) => id.startsWith('tcp.'))
     expect(ids).toEqual(['tcp.syn', 'tcp.syn-ack', 'tcp.ack'])
     expect(ids).toEqual(CHECK_IDS.filter((id) => ids.includes(id)))

@@ -316,6 +316,9 @@ export class HttpUpgradeReader implements StreamHandler {
       c2s.state = 'upgraded'
       if (c2s.earlyLength > 0) this.next?.data('c2s', c2s.early!.subarray(0, c2s.earlyLength), c2s.earlyRef!)
       c2s.early = undefined
+    } else if (c2s.state === 'head' && c2s.length === 0) {
+      // No request byte seen (the capture began after it): the client's next bytes are frames.
+      c2s.state = 'upgraded'
     }
   }
 

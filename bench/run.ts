@@ -1,0 +1,229 @@
+/**
+ * `npm run bench`: times `defender-check analyze` against tshark and tcpdump on two generated
+ * captures (bench/README.md says how they are made), after checking that our connection and
+ * handshake counts agree with tshark's. Needs tshark, tcpdump and GNU time (/usr/bin/time,
+ * Debian package `time`) for peak RSS. Our CLI runs from dist/ (built first), not through tsx.
+ *
+ *   npm run bench               ~1 GiB mixed capture + 100,000-connection Console capture
+ *   npm run bench -- --smoke    ~20 MB + 2,000 connections, seconds (CI)
+ */
+import {spawnSync} from 'node:child_process'
+import {closeSync, existsSync, mkdirSync, openSync, readSync, statSync, writeFileSync, createReadStream} from 'node:fs'
+import {dirname, join, relative, resolve} from 'node:path'
+import {fileURLToPath} from 'node:url'
+import {generateConsole, generateMixed} from './generate.js'
+
+const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..')
+const DATA = join(ROOT, 'bench', 'data')
+const TEMPLATE = join(ROOT, 'fixtures', 'tls', 'openssl13-mtls', 'capture.pcap')
+const TIME = '/usr/bin/time'
+const MB = 1e6
+
+interface Run {
+  tool: string
+  seconds: number
+  rssMB: number
+  stdout: string
+}
+
+interface Counts {
+  connections: number
+  clientHellos: number
+  serverHellos: number
+}
+
+function fail(message: string): never {
+  process.stderr.write(`bench: ${message}\n`)
+  process.exit(1)
+}
+
+function requireTools(): void {
+  for (const [tool, hint] of [
+    [TIME, 'GNU time: apt-get install time'],
+    ['tshark', 'apt-get install tshark'],
+    ['tcpdump', 'apt-get install tcpdump'],
+  ] as const) {
+    const probe = spawnSync(tool, tool === TIME ? ['-V'] : ['--version'], {encoding: 'utf8'})
+    if (probe.error) fail(`${tool} is needed (${hint})`)
+  }
+}
+
+function build(): void {
+  const tsc = spawnSync('npx', ['tsc', '-p', 'tsconfig.json'], {cwd: ROOT, encoding: 'utf8'})
+  if (tsc.status !== 0) {
+    if (!existsSync(join(ROOT, 'dist', 'commands', 'analyze.js'))) fail(`build failed:\n${tsc.stdout}${tsc.stderr}`)
+    process.stderr.write('bench: warning: tsc reported errors (dist was still emitted); measuring dist as built\n')
+  }
+}
+
+/** Runs `argv` under GNU time -v, stdout to `out`; wall time from our clock, peak RSS from time. */
+function timed(tool: string, argv: string[], out: string): Run {
+  const fd = openSync(out, 'w')
+  const started = process.hrtime.bigint()
+  const child = spawnSync(TIME, ['-v', ...argv], {cwd: ROOT, stdio: ['ignore', fd, 'pipe'], encoding: 'utf8', maxBuffer: 64 << 20})
+  const seconds = Number(process.hrtime.bigint() - started) / 1e9
+  closeSync(fd)
+  const rss = /Maximum resident set size \(kbytes\): (\d+)/.exec(child.stderr)
+  if (child.error || rss === null) fail(`${tool} did not run: ${child.error?.message ?? child.stderr.slice(-500)}`)
+  if (child.status !== 0 && !(tool === 'defender-check' && child.status === 1)) fail(`${tool} exited ${child.status}: ${child.stderr.slice(-800)}`)
+  return {tool, seconds, rssMB: (Number(rss[1]) * 1024) / MB, stdout: out}
+}
+
+/** The faster of `n` runs (the machine may be busy; the best run is the least disturbed). */
+function best(n: number, run: () => Run): Run {
+  let fastest: Run | undefined
+  for (let i = 0; i < n; i++) {
+    const r = run()
+    if (fastest === undefined || r.seconds < fastest.seconds) fastest = {...r, rssMB: Math.max(r.rssMB, fastest?.rssMB ?? 0)}
+    else fastest.rssMB = Math.max(fastest.rssMB, r.rssMB)
+  }
+  return fastest!
+}
+
+async function warm(path: string): Promise<void> {
+  for await (const _ of createReadStream(path, {highWaterMark: 8 << 20}));
+}
+
+function readText(path: string): string {
+  return spawnSync('cat', [path], {encoding: 'utf8', maxBuffer: 1 << 30}).stdout
+}
+
+/** Our counts, from the table's big-capture summary. */
+function ourCounts(outFile: string): Counts {
+  const text = readText(outFile)
+  const conns = /^(\d+) connections to the Console:/m.exec(text)
+  const tls = /TLS handshakes: (\d+) ClientHello, (\d+) ServerHello/.exec(text)
+  if (!conns || !tls) fail(`no summary in our output (${outFile}); fewer than 21 connections?`)
+  return {connections: Number(conns[1]), clientHellos: Number(tls[1]), serverHellos: Number(tls[2])}
+}
+
+/** tshark's counts from its fields output: streams with a handshake on 8084, ClientHello and ServerHello messages. */
+function tsharkCounts(outFile: string): Counts {
+  const streams = new Set<string>()
+  let clientHellos = 0
+  let serverHellos = 0
+  for (const line of readText(outFile).split('\n')) {
+    const [stream, src, dst, types] = line.split('\t')
+    if (stream === undefined || types === undefined || (src !== '8084' && dst !== '8084')) continue
+    streams.add(stream)
+    for (const type of types.split(',')) {
+      if (type === '1') clientHellos++
+      else if (type === '2') serverHellos++
+    }
+  }
+  return {connections: streams.size, clientHellos, serverHellos}
+}
+
+/** Copies whole records of a classic pcap up to `bytes`, for the flat-memory check. */
+function writePrefix(source: string, target: string, bytes: number): void {
+  const input = openSync(source, 'r')
+  const chunk = Buffer.alloc(bytes)
+  const got = readSync(input, chunk, 0, bytes, 0)
+  closeSync(input)
+  let off = 24
+  while (off + 16 <= got) {
+    const next = off + 16 + chunk.readUInt32LE(off + 8)
+    if (next > got) break
+    off = next
+  }
+  writeFileSync(target, chunk.subarray(0, off))
+}
+
+interface FileResult {
+  label: string
+  path: string
+  bytes: number
+  ours: Run
+  tcpdump: Run
+  tshark: Run
+  counts: Counts
+}
+
+async function measureFile(label: string, path: string, runs: number): Promise<FileResult> {
+  const bytes = statSync(path).size
+  await warm(path)
+  const name = relative(ROOT, path)
+  process.stderr.write(`bench: ${label}: ${(bytes / MB).toFixed(0)} MB, running defender-check, tcpdump, tshark...\n`)
+  const ours = best(runs, () => timed('defender-check', [process.execPath, 'bin/run.js', 'analyze', name, '--format', 'table'], `${path}.ours.txt`))
+  const tcpdump = best(runs, () => timed('tcpdump', ['tcpdump', '-r', name, '-w', '/dev/null', 'tcp port 8084'], `${path}.tcpdump.txt`))
+  const tshark = timed(
+    'tshark',
+    ['tshark', '-r', name, '-d', 'tcp.port==8084,tls', '-Y', 'tls.handshake', '-T', 'fields', '-e', 'tcp.stream', '-e', 'tcp.srcport', '-e', 'tcp.dstport', '-e', 'tls.handshake.type'],
+    `${path}.tshark.txt`,
+  )
+  const counts = ourCounts(ours.stdout)
+  const theirs = tsharkCounts(tshark.stdout)
+  if (counts.connections !== theirs.connections || counts.clientHellos !== theirs.clientHellos || counts.serverHellos !== theirs.serverHellos) {
+    fail(
+      `${label}: counts disagree, no figures printed. defender-check: ${JSON.stringify(counts)}; tshark: ${JSON.stringify(theirs)} ` +
+        `(outputs in ${relative(ROOT, DATA)})`,
+    )
+  }
+  return {label, path, bytes, ours, tcpdump, tshark, counts}
+}
+
+function table(results: FileResult[], flat?: {half: Run; halfBytes: number; full: Run; fullBytes: number}): string {
+  const rows: string[] = [
+    '| file | tool | wall s | MB/s | peak RSS MB | ours / this |',
+    '|---|---|---:|---:|---:|---:|',
+  ]
+  for (const r of results) {
+    for (const run of [r.ours, r.tcpdump, r.tshark]) {
+      const ratio = run === r.ours ? '1' : `${(r.ours.seconds / run.seconds).toFixed(3)}`
+      rows.push(`| ${r.label} | ${run.tool} | ${run.seconds.toFixed(2)} | ${(r.bytes / MB / run.seconds).toFixed(0)} | ${run.rssMB.toFixed(0)} | ${ratio} |`)
+    }
+  }
+  const lines = [rows.join('\n'), '']
+  for (const r of results) {
+    lines.push(
+      `- ${r.label}: ${r.counts.connections} connections, ${r.counts.clientHellos} ClientHello, ${r.counts.serverHellos} ServerHello: ` +
+        `defender-check and tshark agree. ours/tcpdump ${(r.ours.seconds / r.tcpdump.seconds).toFixed(2)}x the time, ` +
+        `tshark/ours ${(r.tshark.seconds / r.ours.seconds).toFixed(1)}x.`,
+    )
+  }
+  if (results.length === 2) {
+    const perByte = (r: FileResult) => r.ours.seconds / r.bytes
+    lines.push(`- time per byte, ${results[1]!.label} vs ${results[0]!.label}: ${(perByte(results[1]!) / perByte(results[0]!)).toFixed(2)}x`)
+  }
+  if (flat) {
+    lines.push(
+      `- flat memory: ${(flat.halfBytes / MB).toFixed(0)} MB prefix peak RSS ${flat.half.rssMB.toFixed(0)} MB, ` +
+        `${(flat.fullBytes / MB).toFixed(0)} MB file ${flat.full.rssMB.toFixed(0)} MB`,
+    )
+  }
+  return lines.join('\n')
+}
+
+async function main(): Promise<void> {
+  const smoke = process.argv.includes('--smoke')
+  requireTools()
+  mkdirSync(DATA, {recursive: true})
+  build()
+  const mixed = join(DATA, smoke ? 'mixed-20m.pcap' : 'mixed-1g.pcap')
+  const consoleFile = join(DATA, smoke ? 'console-2k.pcap' : 'console-100k.pcap')
+  if (!existsSync(mixed)) {
+    process.stderr.write(`bench: generating ${relative(ROOT, mixed)}...\n`)
+    generateMixed(mixed, smoke ? 20 * MB : 2 ** 30, TEMPLATE)
+  }
+  if (!existsSync(consoleFile)) {
+    process.stderr.write(`bench: generating ${relative(ROOT, consoleFile)}...\n`)
+    generateConsole(consoleFile, smoke ? 2000 : 100_000, TEMPLATE)
+  }
+  const runs = smoke ? 1 : 2
+  const size = (path: string) => `${(statSync(path).size / MB).toFixed(0)} MB`
+  const a = await measureFile(`(a) mixed ${size(mixed)}`, mixed, runs)
+  const b = await measureFile(`(b) Console ${smoke ? '2k' : '100k'} conns, ${size(consoleFile)}`, consoleFile, runs)
+  let flat
+  if (!smoke) {
+    const half = join(DATA, 'mixed-half.pcap')
+    if (!existsSync(half)) writePrefix(mixed, half, Math.floor(a.bytes / 2))
+    await warm(half)
+    const halfRun = timed('defender-check', [process.execPath, 'bin/run.js', 'analyze', relative(ROOT, half), '--format', 'table'], `${half}.ours.txt`)
+    flat = {half: halfRun, halfBytes: statSync(half).size, full: a.ours, fullBytes: a.bytes}
+  }
+  const text = table([a, b], flat)
+  process.stdout.write(`${text}\n`)
+  writeFileSync(join(DATA, smoke ? 'results-smoke.md' : 'results.md'), `${text}\n`)
+}
+
+await main()

@@ -1,0 +1,75 @@
+/**
+ * The fixed-offset fast path must agree with the full decoder on every real frame it vouches
+ * for: same ports, flags and addresses, and nothing decodePacket() would have reported
+ * (Issues, tunnels) on a frame it lets the analysis pass over.
+ */
+import {readdirSync} from 'node:fs'
+import {join} from 'node:path'
+import {describe, expect, it} from 'vitest'
+import {readCapture} from '../../src/capture/source.js'
+import type {RawFrame} from '../../src/capture/types.js'
+import {formatIpv4, formatIpv6} from '../../src/dissect/address.js'
+import {decodePacket} from '../../src/dissect/packet.js'
+import {FRAME_DECODE, FRAME_OTHER, FRAME_TCP, newPrefilteredTcp, prefilterFrame} from '../../src/dissect/prefilter.js'
+
+const CORPUS = '/work/shared/corpus/ja4/pcap'
+const FIXTURES = [
+  'fixtures/tcp/tls13-lo/tls13-lo.pcap',
+  'fixtures/tls/openssl13-mtls/capture.pcap',
+]
+
+async function frames(file: string): Promise<RawFrame[]> {
+  const out: RawFrame[] = []
+  // A corrupt corpus file (the capture reader's test) still yields the frames before the damage.
+  await readCapture(file, {frame: (frame) => out.push({...frame, data: frame.data.slice()})}).catch(() => undefined)
+  return out
+}
+
+const files = [
+  ...readdirSync(CORPUS)
+    .filter((name) => /\.(pcap|pcapng|cap)$/.test(name))
+    .map((name) => join(CORPUS, name)),
+  ...FIXTURES,
+]
+
+describe('prefilterFrame agrees with decodePacket', () => {
+  const totals = {[FRAME_DECODE]: 0, [FRAME_TCP]: 0, [FRAME_OTHER]: 0} as Record<number, number>
+  const tunnelled: string[] = []
+
+  it.each(files)('%s', async (file) => {
+    const all = await frames(file)
+    const out = newPrefilteredTcp()
+    for (const frame of all) {
+      // In place in a bigger buffer, as the pcap reader hands it over.
+      const buffer = new Uint8Array(frame.data.length + 11)
+      buffer.set(frame.data, 7)
+      const kind = prefilterFrame(frame.linkType, buffer, 7, 7 + frame.data.length, out)
+      expect(prefilterFrame(frame.linkType, frame.data, 0, frame.data.length, newPrefilteredTcp())).toBe(kind)
+      totals[kind]!++
+      const packet = decodePacket(frame)
+      if (packet.tunnels) {
+        expect(kind, `frame ${frame.index} is tunnelled`).toBe(FRAME_DECODE)
+        tunnelled.push(`${file}#${frame.index}`)
+      }
+      if (kind === FRAME_DECODE) continue
+      expect(packet.issues, `frame ${frame.index}`).toBeUndefined()
+      expect(packet.tunnels).toBeUndefined()
+      expect(packet.ip?.fragment).toBeUndefined()
+      if (kind === FRAME_OTHER) {
+        expect(packet.tcp, `frame ${frame.index}`).toBeUndefined()
+        continue
+      }
+      expect(packet.tcp, `frame ${frame.index}`).toBeDefined()
+      expect([out.srcPort, out.dstPort, out.flags]).toEqual([packet.tcp!.srcPort, packet.tcp!.dstPort, packet.tcp!.flags])
+      const format = out.v6 ? formatIpv6 : formatIpv4
+      expect([format(buffer, out.srcAddr), format(buffer, out.dstAddr)]).toEqual([packet.ip!.src, packet.ip!.dst])
+    }
+  })
+
+  it('vouched for plain TCP and left every tunnel to the full decoder', () => {
+    expect(totals[FRAME_TCP]).toBeGreaterThan(1000)
+    expect(totals[FRAME_OTHER]).toBeGreaterThan(0)
+    // tcpdump-geneve.pcap, gre-sample.pcap, gre-erspan-vxlan.pcap carry tunnels.
+    expect(tunnelled.length).toBeGreaterThan(0)
+  })
+})
