@@ -1,0 +1,39 @@
+/**
+ * Named resource limits: what a crafted or enormous capture may make the analysis hold. Each
+ * limit, when reached, becomes an Issue on the connection concerned (never an out-of-memory),
+ * so memory is bounded by these numbers and not by the size of the input:
+ *
+ * | limit | reached → | worst-case memory it bounds |
+ * |---|---|---|
+ * | maxConnections | 'stream.connection-limit' on the least recently active connection, which is finished early | connection state (a few KiB each) × this |
+ * | maxBufferedBytesPerDirection | 'stream.buffer-limit': the hole in front of the buffered bytes becomes a gap | out-of-order TCP bytes held per direction |
+ * | maxHandshakeMessageBytes | 'tls.handshake-too-large': that direction's handshake stops being parsed | one TLS handshake message being reassembled per direction |
+ * | maxHttpHeaderBytes | 'http.headers-too-large': the upgrade request/response is not read further | one HTTP header block per direction |
+ *
+ * The defaults live with the code that enforces each limit; this module names them together
+ * for the CLI flags and the documentation.
+ */
+import {DEFAULT_MAX_HEADER_BYTES} from './dissect/http/upgrade.js'
+import {DEFAULT_MAX_HANDSHAKE_MESSAGE_BYTES} from './dissect/tls/handshake.js'
+import {DEFAULT_MAX_BUFFERED_BYTES, DEFAULT_MAX_CONNECTIONS} from './stream/tracker.js'
+
+export interface Limits {
+  /** Connections tracked at once (default 100,000). */
+  maxConnections: number
+  /**
+   * Bytes buffered per direction of a connection while waiting for a missing segment, the
+   * buffering that happens before a handshake can complete (default 4 MiB).
+   */
+  maxBufferedBytesPerDirection: number
+  /** Largest TLS handshake message reassembled (default 256 KiB; certificate chains are ~1-10 KiB). */
+  maxHandshakeMessageBytes: number
+  /** Largest HTTP header block of the WebSocket upgrade (default 64 KiB). */
+  maxHttpHeaderBytes: number
+}
+
+export const DEFAULT_LIMITS: Readonly<Limits> = Object.freeze({
+  maxConnections: DEFAULT_MAX_CONNECTIONS,
+  maxBufferedBytesPerDirection: DEFAULT_MAX_BUFFERED_BYTES,
+  maxHandshakeMessageBytes: DEFAULT_MAX_HANDSHAKE_MESSAGE_BYTES,
+  maxHttpHeaderBytes: DEFAULT_MAX_HEADER_BYTES,
+})
