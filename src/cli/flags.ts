@@ -29,6 +29,12 @@ export const durationFlag = (description: string, defaultValue?: string) => Flag
 export const reportFlags = {
   format: Flags.string({char: 'f', description: 'report format [default: table on a terminal, json otherwise]', options: [...REPORT_FORMATS]}),
   output: Flags.string({char: 'o', description: 'write the report to this file (format from its extension unless --format)'}),
+  timeline: Flags.boolean({
+    description: 'table format: a ladder diagram (SYN … ClientHello … alerts … FIN, with times and the failing step) under every connection; --no-timeline for none [default: under failing connections]',
+    allowNo: true,
+  }),
+  all: Flags.boolean({description: 'table format: print every connection (by default a capture with many connections gets a summary and the worst ones)'}),
+  html: Flags.string({description: 'also write a self-contained HTML report (summary, checks, SVG ladder per connection) to this file, e.g. for a support ticket'}),
 }
 
 /** The probe's flags; `capture --probe` takes them too. */

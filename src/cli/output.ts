@@ -9,6 +9,7 @@ import {InputError} from '../errors.js'
 import {renderJson} from '../report/json.js'
 import {renderJunit} from '../report/junit.js'
 import {renderNdjson} from '../report/ndjson.js'
+import {renderHtml} from '../report/html.js'
 import {renderTable} from '../report/table.js'
 
 export const REPORT_FORMATS = ['table', 'json', 'ndjson', 'junit'] as const
@@ -20,6 +21,8 @@ export interface OutputOptions {
   output?: string
   /** Table: every connection in full, not the big-capture summary. */
   all?: boolean
+  /** Table: ladder diagrams for every connection (true), none (false), or failing ones (unset). */
+  timeline?: boolean
 }
 
 /** The format to use when none was given: from --output's extension, else table on a TTY, JSON otherwise. */
@@ -41,10 +44,10 @@ export function wantsColor(stream: NodeJS.WriteStream, env: NodeJS.ProcessEnv = 
   return stream.isTTY === true
 }
 
-export function renderReport(report: AnalysisReport, format: ReportFormat, options: {color: boolean; width: number; all?: boolean}): string {
+export function renderReport(report: AnalysisReport, format: ReportFormat, options: {color: boolean; width: number; all?: boolean; timeline?: boolean}): string {
   switch (format) {
     case 'table':
-      return renderTable(report, options)
+      return renderTable(report, {...options, timeline: options.timeline === undefined ? 'failing' : options.timeline ? 'all' : 'none'})
     case 'json':
       return renderJson(report)
     case 'ndjson':
@@ -60,7 +63,7 @@ export async function writeReport(report: AnalysisReport, options: OutputOptions
   const format = options.format ?? defaultFormat(toFile ? options.output : undefined, process.stdout.isTTY === true)
   const color = !toFile && wantsColor(process.stdout)
   const width = toFile ? 100 : Math.max(60, process.stdout.columns || 100)
-  let text = renderReport(report, format, {color, width, all: options.all})
+  let text = renderReport(report, format, {color, width, all: options.all, timeline: options.timeline})
   if (!text.endsWith('\n')) text += '\n'
   if (toFile) {
     try {
@@ -70,5 +73,18 @@ export async function writeReport(report: AnalysisReport, options: OutputOptions
     }
   } else {
     process.stdout.write(text)
+  }
+}
+
+/** --html FILE: the self-contained HTML report, whatever the main format (also with --json). */
+export async function writeHtmlReport(report: AnalysisReport, path: string): Promise<void> {
+  await writeFileOrFail(path, renderHtml(report), 'cannot write the HTML report')
+}
+
+async function writeFileOrFail(path: string, text: string, what: string): Promise<void> {
+  try {
+    await writeFile(path, text)
+  } catch (error) {
+    throw new InputError(`${what}: ${(error as Error).message}`, path)
   }
 }

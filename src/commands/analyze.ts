@@ -6,7 +6,8 @@ import {loadKeyStore} from '../keys/store.js'
 import type {AnalysisReport} from '../analysis/types.js'
 import {BaseCommand} from '../cli/base-command.js'
 import {createProgress} from '../cli/progress.js'
-import {REPORT_FORMATS, writeReport} from '../cli/output.js'
+import {reportFlags} from '../cli/flags.js'
+import {writeHtmlReport, writeReport, type ReportFormat} from '../cli/output.js'
 import {renderJson} from '../report/json.js'
 
 export default class Analyze extends BaseCommand {
@@ -21,6 +22,7 @@ Exit codes: 0 every connection passed (warnings allowed); 1 a check failed or no
     {description: 'SaaS Console on 443, checking the certificate name', command: '<%= config.bin %> <%= command.id %> cap.pcapng --port 443 --console console.example.com'},
     {description: 'Verify the server chain against the Console CA and allow TLS 1.2', command: '<%= config.bin %> <%= command.id %> cap.pcap --ca /var/lib/twistlock/certificates/ca.pem --min-tls 1.2'},
     {description: 'See inside TLS 1.3 with the session keys (Certificate, Finished, the WebSocket upgrade)', command: '<%= config.bin %> <%= command.id %> cap.pcap --keylog keys.log'},
+    {description: 'Ladder diagram of every connection, and an HTML report for a support ticket', command: '<%= config.bin %> <%= command.id %> cap.pcap --timeline --html report.html'},
     {description: 'JUnit for CI, from a gzipped capture', command: '<%= config.bin %> <%= command.id %> cap.pcap.gz --format junit --output report.xml'},
     {description: 'Straight from tcpdump', command: 'tcpdump -i any -w - port 8084 | <%= config.bin %> <%= command.id %> -'},
   ]
@@ -49,9 +51,7 @@ Exit codes: 0 every connection passed (warnings allowed); 1 a check failed or no
       description: 'TLS key log (SSLKEYLOGFILE format) to decrypt the handshake and the WebSocket upgrade; repeatable [default: $SSLKEYLOGFILE if set; keys in a pcapng Decryption Secrets Block are used without this flag]',
       multiple: true,
     }),
-    format: Flags.string({char: 'f', description: 'report format [default: table on a terminal, json otherwise]', options: [...REPORT_FORMATS]}),
-    all: Flags.boolean({description: 'table format: print every connection (by default a capture with many connections gets a summary and the worst ones)'}),
-    output: Flags.string({char: 'o', description: 'write the report to this file (format from its extension unless --format)'}),
+    ...reportFlags,
   }
 
   public async run(): Promise<AnalysisReport> {
@@ -63,8 +63,9 @@ Exit codes: 0 every connection passed (warnings allowed); 1 a check failed or no
     const progress = createProgress(process.stderr, {enabled: process.stderr.isTTY === true && !this.jsonEnabled()})
     const report = await analyzeCapture(args.capture, {policy, certificates: {ca}, keys, onProgress: progress.update}).finally(progress.done)
     if (report.summary.verdict !== 'pass') process.exitCode = 1
+    if (flags.html !== undefined) await writeHtmlReport(report, flags.html)
     if (this.jsonEnabled()) return JSON.parse(renderJson(report)) as AnalysisReport
-    await writeReport(report, {format: flags.format as (typeof REPORT_FORMATS)[number] | undefined, output: flags.output, all: flags.all})
+    await writeReport(report, {format: flags.format as ReportFormat | undefined, output: flags.output, all: flags.all, timeline: flags.timeline})
     return report
   }
 }

@@ -4,7 +4,7 @@ import {buildPolicy, DEFAULT_CONSOLE_PORT} from '../analysis/policy.js'
 import type {AnalysisReport} from '../analysis/types.js'
 import {BaseCommand} from '../cli/base-command.js'
 import {durationFlag, parseDuration, probeFlags, reportFlags} from '../cli/flags.js'
-import {writeReport, type ReportFormat} from '../cli/output.js'
+import {writeHtmlReport, writeReport, type ReportFormat} from '../cli/output.js'
 import {captureLive, captureWithProbe, type LiveProgress} from '../probe/live.js'
 import {renderJson} from '../report/json.js'
 
@@ -82,8 +82,9 @@ Exit codes: 0 every connection passed; 1 a check failed or no Console traffic wa
       if (progress) process.stderr.write('\n')
     }
     if (report.summary.verdict !== 'pass') process.exitCode = 1
+    if (flags.html !== undefined) await writeHtmlReport(report, flags.html)
     if (this.jsonEnabled()) return JSON.parse(renderJson(report)) as AnalysisReport
-    await writeReport(report, {format: flags.format as ReportFormat | undefined, output: flags.output})
+    await writeReport(report, {format: flags.format as ReportFormat | undefined, output: flags.output, all: flags.all, timeline: flags.timeline})
     return report
   }
 }

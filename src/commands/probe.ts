@@ -2,7 +2,7 @@ import {Args, Flags} from '@oclif/core'
 import type {AnalysisReport} from '../analysis/types.js'
 import {BaseCommand} from '../cli/base-command.js'
 import {durationFlag, parseDuration, probeFlags, reportFlags} from '../cli/flags.js'
-import {writeReport, type ReportFormat} from '../cli/output.js'
+import {writeHtmlReport, writeReport, type ReportFormat} from '../cli/output.js'
 import {probeConsole} from '../probe/index.js'
 import {renderJson} from '../report/json.js'
 
@@ -54,8 +54,9 @@ Exit codes: 0 every check passed (warnings allowed); 1 a check failed; 2 usage o
       keylogFile: flags.keylog,
     })
     if (report.summary.verdict !== 'pass') process.exitCode = 1
+    if (flags.html !== undefined) await writeHtmlReport(report, flags.html)
     if (this.jsonEnabled()) return JSON.parse(renderJson(report)) as AnalysisReport
-    await writeReport(report, {format: flags.format as ReportFormat | undefined, output: flags.output})
+    await writeReport(report, {format: flags.format as ReportFormat | undefined, output: flags.output, all: flags.all, timeline: flags.timeline})
     return report
   }
 }

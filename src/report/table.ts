@@ -9,6 +9,7 @@ import {isCaptureFacts, type AnalysisReport, type ConnectionReport} from '../ana
 import type {TunnelInfo} from '../dissect/types.js'
 import type {CheckResult, CheckStatus} from '../checks/types.js'
 import {formatEndpoint} from '../checks/text.js'
+import {renderTimeline} from './timeline-text.js'
 import {describeNoTraffic, describePolicy, formatDuration, isoSpanSeconds} from './text.js'
 
 export interface TableOptions {
@@ -24,6 +25,11 @@ export interface TableOptions {
    * WORST_SHOWN connections only: 100,000 blocks help nobody at a terminal.
    */
   all?: boolean
+  /**
+   * Ladder diagrams under the connection blocks: 'failing' (the default) for connections that
+   * failed a check, 'all' for every connection shown (--timeline), 'none' (--no-timeline).
+   */
+  timeline?: 'failing' | 'all' | 'none'
 }
 
 /** Connections above which the table summarises instead of printing every block. */
@@ -69,7 +75,14 @@ export function renderTable(report: AnalysisReport, options: TableOptions): stri
   const summarise = options.all !== true && report.connections.length > SUMMARY_THRESHOLD
   const shown = summarise ? worstConnections(report.connections, WORST_SHOWN) : report.connections
   if (summarise) lines.push(...bigCaptureSummary(report, shown.length, options.width, style), '')
-  for (const connection of shown) lines.push(...connectionBlock(connection, options.width, style), '')
+  const timeline = options.timeline ?? 'failing'
+  for (const connection of shown) {
+    lines.push(...connectionBlock(connection, options.width, style), '')
+    if (timeline === 'all' || (timeline === 'failing' && connection.verdict === 'fail')) {
+      const ladder = renderTimeline(connection, {color: options.color, width: options.width, ascii, title: false})
+      if (ladder !== '') lines.push(ladder, '')
+    }
+  }
   lines.push(summaryLine(report, options.width, style))
   return lines.join('\n')
 }

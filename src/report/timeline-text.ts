@@ -20,6 +20,8 @@ export interface TimelineTextOptions extends TimelineOptions {
   width: number
   /** Plain ASCII lines and arrows for terminals without Unicode; defaults to !color. */
   ascii?: boolean
+  /** The "#id client -> server  VERDICT" line (default true; the table, which has it already, turns it off). */
+  title?: boolean
 }
 
 /** Narrower than this and the ladder has no room for its labels. */
@@ -70,7 +72,8 @@ export function renderTimeline(conn: ConnectionReport, options: TimelineTextOpti
   const title = `#${conn.id} ${formatEndpoint(conn.client)} ${ascii ? '->' : '→'} ${formatEndpoint(conn.server)}`
   const verdict = conn.verdict.toUpperCase()
   const paintVerdict = conn.verdict === 'fail' ? chalk.red.bold : conn.verdict === 'warn' ? chalk.yellow : conn.verdict === 'pass' ? chalk.green : chalk.dim
-  lines.push(`${chalk.bold(cut(text(title), width - verdict.length - 2))}  ${paintVerdict(verdict)}`)
+  // Under the table's block for the same connection the title would only repeat it.
+  if (options.title !== false) lines.push(`${chalk.bold(cut(text(title), width - verdict.length - 2))}  ${paintVerdict(verdict)}`)
   const client = `client ${formatEndpoint(conn.client)}`
   const server = `Console ${formatEndpoint(conn.server)}`
   const ends = client.length + server.length + 1 <= inner + 2 ? [client, server] : ['client', 'Console']

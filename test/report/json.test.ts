@@ -38,7 +38,7 @@ describe('schema/report.schema.json', () => {
   const valid = () => JSON.parse(renderJson(sampleReport()))
 
   it('lists exactly the public check ids', () => {
-    expect(schema.$defs.checkId.enum).toEqual([...CHECK_IDS, 'dns.resolve', 'ws.ping', 'proxy.connect'])
+    expect(schema.$defs.checkId.enum).toEqual([...CHECK_IDS, 'dns.resolve', 'ws.ping'])
   })
 
   it('rejects a report with a status, confidence or check id outside the contract', () => {
