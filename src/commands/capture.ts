@@ -35,7 +35,7 @@ Exit codes: 0 every connection passed; 1 a check failed or no Console traffic wa
     pin: Flags.string({description: 'expected SHA-256 fingerprint of the Console certificate, as sha256:HEX'}),
     duration: durationFlag('stop after this long (e.g. 30s, 5m)'),
     count: Flags.integer({description: 'stop after this many packets', min: 1}),
-    write: Flags.string({char: 'w', description: 'also save the capture to this file (pcap, as tcpdump writes it)'}),
+    write: Flags.string({char: 'w', description: 'also save the capture to this file: as tcpdump writes it (pcap); with --probe as pcapng carrying the probe\'s TLS keys in a Decryption Secrets Block, so Wireshark opens it decrypted'}),
     probe: Flags.string({description: 'run the probe against this URL (wss://host:port/ or host[:port]) and analyze exactly its connection', exclusive: ['filter', 'count', 'duration', 'port', 'console', 'pin']}),
     ...probeFlags,
     ...reportFlags,

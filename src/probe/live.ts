@@ -5,12 +5,13 @@
  * by side. (They sit here, beside the probe, because they drive it; analysis/analyze.ts is the
  * same kind of driver for files.)
  */
-import {existsSync} from 'node:fs'
+import {existsSync, readFileSync} from 'node:fs'
 import {tmpdir} from 'node:os'
 import {join} from 'node:path'
 import {Analyzer, type AnalyzerOptions} from '../analysis/analyzer.js'
 import type {AnalysisReport, ConnectionReport} from '../analysis/types.js'
 import {LiveCapture, type LiveCaptureOptions} from '../capture/live.js'
+import {writePcapng} from '../capture/pcapng-writer.js'
 import type {CaptureSink, CaptureSummary, RawFrame} from '../capture/types.js'
 import {decodePacket} from '../dissect/packet.js'
 import {TCP_ACK, TCP_SYN} from '../dissect/types.js'
@@ -104,7 +105,8 @@ export async function captureWithProbe(options: CaptureProbeOptions): Promise<An
     probeOptions.beforeConnect = async (addresses, port) => {
       const hosts = addresses.map((a) => `host ${a}`).join(' or ')
       filter = `tcp and port ${port}${hosts ? ` and (${hosts})` : ''}`
-      live = await LiveCapture.start(liveOptions(options, filter), counter.sink)
+      // -w is written at the end, as pcapng with the probe's keys embedded: not tcpdump's pcap.
+      live = await LiveCapture.start({...liveOptions(options, filter), writeFile: undefined}, counter.sink)
     }
     const facts = await runProbe(probeOptions)
     const issues: Issue[] = []
@@ -117,6 +119,14 @@ export async function captureWithProbe(options: CaptureProbeOptions): Promise<An
       issues.push({code: 'probe.no-capture', severity: 'info', message: 'nothing was captured: the probe failed before it connected (see dns.resolve)'})
     }
     const {store: keys} = await loadKeyStore(existsSync(keylogFile) ? [keylogFile] : [], {})
+    if (options.writeFile !== undefined && capture) {
+      await writePcapng(options.writeFile, {
+        linkType: capture.linkTypes[0] ?? 0,
+        snaplen: capture.snaplen,
+        frames: frames.held,
+        tlsKeyLog: existsSync(keylogFile) ? readFileSync(keylogFile) : undefined,
+      })
+    }
     const analyzer = new Analyzer({...options, policy, keys})
     frames.replay(analyzer.sink)
     if (frames.dropped > 0) {
@@ -147,6 +157,10 @@ class HeldFrames {
   }
 
   constructor(private readonly limit: number) {}
+
+  get held(): readonly RawFrame[] {
+    return this.frames
+  }
 
   replay(sink: CaptureSink): void {
     for (const frame of this.frames) sink.frame(frame)

@@ -1,3 +1,5 @@
+import {analyzeCapture} from '../../src/analysis/analyze.js'
+import {buildPolicy} from '../../src/analysis/policy.js'
 /**
  * End to end, as in CI (.ci/run installs tcpdump; the tests run as root): the real CLI
  * (bin/dev.js) in a subprocess, real tcpdump, a real TLS 1.3 WebSocket server on 127.0.0.1:8084
@@ -5,7 +7,7 @@
  * this process and must keep answering.
  */
 import {execFileSync, spawn} from 'node:child_process'
-import {mkdtempSync} from 'node:fs'
+import {readFileSync, mkdtempSync} from 'node:fs'
 import {tmpdir} from 'node:os'
 import {join} from 'node:path'
 import {afterEach, describe, expect, it} from 'vitest'
@@ -70,15 +72,23 @@ describe('capture --probe (tcpdump + probe + analysis)', () => {
     expect(wireFacts.tls.decryption).toMatchObject({keys: 'found', failures: 0})
     expect([wireFacts.tls.finished.client.verified, wireFacts.tls.finished.server.verified]).toEqual([true, true])
     expect(report.summary.verdict).toBe('pass')
-    // The saved capture and the key log are the real thing: tshark decrypts the handshake with
-    // them and reads the server's CertificateRequest (13), the client's Certificate (11) and the 101.
+    // The saved capture is pcapng with the probe's keys in a Decryption Secrets Block: tshark
+    // decrypts it with no key log option and reads the server's CertificateRequest (13), the
+    // client's Certificate (11), the 101 and the ping; our own analyze does too, every check observed.
     const keylog = (report.connections[0].facts as unknown as {keylogFile: string}).keylogFile
     expect(keylog).toBe(`${pcap}.keylog`)
-    const fields = execFileSync('tshark', ['-r', pcap, '-o', `tls.keylog_file:${keylog}`, '-T', 'fields', '-e', 'tls.handshake.type', '-e', 'http.response.code', '-e', 'websocket.opcode'], {encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore']})
+    expect(readFileSync(pcap).readUInt32LE(0)).toBe(0x0a0d0d0a)
+    const fields = execFileSync('tshark', ['-r', pcap, '-T', 'fields', '-e', 'tls.handshake.type', '-e', 'http.response.code', '-e', 'websocket.opcode'], {encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore']})
     const types = fields.split('\n').flatMap((line) => line.split('\t')[0].split(',')).filter(Boolean)
     expect(types).toEqual(expect.arrayContaining(['1', '2', '8', '13', '11', '15', '20']))
     expect(fields.split('\n').some((line) => line.split('\t')[1] === '101')).toBe(true)
     expect(fields.split('\n').some((line) => line.split('\t')[2] === '9')).toBe(true)
+    const saved = await analyzeCapture(pcap, {policy: buildPolicy({})})
+    expect(saved.source.keys?.decryptionSecretsBlocks).toBe(1)
+    expect(saved.connections).toHaveLength(1)
+    for (const check of saved.connections[0].checks.filter((c) => c.id.startsWith('tls.') || c.id.startsWith('ws.'))) {
+      expect({id: check.id, confidence: check.confidence}).toEqual({id: check.id, confidence: 'observed'})
+    }
   })
 
   it('nothing listening: tcp.syn-ack fails in both views (the wire sees the RST)', async () => {
