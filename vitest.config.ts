@@ -6,5 +6,7 @@ export default defineConfig({
     testTimeout: 60_000,
     hookTimeout: 60_000,
     pool: 'forks',
+    // Memory tests (test/regression/connection-limit.test.ts) collect garbage before measuring.
+    execArgv: ['--expose-gc'],
   },
 })

@@ -9,10 +9,12 @@
  * | maxBufferedBytesPerDirection | 'stream.buffer-limit': the hole in front of the buffered bytes becomes a gap | out-of-order TCP bytes held per direction |
  * | maxHandshakeMessageBytes | 'tls.handshake-too-large': that direction's handshake stops being parsed | one TLS handshake message being reassembled per direction |
  * | maxHttpHeaderBytes | 'http.headers-too-large': the upgrade request/response is not read further | one HTTP header block per direction |
+ * | maxReportedConnections | 'report.connection-limit' on the capture: later connections are counted in the summary and verdict, not listed | the report (~10 KB per listed connection) |
  *
  * The defaults live with the code that enforces each limit; this module names them together
  * for the CLI flags and the documentation.
  */
+import {DEFAULT_MAX_REPORTED_CONNECTIONS} from './analysis/analyzer.js'
 import {DEFAULT_MAX_HEADER_BYTES} from './dissect/http/upgrade.js'
 import {DEFAULT_MAX_HANDSHAKE_MESSAGE_BYTES} from './dissect/tls/handshake.js'
 import {DEFAULT_MAX_BUFFERED_BYTES, DEFAULT_MAX_CONNECTIONS} from './stream/tracker.js'
@@ -29,6 +31,8 @@ export interface Limits {
   maxHandshakeMessageBytes: number
   /** Largest HTTP header block of the WebSocket upgrade (default 64 KiB). */
   maxHttpHeaderBytes: number
+  /** Connections listed in full in a report (default 100,000); the rest are counted only. */
+  maxReportedConnections: number
 }
 
 export const DEFAULT_LIMITS: Readonly<Limits> = Object.freeze({
@@ -36,4 +40,5 @@ export const DEFAULT_LIMITS: Readonly<Limits> = Object.freeze({
   maxBufferedBytesPerDirection: DEFAULT_MAX_BUFFERED_BYTES,
   maxHandshakeMessageBytes: DEFAULT_MAX_HANDSHAKE_MESSAGE_BYTES,
   maxHttpHeaderBytes: DEFAULT_MAX_HEADER_BYTES,
+  maxReportedConnections: DEFAULT_MAX_REPORTED_CONNECTIONS,
 })

@@ -38,11 +38,30 @@ export interface AnalyzerOptions {
   /** Most connections tracked at once. */
   maxConnections?: number
   /**
+   * Most connections listed in full in the report (default DEFAULT_MAX_REPORTED_CONNECTIONS).
+   * Connections past it are still analysed and counted in the summary and verdict, and the
+   * report says how many were left out — never an out-of-memory on a capture of millions.
+   */
+  maxReportedConnections?: number
+  /**
    * TLS secrets from --keylog / SSLKEYLOGFILE. The analyzer adds the capture's own Decryption
    * Secrets Blocks to it (or to a store of its own), so a pcapng made with
    * `editcap --inject-secrets` needs no flag.
    */
   keys?: KeyStore
+}
+
+/** Connections listed in full: a report of ~10 KB each stays under ~1 GB. */
+export const DEFAULT_MAX_REPORTED_CONNECTIONS = 100_000
+
+/** Counts over every connection analysed, listed or not. */
+interface Tally {
+  connections: number
+  failing: number
+  pass: number
+  fail: number
+  warn: number
+  skip: number
 }
 
 /** How many distinct non-Console servers to remember for the "seen instead" hint. */
@@ -65,7 +84,11 @@ export class Analyzer {
   private readonly fast = newPrefilteredTcp()
   private readonly tracker: ConnectionTracker
   private readonly keys: KeyStore
+  /** Reader state of the connections still open: dropped as each one closes. */
   private readonly states = new Map<number, ConnectionState>()
+  private readonly reports: Array<ConnectionReport<ConnectionFacts>> = []
+  private readonly tally: Tally = {connections: 0, failing: 0, pass: 0, fail: 0, warn: 0, skip: 0}
+  private readonly maxReported: number
   private readonly otherServers = new ServerCounter(OTHER_TRAFFIC_LIMIT)
   private readonly captureIssues: Issue[] = []
   private readonly issueCodesSeen = new Set<string>()
@@ -80,10 +103,12 @@ export class Analyzer {
     this.ports = new Set(options.policy.ports)
     for (const port of this.ports) this.consolePorts[port] = 1
     this.keys = options.keys ?? new KeyStore()
+    this.maxReported = options.maxReportedConnections ?? DEFAULT_MAX_REPORTED_CONNECTIONS
     const anyPort = this.ports.size === 0
     this.tracker = new ConnectionTracker({
       isServerPort: anyPort ? () => false : (port) => this.ports.has(port),
       maxConnections: options.maxConnections,
+      onConnectionClosed: (tracked) => this.close(tracked),
       onConnection: (tracked) => {
         const readers = new ConnectionReaders({keys: this.keys})
         // A preamble is only recognised from the connection's first bytes, which a capture that
@@ -169,24 +194,9 @@ export class Analyzer {
 
   /** Ends the analysis: flushes the streams, assembles facts, runs the checks. */
   finish(source: Omit<SourceInfo, 'frames' | 'firstTs' | 'lastTs' | 'issues'> & {capture?: CaptureSummary}): CaptureReport {
-    const tracked = this.tracker.finish()
-    const connections: Array<ConnectionReport<ConnectionFacts>> = []
-    for (const conn of tracked) {
-      const state = this.states.get(conn.id)
-      const facts = this.assembleFacts(conn, state)
-      if (!this.selectedByConsoleName(facts)) continue
-      const checks = runChecks(facts, this.policy)
-      connections.push({
-        id: facts.id,
-        client: facts.client,
-        server: facts.server,
-        startedAt: facts.startedAt,
-        endedAt: facts.endedAt,
-        facts,
-        checks,
-        verdict: worstStatus(checks),
-      })
-    }
+    this.tracker.finish()
+    // Connections close in the order the tracker lets go of them; the report lists them by id.
+    const connections = this.reports.sort((a, b) => a.id - b.id)
     const issues = [...this.captureIssues]
     const tail = source.capture?.truncatedTail
     if (tail) {
@@ -194,6 +204,14 @@ export class Analyzer {
         code: 'capture.truncated',
         severity: 'warn',
         message: `the capture ends in the middle of a record at byte ${tail.offset} (${tail.have} of ${tail.need} bytes): tcpdump was probably stopped while writing; everything before it was analysed`,
+      })
+    }
+    const omitted = this.tally.connections - connections.length
+    if (omitted > 0) {
+      issues.push({
+        code: 'report.connection-limit',
+        severity: 'warn',
+        message: `${this.tally.connections} connections were analysed; the ${omitted} after the first ${this.maxReported} are counted in the summary and verdict but not listed (narrow with --console or --port, or split the capture with editcap -c)`,
       })
     }
     const keys = this.keys.facts()
@@ -210,10 +228,27 @@ export class Analyzer {
       },
       policy: this.policy,
       connections,
-      summary: summarizeConnections(connections, this.policy),
+      summary: summaryOf(this.tally, this.policy),
     }
-    if (connections.length === 0) report.otherTraffic = this.otherTraffic()
+    if (this.tally.connections === 0) report.otherTraffic = this.otherTraffic()
     return report
+  }
+
+  /** A connection the tracker is done with: its facts, its checks, and its readers let go. */
+  private close(conn: TrackedConnection): void {
+    const state = this.states.get(conn.id)
+    this.states.delete(conn.id)
+    const facts = this.assembleFacts(conn, state)
+    if (!this.selectedByConsoleName(facts)) return
+    const checks = runChecks(facts, this.policy)
+    const verdict = worstStatus(checks)
+    const tally = this.tally
+    tally.connections++
+    if (verdict === 'fail') tally.failing++
+    for (const check of checks) tally[check.status]++
+    if (this.reports.length < this.maxReported) {
+      this.reports.push({id: facts.id, client: facts.client, server: facts.server, startedAt: facts.startedAt, endedAt: facts.endedAt, facts, checks, verdict})
+    }
   }
 
   private assembleFacts(conn: TrackedConnection, state: ConnectionState | undefined): ConnectionFacts {
@@ -389,19 +424,24 @@ function parseAddress(text: string, v6: boolean, out: Uint8Array): boolean {
  * The verdict over connections: fail when a check failed, or when there is no connection at all
  * to judge (no Console traffic). Shared by capture analysis and the probe.
  */
-export function summarizeConnections(connections: ConnectionReport[], policy: Policy): Summary {
-  const summary: Summary = {connections: connections.length, pass: 0, fail: 0, warn: 0, skip: 0, verdict: 'pass'}
-  for (const conn of connections) {
-    for (const check of conn.checks) summary[check.status]++
+export function summarizeConnections(connections: ReadonlyArray<ConnectionReport>, policy: Policy): Summary {
+  const tally: Tally = {connections: connections.length, failing: 0, pass: 0, fail: 0, warn: 0, skip: 0}
+  for (const connection of connections) {
+    if (connection.verdict === 'fail') tally.failing++
+    for (const check of connection.checks) tally[check.status]++
   }
-  if (connections.length === 0) {
+  return summaryOf(tally, policy)
+}
+
+function summaryOf(tally: Tally, policy: Policy): Summary {
+  const summary: Summary = {connections: tally.connections, pass: tally.pass, fail: tally.fail, warn: tally.warn, skip: tally.skip, verdict: 'pass'}
+  if (tally.connections === 0) {
     summary.verdict = 'fail'
     const ports = policy.ports.length === 0 ? 'any port' : `port ${policy.ports.join(', ')}`
     summary.reason = `no TCP traffic to the Console (${ports}${policy.consoleIp ? ` at ${policy.consoleIp}` : ''}) in the capture`
-  } else if (summary.fail > 0) {
+  } else if (tally.fail > 0) {
     summary.verdict = 'fail'
-    const failing = connections.filter((c) => c.verdict === 'fail').length
-    summary.reason = `${failing} of ${connections.length} connection(s) failed a check`
+    summary.reason = `${tally.failing} of ${tally.connections} connection(s) failed a check`
   }
   return summary
 }

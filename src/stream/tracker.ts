@@ -165,6 +165,8 @@ export class ConnectionTracker {
   private readonly maxConnections: number
   private readonly maxBufferedBytes: number
   private tracked = 0
+  /** Connections opened so far: the next id. */
+  private opened = 0
   /** Least recently active first. */
   private oldest: Connection | null = null
   private newest: Connection | null = null
@@ -208,9 +210,15 @@ export class ConnectionTracker {
     if (conn.ended && !conn.released) this.release(conn)
   }
 
-  /** Flushes every open connection (gaps for holes) and returns all connections, by id. */
+  /**
+   * Flushes every open connection (gaps for holes) and returns all connections, by id — or, with
+   * onConnectionClosed, hands the open ones to it (least recently active first) and returns [].
+   */
   finish(): TrackedConnection[] {
-    for (let conn = this.oldest; conn !== null; conn = conn.newer) this.flush(conn)
+    for (let conn = this.oldest; conn !== null; conn = conn.newer) {
+      this.flush(conn)
+      this.options.onConnectionClosed?.(conn.info)
+    }
     this.oldest = this.newest = null
     this.flows.clear()
     this.tracked = 0
@@ -235,8 +243,8 @@ export class ConnectionTracker {
       // Only one side on a server port decides; otherwise ephemeral ports are the higher ones.
       senderIsClient = srcIsServer !== dstIsServer ? dstIsServer : tcp.srcPort >= tcp.dstPort
     }
-    const conn = new Connection(this.all.length + 1, packet, tcp, senderIsClient, clientBy, table, this.maxBufferedBytes)
-    this.all.push(conn.info)
+    const conn = new Connection(++this.opened, packet, tcp, senderIsClient, clientBy, table, this.maxBufferedBytes)
+    if (this.options.onConnectionClosed === undefined) this.all.push(conn.info)
     addFlow(table, conn.forward)
     addFlow(table, conn.backward)
     this.tracked++
@@ -332,6 +340,7 @@ export class ConnectionTracker {
     this.unlink(conn)
     this.tracked--
     this.flush(conn)
+    this.options.onConnectionClosed?.(conn.info)
   }
 
   /** Too many connections: the least recently active one is finished now. */

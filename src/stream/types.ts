@@ -106,6 +106,13 @@ export interface ConnectionTrackerOptions {
   isServerPort(port: number): boolean
   /** Called once per new connection; the handler gets its bytes. */
   onConnection?(conn: TrackedConnection): StreamHandler | undefined
+  /**
+   * Called once when the tracker will never touch a connection again (pushed out by
+   * maxConnections, its 4-tuple reused, or the input ended). With it the tracker keeps no
+   * finished connection itself, so memory follows the open connections, not the file; finish()
+   * then returns an empty list.
+   */
+  onConnectionClosed?(conn: TrackedConnection): void
   /** Most connections tracked at once before the oldest idle are finished. Default 100_000. */
   maxConnections?: number
   /** Most out-of-order bytes buffered per direction before a gap is declared. Default 4 MiB. */
