@@ -4,6 +4,7 @@
  */
 import {Flags} from '@oclif/core'
 import {UsageError} from '../errors.js'
+import type {ProbeInput} from '../probe/index.js'
 import {REPORT_FORMATS} from './output.js'
 
 /**
@@ -51,4 +52,39 @@ export const probeFlags = {
   subprotocol: Flags.string({description: 'WebSocket subprotocol to offer (repeatable)', multiple: true}),
   timeout: durationFlag('deadline of each phase (DNS, TCP, proxy CONNECT, TLS, upgrade, ping, close)', '10s'),
   keylog: Flags.string({description: 'append the probe\'s TLS secrets to this file (NSS key log format, as SSLKEYLOGFILE; Wireshark reads it)'}),
+}
+
+/** The values of probeFlags as parsed by oclif. */
+interface ProbeFlagValues {
+  servername?: string
+  'min-tls'?: string
+  ca?: string
+  cert?: string
+  key?: string
+  passphrase?: string
+  'defender-certs'?: string
+  insecure?: boolean
+  header?: string[]
+  subprotocol?: string[]
+  timeout?: string
+  keylog?: string
+}
+
+/** probeFlags → the probe library's input, shared by `probe` and `capture --probe`. */
+export function probeInputFromFlags(url: string, flags: ProbeFlagValues): ProbeInput {
+  return {
+    url,
+    servername: flags.servername,
+    minTls: flags['min-tls'],
+    ca: flags.ca,
+    cert: flags.cert,
+    key: flags.key,
+    passphrase: flags.passphrase,
+    defenderCerts: flags['defender-certs'],
+    insecure: flags.insecure,
+    headers: flags.header,
+    subprotocols: flags.subprotocol,
+    timeoutMs: parseDuration(flags.timeout ?? '10s', 'timeout'),
+    keylogFile: flags.keylog,
+  }
 }

@@ -3,7 +3,7 @@ import {loadCaBundle} from '../analysis/cert-policy.js'
 import {buildPolicy, DEFAULT_CONSOLE_PORT} from '../analysis/policy.js'
 import type {AnalysisReport} from '../analysis/types.js'
 import {BaseCommand} from '../cli/base-command.js'
-import {durationFlag, parseDuration, probeFlags, reportFlags} from '../cli/flags.js'
+import {durationFlag, parseDuration, probeFlags, probeInputFromFlags, reportFlags} from '../cli/flags.js'
 import {writeHtmlReport, writeReport, type ReportFormat} from '../cli/output.js'
 import {captureLive, captureWithProbe, type LiveProgress} from '../probe/live.js'
 import {renderJson} from '../report/json.js'
@@ -60,21 +60,7 @@ Exit codes: 0 every connection passed; 1 a check failed or no Console traffic wa
           writeFile: flags.write,
           certificates: {ca: ca === undefined ? undefined : loadCaBundle(ca)},
           onProgress: progress,
-          probe: {
-            url: flags.probe,
-            servername: flags.servername,
-            minTls: flags['min-tls'],
-            ca: flags.ca,
-            cert: flags.cert,
-            key: flags.key,
-            passphrase: flags.passphrase,
-            defenderCerts: flags['defender-certs'],
-            insecure: flags.insecure,
-            headers: flags.header,
-            subprotocols: flags.subprotocol,
-            timeoutMs: parseDuration(flags.timeout, 'timeout'),
-            keylogFile: flags.keylog,
-          },
+          probe: probeInputFromFlags(flags.probe, flags),
         })
       }
     } finally {

@@ -1,7 +1,7 @@
 import {Args, Flags} from '@oclif/core'
 import type {AnalysisReport} from '../analysis/types.js'
 import {BaseCommand} from '../cli/base-command.js'
-import {durationFlag, parseDuration, probeFlags, reportFlags} from '../cli/flags.js'
+import {durationFlag, parseDuration, probeFlags, probeInputFromFlags, reportFlags} from '../cli/flags.js'
 import {writeHtmlReport, writeReport, type ReportFormat} from '../cli/output.js'
 import {probeConsole} from '../probe/index.js'
 import {renderJson} from '../report/json.js'
@@ -37,21 +37,9 @@ Exit codes: 0 every check passed (warnings allowed); 1 a check failed; 2 usage o
   public async run(): Promise<AnalysisReport> {
     const {args, flags} = await this.parse(Probe)
     const report = await probeConsole({
-      url: args.url,
-      servername: flags.servername,
-      minTls: flags['min-tls'],
-      ca: flags.ca,
-      cert: flags.cert,
-      key: flags.key,
-      passphrase: flags.passphrase,
-      defenderCerts: flags['defender-certs'],
-      insecure: flags.insecure,
-      headers: flags.header,
-      subprotocols: flags.subprotocol,
-      timeoutMs: parseDuration(flags.timeout, 'timeout'),
+      ...probeInputFromFlags(args.url, flags),
       holdMs: parseDuration(flags.hold, 'hold'),
       proxy: flags.proxy,
-      keylogFile: flags.keylog,
     })
     if (report.summary.verdict !== 'pass') process.exitCode = 1
     if (flags.html !== undefined) await writeHtmlReport(report, flags.html)
