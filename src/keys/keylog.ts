@@ -140,6 +140,14 @@ export function parseKeyLog(text: string, source: string): KeyLog {
   return log
 }
 
+/** 16 hex digits or more: maybe a secret (a line wrapped after its client random), never echoed. */
+const LONG_HEX_RE = /[0-9a-fA-F]{16}/
+
+/** A field as an issue shows it: quoted and cut short, or only its length when it may hold a secret. */
+function shownField(field: string): string {
+  return LONG_HEX_RE.test(field) ? `${field.length} characters with a run of hex digits (not shown: it may be a secret)` : JSON.stringify(field.slice(0, 40))
+}
+
 /** One line into `log`; returns the problem, if any. */
 function parseLine(log: KeyLog, raw: string): string | undefined {
   // CRLF files, trailing blanks, a UTF-8 BOM on the first line.
@@ -147,8 +155,8 @@ function parseLine(log: KeyLog, raw: string): string | undefined {
   if (line === '' || line.startsWith('#')) return undefined
   const fields = line.split(/[ \t]+/)
   const label = fields[0]!
-  if (!LABEL_RE.test(label)) return `not a key log line (expected LABEL CLIENT_RANDOM SECRET): starts with ${JSON.stringify(label.slice(0, 40))}`
-  if (fields.length !== 3) return `${label}: expected 3 fields (label, client random, secret), found ${fields.length}`
+  if (!LABEL_RE.test(label)) return `not a key log line (expected LABEL CLIENT_RANDOM SECRET): starts with ${shownField(label)}`
+  if (fields.length !== 3) return `${shownField(label)}: expected 3 fields (label, client random, secret), found ${fields.length}`
   if (!isKnownLabel(label)) {
     log.unknownLabels++
     return undefined

@@ -1,13 +1,13 @@
 /**
  * The SVG ladder of one connection for the HTML report: the same events as the terminal ladder
- * (buildTimeline), client lane left, Console lane right, one arrow per event, the failing step
+ * (buildTimeline), client lane left, Console (or proxy) lane right, one arrow per event, the failing step
  * in red with its hint under it. Inline SVG, no external references: the page must render from
  * a support ticket attachment with no network. Every string from the capture goes through
  * escapeXml.
  */
 import type {ConnectionReport} from '../analysis/types.js'
 import {formatEndpoint} from '../checks/text.js'
-import {formatEventTime, wrapWords, type TimelineEvent} from './timeline.js'
+import {eventLabel, formatEventTime, serverLaneName, wrapWords, type TimelineEvent} from './timeline.js'
 
 const WIDTH = 960
 const CLIENT_X = 120
@@ -27,7 +27,8 @@ export function renderLadderSvg(conn: ConnectionReport, events: TimelineEvent[])
   let y = TOP
   for (const event of events) {
     const status = event.marks.some((m) => m.status === 'fail') ? 'fail' : event.marks.length > 0 ? 'warn' : undefined
-    const text = event.detail !== undefined ? `${event.label}${verifiedMark(event)} — ${event.detail}` : `${event.label}${verifiedMark(event)}`
+    const label = eventLabel(event, false)
+    const text = event.detail !== undefined ? `${label} — ${event.detail}` : label
     const textLines = wrapWords(text, TEXT_CHARS)
     const classes = ['event', `kind-${event.kind}`, `from-${event.from}`, ...(status ? [status] : [])].join(' ')
     const frames = event.lastFrame !== undefined && event.lastFrame !== event.frame ? `${event.frame}-${event.lastFrame}` : String(event.frame)
@@ -66,7 +67,7 @@ export function renderLadderSvg(conn: ConnectionReport, events: TimelineEvent[])
     `<defs>${head('')}${head('-fail')}${head('-warn')}</defs>`,
     `<text class="lane-name" x="${CLIENT_X}" y="18" text-anchor="middle">client</text>`,
     `<text class="lane-addr" x="${CLIENT_X}" y="34" text-anchor="middle">${escapeXml(formatEndpoint(conn.client))}</text>`,
-    `<text class="lane-name" x="${SERVER_X}" y="18" text-anchor="middle">Console</text>`,
+    `<text class="lane-name" x="${SERVER_X}" y="18" text-anchor="middle">${escapeXml(serverLaneName(conn))}</text>`,
     `<text class="lane-addr" x="${SERVER_X}" y="34" text-anchor="middle">${escapeXml(formatEndpoint(conn.server))}</text>`,
     `<text class="colhead" x="${TIME_X}" y="52" text-anchor="end">ms</text>`,
     `<text class="colhead" x="${FRAME_X}" y="52" text-anchor="end">frame</text>`,
@@ -75,10 +76,6 @@ export function renderLadderSvg(conn: ConnectionReport, events: TimelineEvent[])
     ...rows,
     '</svg>',
   ].join('\n')
-}
-
-function verifiedMark(event: TimelineEvent): string {
-  return event.verified === undefined ? '' : event.verified ? ' ✓' : ' ✗'
 }
 
 /**

@@ -2,7 +2,7 @@
  * Which step of the conversation a failing (or warning) check is about: each check id names the
  * events that can be its step, in order of preference, and the check's evidence frames pick
  * among them (refused: the RST; filtered: the last unanswered SYN; a rejected client
- * certificate: the client's final flight; an abort: the alert).
+ * certificate: the client's final flight; an abort: the alert; a proxy's refusal: its answer).
  */
 import type {CheckId, CheckResult} from '../checks/types.js'
 import type {Side} from '../stream/types.js'
@@ -59,7 +59,10 @@ const STEPS: Partial<Record<CheckId, StepMatcher[]>> = {
     {kind: 'fin'},
   ],
   'tls.alerts': [{kind: 'alert', test: fatal}, {kind: 'encrypted-alert'}, {kind: 'alert'}],
-  'ws.upgrade': [{kind: 'http-response'}, {kind: 'http-request'}, {kind: 'rst'}, {kind: 'fin'}],
+  // The proxy's refusal; without an answer, the request it left unanswered.
+  'proxy.connect': [{kind: 'proxy-response'}, {kind: 'proxy-request'}, {kind: 'rst'}, {kind: 'fin'}],
+  // Decrypted data that is not an HTTP request/response: the application data itself.
+  'ws.upgrade': [{kind: 'http-response'}, {kind: 'http-request'}, {kind: 'application-data'}, {kind: 'rst'}, {kind: 'fin'}],
   'ws.session': [{kind: 'ws-close'}, {kind: 'ws-ping', test: unanswered}, {kind: 'rst'}, {kind: 'fin'}],
   'ws.ping': [{kind: 'ws-ping', test: unanswered}, {kind: 'ws-ping'}, {kind: 'ws-close'}],
 }

@@ -11,7 +11,7 @@
 import {Chalk, type ChalkInstance} from 'chalk'
 import type {ConnectionReport} from '../analysis/types.js'
 import {formatEndpoint} from '../checks/text.js'
-import {buildTimeline, formatEventTime, wrapWords, type TimelineEvent, type TimelineMark, type TimelineOptions} from './timeline.js'
+import {buildTimeline, eventLabel, formatEventTime, serverLaneName, wrapWords, type TimelineEvent, type TimelineMark, type TimelineOptions} from './timeline.js'
 
 export interface TimelineTextOptions extends TimelineOptions {
   /** ANSI colours when true; none at all when false. */
@@ -75,15 +75,16 @@ export function renderTimeline(conn: ConnectionReport, options: TimelineTextOpti
   // Under the table's block for the same connection the title would only repeat it.
   if (options.title !== false) lines.push(`${chalk.bold(cut(text(title), width - verdict.length - 2))}  ${paintVerdict(verdict)}`)
   const client = `client ${formatEndpoint(conn.client)}`
-  const server = `Console ${formatEndpoint(conn.server)}`
-  const ends = client.length + server.length + 1 <= inner + 2 ? [client, server] : ['client', 'Console']
+  const lane = serverLaneName(conn)
+  const server = `${lane} ${formatEndpoint(conn.server)}`
+  const ends = client.length + server.length + 1 <= inner + 2 ? [client, server] : ['client', lane]
   lines.push(chalk.dim(`${'ms'.padStart(timeWidth)}   ${padRight(ends[0], inner + 2 - ends[1].length)}${ends[1]} ${'frame'.padStart(frameWidth)}`))
 
   events.forEach((event, i) => {
     const status = worst(event.marks)
     const paint = status === 'fail' ? chalk.red.bold : status === 'warn' ? chalk.yellow : (s: string) => s
     const mark = status === 'fail' ? glyphs.fail : status === 'warn' ? glyphs.warn : ' '
-    const [arrow, rest] = drawArrow(event, inner, glyphs, text)
+    const [arrow, rest] = drawArrow(event, inner, glyphs, text, ascii)
     lines.push(`${chalk.dim(times[i].padStart(timeWidth))} ${paint(mark)} ${glyphs.lane}${paint(arrow)}${glyphs.lane} ${chalk.dim(frames[i].padStart(frameWidth))}`)
     const indent = event.from === 'server' ? 2 : 3
     for (const line of wrapWords(rest, inner - indent - 1)) lines.push(laneRow(`${' '.repeat(indent)}${line}`, paint))
@@ -104,8 +105,8 @@ export function renderTimeline(conn: ConnectionReport, options: TimelineTextOpti
  * The arrow for one event, exactly `inner` columns, and the part of its text that did not fit
  * (drawn under it). Client → Console: `-- SYN ----->`; Console → client: `<----- SYN-ACK --`.
  */
-function drawArrow(event: TimelineEvent, inner: number, g: Glyphs, text: (s: string) => string): [string, string] {
-  const label = text(event.verified === undefined ? event.label : `${event.label} ${event.verified ? '✓' : '✗'}`)
+function drawArrow(event: TimelineEvent, inner: number, g: Glyphs, text: (s: string) => string, ascii: boolean): [string, string] {
+  const label = text(eventLabel(event, ascii))
   const detail = event.detail !== undefined ? text(event.detail) : ''
   // Room for the label between the arrow's ends: 2 line + space … space + line(s) + head.
   const room = inner - 6

@@ -8,8 +8,14 @@
  * the messages a frame carries in the order they were sent: ServerHello, then ChangeCipherSpec,
  * then the encrypted flight. Without keys a TLS 1.3 flight is one event (its records and bytes,
  * and what its size says, see checks/tls-common.ts); with keys the decrypted messages replace it.
+ * Every protected record is drawn in exactly one event, with its bytes: the encrypted event, or
+ * the decrypted message, alert, HTTP or WebSocket event read from its frame, so a collapsed run
+ * counts the bytes of the pings it folds.
+ *
+ * A proxy in front of TLS (HTTP CONNECT, SOCKS) adds its request and answer before the TLS events.
  */
 import {isCaptureFacts, type ConnectionFacts, type ConnectionReport} from '../analysis/types.js'
+import type {ProxyFacts} from '../dissect/proxy/types.js'
 import type {CheckId} from '../checks/types.js'
 import {formatMs} from '../checks/text.js'
 import {tls13Handshake, type ClientFlightKind, type Tls13Handshake} from '../checks/tls-common.js'
@@ -24,7 +30,7 @@ import {
 import {HS_CERTIFICATE, HS_CLIENT_HELLO, HS_FINISHED, HS_SERVER_HELLO} from '../dissect/tls/iana/handshake-types.js'
 import {nameOf} from '../dissect/tls/iana/table.js'
 import {VERSIONS} from '../dissect/tls/iana/versions.js'
-import type {HandshakeMessageRef, TlsFacts, TlsRecordRef} from '../dissect/tls/types.js'
+import type {HandshakeMessageRef, TlsAlertInfo, TlsFacts, TlsRecordRef} from '../dissect/tls/types.js'
 import type {Direction, FrameRef, Side} from '../stream/types.js'
 import {markFailingSteps} from './timeline-marks.js'
 
@@ -36,6 +42,9 @@ export type TimelineEventKind =
   | 'fin'
   /** Bytes the capture never saw (a TCP gap). */
   | 'gap'
+  /** The proxy preamble: HTTP CONNECT or the SOCKS request, and the proxy's answer. */
+  | 'proxy-request'
+  | 'proxy-response'
   | 'client-hello'
   | 'hello-retry-request'
   | 'server-hello'
@@ -79,15 +88,16 @@ export interface TimelineEvent {
   label: string
   /** Its particulars: `SNI console.test, TLS 1.3/1.2`, `5 records, 1,552 B`. */
   detail?: string
-  /** The facts give no time for it (notTls): ts is that of the event before it, at the earliest. */
-  approximateTime?: boolean
   /** A retransmitted SYN or SYN-ACK. */
   retransmission?: boolean
   /** Read from decrypted records (keys given). */
   decrypted?: boolean
   /** Finished verify_data checked: true ✓, false ✗; absent when not checked. */
   verified?: boolean
-  /** Records and record bytes (TLS events), or payload bytes (application data without TLS). */
+  /**
+   * Records and record bytes (TLS events: the protected records read into this event, with keys),
+   * or payload bytes (application data without TLS).
+   */
   records?: number
   bytes?: number
   /** Last frame of a flight or a collapsed run. */
@@ -134,7 +144,9 @@ export function buildTimeline(conn: ConnectionReport, options: TimelineOptions =
   // HTTP/WebSocket, then FIN/RST: a FIN segment may carry the last data) and sorted once.
   const drafts: Array<{event: TimelineEvent; rank: number}> = []
   const add = (rank: number, ref: FrameRef, from: Side | 'both', kind: TimelineEventKind, label: string, extra: Partial<TimelineEvent> = {}) => {
-    drafts.push({rank, event: {kind, from, frame: ref.frame, ts: ref.ts, ms: (ref.ts - origin) * 1000, label, ...extra, marks: []}})
+    const event: TimelineEvent = {kind, from, frame: ref.frame, ts: ref.ts, ms: (ref.ts - origin) * 1000, label, ...extra, marks: []}
+    drafts.push({rank, event})
+    return event
   }
 
   if (tcp.syn) add(0, tcp.syn, 'client', 'syn', 'SYN')
@@ -144,13 +156,16 @@ export function buildTimeline(conn: ConnectionReport, options: TimelineOptions =
   if (tcp.ack) add(0, tcp.ack, 'client', 'ack', 'ACK', tcp.handshakeRttMs !== undefined ? {detail: `RTT ${formatMs(tcp.handshakeRttMs)}`} : {})
   for (const gap of tcp.gaps) add(1, gap, sideOf(gap.direction), 'gap', 'not captured', {detail: `${formatBytes(gap.size)} missing`, bytes: gap.size})
 
+  if (facts.proxy) addProxyEvents(facts.proxy, add)
+
   const http = httpFactsOf(facts.http)
   const ws = wsFactsOf(facts.ws)
-  // HTTP and WebSocket events stand for the application data records of their frame.
-  const appEventFrames = new Set<string>()
+  // HTTP and WebSocket events stand for the application data records of their frame (the first one drawn there).
+  const appEvents: AppEvents = new Map()
   const appEvent = (ref: FrameRef, from: Side, kind: TimelineEventKind, label: string, extra: Partial<TimelineEvent> = {}) => {
-    appEventFrames.add(`${ref.frame}:${from}`)
-    add(2, ref, from, kind, label, extra)
+    const event = add(2, ref, from, kind, label, extra)
+    const key = `${ref.frame}:${from}`
+    if (!appEvents.has(key)) appEvents.set(key, event)
   }
   if (http?.request) appEvent(http.request, 'client', 'http-request', `${http.request.method} ${http.request.path}`, {detail: http.request.httpVersion})
   if (http?.response) {
@@ -169,8 +184,8 @@ export function buildTimeline(conn: ConnectionReport, options: TimelineOptions =
     }
   }
 
-  if (facts.tls) addTlsEvents(facts.tls, add, appEventFrames)
-  else addPlainData(facts, add, appEventFrames)
+  if (facts.tls) addTlsEvents(facts.tls, origin, add, appEvents)
+  else if (!facts.proxy) addPlainData(facts, add, appEvents)
 
   for (const rst of tcp.rst) {
     add(3, rst, rst.from, 'rst', 'RST', tcp.rstToSyn?.frame === rst.frame ? {detail: 'refused'} : {})
@@ -180,31 +195,81 @@ export function buildTimeline(conn: ConnectionReport, options: TimelineOptions =
   const order = drafts.map((d, i) => ({...d, i}))
   order.sort((a, b) => a.event.frame - b.event.frame || a.rank - b.rank || a.i - b.i)
   const events = order.map((d) => d.event)
-  events.forEach((event, i) => {
-    if (!event.approximateTime) return
-    event.ts = i > 0 ? events[i - 1].ts : origin
-    event.ms = (event.ts - origin) * 1000
-  })
   markFailingSteps(events, conn.checks)
   return collapseRoutine(events, options.maxRoutine ?? DEFAULT_MAX_ROUTINE)
 }
 
-type Add = (rank: number, ref: FrameRef, from: Side | 'both', kind: TimelineEventKind, label: string, extra?: Partial<TimelineEvent>) => void
+type Add = (rank: number, ref: FrameRef, from: Side | 'both', kind: TimelineEventKind, label: string, extra?: Partial<TimelineEvent>) => TimelineEvent
 
-function addTlsEvents(tls: TlsFacts, add: Add, appEventFrames: Set<string>): void {
+/** The first HTTP or WebSocket event drawn at a frame, by `frame:side`. */
+type AppEvents = Map<string, TimelineEvent>
+
+const PROXY_NAMES: Record<ProxyFacts['type'], string> = {'http-connect': 'CONNECT', socks4: 'SOCKS4', socks4a: 'SOCKS4a', socks5: 'SOCKS5'}
+
+/**
+ * The proxy's preamble (RFC 9110 §9.3.6, RFC 1928 §4 and §6): `CONNECT console.test:8084` and
+ * `407 Proxy Authentication Required`; `SOCKS5 CONNECT console.test:8084` and `reply: succeeded`.
+ * Only scheme and method names, never credentials (the facts hold none).
+ */
+function addProxyEvents(proxy: ProxyFacts, add: Add): void {
+  const http = proxy.type === 'http-connect'
+  const name = PROXY_NAMES[proxy.type]
+  const target = proxy.target && (proxy.target.host.includes(':') ? `[${proxy.target.host}]:${proxy.target.port}` : `${proxy.target.host}:${proxy.target.port}`)
+  const auth = proxy.authentication
+  const request: string[] = []
+  const response: string[] = []
+  if (http) {
+    if (auth?.scheme !== undefined) request.push(`Proxy-Authorization ${auth.scheme}`)
+    if (auth && auth.offered.length > 0) response.push(`Proxy-Authenticate ${auth.offered.join(', ')}`)
+  } else if (auth) {
+    if (auth.offered.length > 0) request.push(`methods ${auth.offered.join(', ')}`)
+    if (auth.scheme !== undefined) response.push(`method ${auth.scheme}${auth.accepted === false ? ' rejected' : ''}`)
+    else if (auth.accepted === false) response.push('no acceptable method')
+  }
+  if (!target) request.push('request not seen whole')
+  const label = http ? (target ? `CONNECT ${target}` : 'CONNECT') : `${name} ${proxy.command ?? 'CONNECT'}${target ? ` ${target}` : ''}`
+  add(1, proxy.request, 'client', 'proxy-request', label, request.length > 0 ? {detail: request.join(', ')} : {})
+  const answer = proxy.response
+  if (!answer) return
+  if (!http) response.unshift(`${proxy.type === 'socks5' ? 'REP' : 'CD'} ${answer.status}`)
+  if (proxy.tunnelOpened) response.push('tunnel open')
+  const answerLabel = http ? `${answer.status} ${answer.reason}`.trim() : `reply: ${answer.reason}`
+  add(1, answer, 'server', 'proxy-response', answerLabel, response.length > 0 ? {detail: response.join(', ')} : {})
+}
+
+function addTlsEvents(tls: TlsFacts, origin: number, add: Add, appEvents: AppEvents): void {
   const rank = 1
   if (tls.notTls) {
-    const from = sideOf(tls.notTls.direction)
-    // notTls carries no time: placed by frame, its time taken from the event before it.
-    add(rank, {frame: tls.notTls.frame, ts: Number.NaN}, from, 'not-tls', 'not TLS', {detail: `starts ${firstBytesText(tls.notTls.firstBytes)}`, approximateTime: true})
+    const {direction, frame, ts = origin, firstBytes} = tls.notTls
+    add(rank, {frame, ts}, sideOf(direction), 'not-tls', 'not TLS', {detail: `starts ${firstBytesText(firstBytes)}`})
   }
+  const decryptedDirections = new Set(tls.handshakeMessages.filter((m) => m.decrypted).map((m) => m.direction))
   const hs = tls13Handshake(tls)
-  const flights = hs ? tls13Flights(hs) : new Map<TlsRecordRef, TlsRecordRef[]>()
+  // With keys a direction's decrypted messages replace its encrypted flight.
+  const flights = new Map([...(hs ? tls13Flights(hs) : [])].filter(([first]) => !decryptedDirections.has(first.direction)))
   const inFlight = new Set<TlsRecordRef>([...flights.values()].flat())
   const pendingMessages = [...tls.handshakeMessages]
   const pendingAlerts = [...tls.alerts]
   const finishedFrame: Partial<Record<Direction, number>> = {}
   for (const m of tls.handshakeMessages) if (m.decrypted && m.type === HS_FINISHED) finishedFrame[m.direction] ??= m.frame
+  // Decrypted records go to the event read from their frame; one read before its message was
+  // complete (the message ends in a later frame) waits for the next decrypted event of its side,
+  // which always comes: such a record is at or before its side's decrypted Finished.
+  const readInto: Partial<Record<Direction, TimelineEvent>> = {}
+  const waiting: Record<Direction, {records: number; bytes: number}> = {c2s: {records: 0, bytes: 0}, s2c: {records: 0, bytes: 0}}
+  const decryptedEvent = (direction: Direction, event: TimelineEvent) => {
+    readInto[direction] = event
+    if (waiting[direction].records === 0) return
+    count(event, waiting[direction].records, waiting[direction].bytes)
+    waiting[direction] = {records: 0, bytes: 0}
+  }
+  const readRecord = (record: TlsRecordRef, event: TimelineEvent | undefined) => {
+    if (event) count(event, 1, record.length)
+    else {
+      waiting[record.direction].records++
+      waiting[record.direction].bytes += record.length
+    }
+  }
   const ccsSeen: Partial<Record<Direction, boolean>> = {}
   let data: {first: TlsRecordRef; records: number; bytes: number} | undefined
   const flushData = () => {
@@ -216,25 +281,28 @@ function addTlsEvents(tls: TlsFacts, add: Add, appEventFrames: Set<string>): voi
     })
     data = undefined
   }
-  const emitMessages = (direction: Direction, upToFrame: number, decrypted: boolean): boolean => {
-    let emitted = false
+  /** Draws the pending messages up to a frame; the first one drawn, if any. */
+  const emitMessages = (direction: Direction, upToFrame: number, decrypted: boolean): TimelineEvent | undefined => {
+    let first: TimelineEvent | undefined
     while (true) {
       const index = pendingMessages.findIndex((m) => m.direction === direction && m.decrypted === decrypted && m.frame <= upToFrame)
-      if (index < 0) return emitted
+      if (index < 0) return first
       flushData()
-      addMessage(tls, pendingMessages.splice(index, 1)[0], add)
-      emitted = true
+      const event = addMessage(tls, pendingMessages.splice(index, 1)[0], add)
+      if (decrypted) decryptedEvent(direction, event)
+      first ??= event
     }
   }
-  const emitAlerts = (side: Side, frame: number): boolean => {
-    let emitted = false
+  const emitAlerts = (direction: Direction, frame: number): TimelineEvent | undefined => {
+    const side = sideOf(direction)
+    let first: TimelineEvent | undefined
     for (let index; (index = pendingAlerts.findIndex((a) => a.from === side && a.frame <= frame)) >= 0; ) {
       flushData()
-      const alert = pendingAlerts.splice(index, 1)[0]
-      add(rank, alert, side, 'alert', 'Alert', {detail: `${alert.level === 2 ? 'fatal' : alert.level === 1 ? 'warning' : `level ${alert.level}`} ${alert.descriptionName} (${alert.description})`, decrypted: alert.decrypted})
-      emitted = true
+      const event = addAlert(pendingAlerts.splice(index, 1)[0], add)
+      if (event.decrypted) decryptedEvent(direction, event)
+      first ??= event
     }
-    return emitted
+    return first
   }
 
   for (const record of tls.records) {
@@ -252,12 +320,19 @@ function addTlsEvents(tls: TlsFacts, add: Add, appEventFrames: Set<string>): voi
           continue
         }
         // TLS 1.2 after ChangeCipherSpec: the encrypted Finished (RFC 5246 §7.4.9).
-        if (emitMessages(direction, record.frame, true)) continue
+        {
+          const read = emitMessages(direction, record.frame, true)
+          if (read) {
+            readRecord(record, read)
+            continue
+          }
+        }
         flushData()
         add(rank, record, side, 'handshake', 'Finished', {detail: `encrypted, ${formatBytes(record.length)}`, records: 1, bytes: record.length})
         continue
       case CONTENT_ALERT:
-        if (emitAlerts(side, record.frame)) continue
+        // A plaintext (or TLS 1.2 decrypted) alert record is its Alert event, like a plaintext message.
+        if (emitAlerts(direction, record.frame)) continue
         flushData()
         add(rank, record, side, 'encrypted-alert', 'Alert', {detail: `encrypted, ${formatBytes(record.length)}`, records: 1, bytes: record.length})
         continue
@@ -279,14 +354,25 @@ function addTlsEvents(tls: TlsFacts, add: Add, appEventFrames: Set<string>): voi
         }
         if (inFlight.has(record)) continue
         // With keys, a record in a frame that carried decrypted messages (or a decrypted alert) is one of them.
-        const decryptedHere = emitMessages(direction, record.frame, true) || emitAlerts(side, record.frame)
-        if (decryptedHere || (finishedFrame[direction] !== undefined && record.frame <= finishedFrame[direction]!)) continue
+        const read = emitMessages(direction, record.frame, true) ?? emitAlerts(direction, record.frame)
+        if (read) {
+          readRecord(record, read)
+          continue
+        }
+        if (finishedFrame[direction] !== undefined && record.frame <= finishedFrame[direction]!) {
+          readRecord(record, readInto[direction]?.frame === record.frame ? readInto[direction] : undefined)
+          continue
+        }
         if (hs?.serverAlertAfterClient === record) {
           flushData()
           add(rank, record, side, 'encrypted-alert', 'encrypted record', {detail: `${formatBytes(record.length)}, an alert's size`, records: 1, bytes: record.length})
           continue
         }
-        if (appEventFrames.has(`${record.frame}:${side}`)) continue
+        const app = appEvents.get(`${record.frame}:${side}`)
+        if (app) {
+          readRecord(record, app)
+          continue
+        }
         if (data && (data.first.direction !== direction || data.first.frame !== record.frame)) flushData()
         if (data) {
           data.records++
@@ -300,35 +386,47 @@ function addTlsEvents(tls: TlsFacts, add: Add, appEventFrames: Set<string>): voi
   }
   flushData()
   // Facts the record list no longer reaches (it is capped): still drawn.
-  for (const m of pendingMessages) addMessage(tls, m, add)
-  for (const alert of pendingAlerts) {
-    add(rank, alert, alert.from, 'alert', 'Alert', {detail: `${alert.level === 2 ? 'fatal' : 'warning'} ${alert.descriptionName} (${alert.description})`, decrypted: alert.decrypted})
+  for (const m of pendingMessages) {
+    const event = addMessage(tls, m, add)
+    if (m.decrypted) decryptedEvent(m.direction, event)
   }
+  for (const alert of pendingAlerts) addAlert(alert, add)
   if (tls.recordsTruncated) addUnlistedRecords(tls, add)
+}
+
+function count(event: TimelineEvent, records: number, bytes: number): void {
+  event.records = (event.records ?? 0) + records
+  event.bytes = (event.bytes ?? 0) + bytes
+}
+
+function addAlert(alert: TlsAlertInfo, add: Add): TimelineEvent {
+  const level = alert.level === 2 ? 'fatal' : alert.level === 1 ? 'warning' : `level ${alert.level}`
+  return add(1, alert, alert.from, 'alert', 'Alert', {detail: `${level} ${alert.descriptionName} (${alert.description})`, decrypted: alert.decrypted})
 }
 
 const VERSION_TLS13 = 0x0304
 
 /** One handshake message as an event, with what the facts know about it. */
-function addMessage(tls: TlsFacts, m: HandshakeMessageRef, add: Add): void {
+function addMessage(tls: TlsFacts, m: HandshakeMessageRef, add: Add): TimelineEvent {
   const side = sideOf(m.direction)
   const extra: Partial<TimelineEvent> = {decrypted: m.decrypted}
-  const verified = (m as HandshakeMessageRef & {verified?: unknown}).verified
-  if (typeof verified === 'boolean') extra.verified = verified
+  if (m.decrypted && m.type === HS_FINISHED) {
+    // tls.finished: verify_data checked against the transcript (RFC 8446 §4.4.4, RFC 5246 §7.4.9).
+    const finished = side === 'server' ? tls.finished?.server : tls.finished?.client
+    if (finished?.frame === m.frame) extra.verified = finished.verified
+  }
   if (m.type === HS_CLIENT_HELLO) {
     const hello = tls.clientHellos.find((h) => h.frame === m.frame) ?? tls.clientHellos[0]
     const parts: string[] = []
     if (hello?.sni !== undefined) parts.push(`SNI ${hello.sni}`)
     if (hello) parts.push(versionList(hello.supportedVersions?.filter((v) => !isGrease(v)) ?? [hello.legacyVersion]))
-    add(1, m, side, 'client-hello', 'ClientHello', {...extra, detail: parts.join(', ')})
-    return
+    return add(1, m, side, 'client-hello', 'ClientHello', {...extra, detail: parts.join(', ')})
   }
   if (m.type === HS_SERVER_HELLO) {
     const hrr = tls.helloRetryRequest?.frame === m.frame ? tls.helloRetryRequest : undefined
     const hello = hrr ?? (tls.serverHello?.frame === m.frame ? tls.serverHello : undefined)
     const detail = hello ? `${nameOf(VERSIONS, hello.version)}, ${nameOf(CIPHER_SUITES, hello.cipherSuite)}` : undefined
-    add(1, m, side, hrr ? 'hello-retry-request' : 'server-hello', hrr ? 'HelloRetryRequest' : 'ServerHello', {...extra, detail})
-    return
+    return add(1, m, side, hrr ? 'hello-retry-request' : 'server-hello', hrr ? 'HelloRetryRequest' : 'ServerHello', {...extra, detail})
   }
   const parts: string[] = []
   if (m.type === HS_CERTIFICATE) {
@@ -337,7 +435,7 @@ function addMessage(tls: TlsFacts, m: HandshakeMessageRef, add: Add): void {
     if (message) parts.push(leaf ? (leaf.commonName !== undefined ? `CN=${leaf.commonName}` : leaf.subject) : 'empty')
   }
   if (m.decrypted) parts.push('decrypted')
-  add(1, m, side, 'handshake', messageName(m.typeName), {...extra, detail: parts.length > 0 ? parts.join(', ') : undefined})
+  return add(1, m, side, 'handshake', messageName(m.typeName), {...extra, detail: parts.length > 0 ? parts.join(', ') : undefined})
 }
 
 /**
@@ -400,9 +498,9 @@ function addUnlistedRecords(tls: TlsFacts, add: Add): void {
 }
 
 /** Without TLS (refused, filtered, plain HTTP): the payload each way, one line per direction. */
-function addPlainData(facts: ConnectionFacts, add: Add, appEventFrames: Set<string>): void {
+function addPlainData(facts: ConnectionFacts, add: Add, appEvents: AppEvents): void {
   const tcp = facts.tcp
-  if (appEventFrames.size > 0) return
+  if (appEvents.size > 0) return
   for (const direction of ['c2s', 's2c'] as const) {
     const bytes = tcp[direction].bytes
     if (bytes === 0) continue
@@ -548,11 +646,27 @@ function formatSpan(seconds: number): string {
   return `${(seconds / 60).toFixed(1)} min`
 }
 
-/** `0.014`, `1018.4`, `300512`: ms since the connection's first packet, precision by size; `~` when approximate. */
+/** `0.014`, `1018.4`, `300512`: ms since the connection's first packet, precision by size. */
 export function formatEventTime(event: TimelineEvent): string {
   const {ms} = event
-  const text = ms < 1000 ? ms.toFixed(3) : ms < 100_000 ? ms.toFixed(1) : ms.toFixed(0)
-  return event.approximateTime ? `~${text}` : text
+  return ms < 1000 ? ms.toFixed(3) : ms < 100_000 ? ms.toFixed(1) : ms.toFixed(0)
+}
+
+/**
+ * The event's label as the ladders print it: a checked Finished says so, `Finished ✓
+ * (verify_data checked)` or `Finished ✗` (ASCII: `ok`, `MISMATCH`).
+ */
+export function eventLabel(event: TimelineEvent, ascii: boolean): string {
+  if (event.verified === undefined) return event.label
+  if (event.verified) return `${event.label} ${ascii ? 'ok' : '✓'} (verify_data checked)`
+  return `${event.label} ${ascii ? 'MISMATCH' : '✗'}`
+}
+
+/** The right-hand lane: the Console, or the proxy the Defender connected to (and through). */
+export function serverLaneName(conn: ConnectionReport): string {
+  const proxy = isCaptureFacts(conn.facts) ? conn.facts.proxy : undefined
+  if (!proxy) return 'Console'
+  return proxy.tunnelOpened ? 'Console via proxy' : 'proxy'
 }
 
 /** Word wrap to `width` columns; words longer than a line are cut. Empty text → no lines. */

@@ -94,6 +94,8 @@ class Connection {
   /** RST, both FINs delivered, eviction or end of input: reassembly is over. */
   ended = false
   released = false
+  /** onConnectionClosed was called: it is, at the latest, once the connection is released. */
+  closed = false
   omittedGaps = 0
   /** Least-recently-active list links. */
   older: Connection | null = null
@@ -217,7 +219,7 @@ export class ConnectionTracker {
   finish(): TrackedConnection[] {
     for (let conn = this.oldest; conn !== null; conn = conn.newer) {
       this.flush(conn)
-      this.options.onConnectionClosed?.(conn.info)
+      this.close(conn)
     }
     this.oldest = this.newest = null
     this.flows.clear()
@@ -340,6 +342,13 @@ export class ConnectionTracker {
     this.unlink(conn)
     this.tracked--
     this.flush(conn)
+    this.close(conn)
+  }
+
+  /** Hands the connection over once; later packets of it (the last ACKs) only update its counters. */
+  private close(conn: Connection): void {
+    if (conn.closed) return
+    conn.closed = true
     this.options.onConnectionClosed?.(conn.info)
   }
 
@@ -392,6 +401,9 @@ export class ConnectionTracker {
     conn.released = true
     conn.c2s.close()
     conn.s2c.close()
+    // Every byte has been delivered (both FINs, or a RST): its readers can be finished now. The
+    // 4-tuple stays in the table so late ACKs and retransmitted FINs do not open a new connection.
+    this.close(conn)
   }
 }
 

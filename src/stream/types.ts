@@ -107,8 +107,9 @@ export interface ConnectionTrackerOptions {
   /** Called once per new connection; the handler gets its bytes. */
   onConnection?(conn: TrackedConnection): StreamHandler | undefined
   /**
-   * Called once when the tracker will never touch a connection again (pushed out by
-   * maxConnections, its 4-tuple reused, or the input ended). With it the tracker keeps no
+   * Called once per connection when no more bytes can come: at its release (both FINs reached,
+   * or a RST; later ACKs and retransmitted FINs still update its TcpFacts counters), or when it
+   * is pushed out by maxConnections, its 4-tuple reused, or the input ended. With it the tracker keeps no
    * finished connection itself, so memory follows the open connections, not the file; finish()
    * then returns an empty list.
    */

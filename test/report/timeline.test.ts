@@ -5,17 +5,19 @@
  * ladder fits 80 columns without colour and is plain ASCII then. Sequences for single fixtures
  * come from the tshark listings in their READMEs.
  */
-import {readFileSync, readdirSync} from 'node:fs'
+import {existsSync, readFileSync, readdirSync} from 'node:fs'
 import {join, relative} from 'node:path'
 import {describe, expect, it} from 'vitest'
 import {analyzeCapture} from '../../src/analysis/analyze.js'
 import {loadCaBundle} from '../../src/analysis/cert-policy.js'
 import {buildPolicy, type PolicyInput} from '../../src/analysis/policy.js'
 import {isCaptureFacts, type CaptureReport, type ConnectionFacts, type ConnectionReport} from '../../src/analysis/types.js'
+import {checkTlsFinished} from '../../src/checks/tls-finished.js'
 import type {CheckId} from '../../src/checks/types.js'
+import {loadKeyStore} from '../../src/keys/store.js'
 import {buildTimeline, httpFactsOf, wsFactsOf, type TimelineEvent, type TimelineEventKind} from '../../src/report/timeline.js'
 import {renderTimeline} from '../../src/report/timeline-text.js'
-import {FIXTURES, ROOT, fixtureDirs} from '../helpers/paths.js'
+import {CORPUS_PCAPS, FIXTURES, ROOT, fixtureDirs} from '../helpers/paths.js'
 
 interface Expected {
   capture?: string
@@ -24,8 +26,11 @@ interface Expected {
   connections: Array<{facts?: {synFrame?: number | null; synRetransmissionFrames?: number[]; synAckFrame?: number | null; ackFrame?: number | null; rst?: Array<{frame: number; from: string}>; fin?: Array<{frame: number; from: string}>}}>
 }
 
-/** The analyze flags the fixtures' default runs use (see test/e2e/fixtures.test.ts for the full mapping). */
-async function analyzeFixture(dir: string): Promise<{report: CaptureReport; expected: Expected}> {
+/**
+ * The analyze flags the fixtures' default runs use (see test/e2e/fixtures.test.ts for the full
+ * mapping); `keylog`, a key log file beside the capture, as --keylog would load it.
+ */
+async function analyzeFixture(dir: string, keylog?: string): Promise<{report: CaptureReport; expected: Expected}> {
   const expected = JSON.parse(readFileSync(join(dir, 'expected.json'), 'utf8')) as Expected
   const args = expected.args ?? (expected.ports ?? []).flatMap((p) => ['--port', String(p)])
   const policy: PolicyInput = {ports: []}
@@ -40,7 +45,8 @@ async function analyzeFixture(dir: string): Promise<{report: CaptureReport; expe
   }
   if (policy.ports!.length === 0) delete policy.ports
   const capture = expected.capture ?? readdirSync(dir).find((n) => /\.(pcap|pcapng)$/.test(n))!
-  const report = await analyzeCapture(join(dir, capture), {policy: buildPolicy(policy), certificates: {ca: ca ? loadCaBundle(ca) : undefined}})
+  const keys = keylog === undefined ? undefined : (await loadKeyStore([join(dir, keylog)], {})).store
+  const report = await analyzeCapture(join(dir, capture), {policy: buildPolicy(policy), certificates: {ca: ca ? loadCaBundle(ca) : undefined}, ...(keys ? {keys} : {})})
   return {report, expected}
 }
 
@@ -57,10 +63,73 @@ const STEP_KINDS: Partial<Record<CheckId, TimelineEventKind[]>> = {
   'tls.client-certificate': ['handshake', 'encrypted-flight'],
   'tls.finished': ['alert', 'encrypted-alert'],
   'tls.alerts': ['alert', 'encrypted-alert'],
+  'proxy.connect': ['proxy-response', 'proxy-request'],
 }
 
 const dirs = fixtureDirs()
 const cases = dirs.map((dir) => [relative(FIXTURES, dir), dir] as const)
+const keyedCases = cases.filter(([, dir]) => existsSync(join(dir, 'keys.log')))
+
+/**
+ * Each TCP flag, hello, CCS and alert of the facts drawn once at its frame, every protected byte
+ * drawn once, events in capture order, each failing check marked once at its step.
+ */
+function expectEventsEqualFacts(report: CaptureReport, expected: Expected): void {
+  report.connections.forEach((conn, index) => {
+    // No collapsing here: every record-level event must be comparable with the facts.
+    const events = buildTimeline(conn, {maxRoutine: Infinity})
+    if (!isCaptureFacts(conn.facts)) throw new Error('a capture report holds capture facts')
+    const {tcp, tls} = conn.facts
+    expect(framesOf(events, 'syn')).toEqual([tcp.syn, ...tcp.synRetransmissions].filter((r) => r !== undefined).map((r) => r.frame))
+    expect(framesOf(events, 'syn-ack')).toEqual([tcp.synAck, ...tcp.synAckRetransmissions].filter((r) => r !== undefined).map((r) => r.frame))
+    expect(framesOf(events, 'ack')).toEqual(tcp.ack ? [tcp.ack.frame] : [])
+    expect(events.filter((e) => e.kind === 'rst').map((e) => [e.frame, e.from])).toEqual(tcp.rst.map((r) => [r.frame, r.from]))
+    expect(events.filter((e) => e.kind === 'fin').map((e) => [e.frame, e.from])).toEqual(tcp.fin.map((r) => [r.frame, r.from]))
+    // Independently: the frames tshark read back into expected.json (TCP fixtures).
+    const want = expected.connections[index]?.facts
+    // null in expected.json: tshark saw none.
+    if (want && 'synFrame' in want) expect(framesOf(events, 'syn')).toEqual(want.synFrame === null ? [] : [want.synFrame, ...(want.synRetransmissionFrames ?? [])])
+    if (want && 'synAckFrame' in want) expect(framesOf(events, 'syn-ack')[0] ?? null).toBe(want.synAckFrame)
+    if (want && 'ackFrame' in want) expect(framesOf(events, 'ack')[0] ?? null).toBe(want.ackFrame)
+    if (want?.fin) expect(events.filter((e) => e.kind === 'fin').map((e) => [e.frame, e.from])).toEqual(want.fin.map((f) => [f.frame, f.from]))
+    if (want?.rst) expect(events.filter((e) => e.kind === 'rst').map((e) => [e.frame, e.from])).toEqual(want.rst.map((f) => [f.frame, f.from]))
+
+    if (tls) {
+      const hellos = tls.clientHellos.map((h) => h.frame)
+      expect(framesOf(events, 'client-hello', 'client')).toEqual(hellos)
+      expect(framesOf(events, 'server-hello', 'server')).toEqual(tls.serverHello ? [tls.serverHello.frame] : [])
+      expect(framesOf(events, 'hello-retry-request', 'server')).toEqual(tls.helloRetryRequest ? [tls.helloRetryRequest.frame] : [])
+      expect(framesOf(events, 'change-cipher-spec', 'client')).toEqual(tls.changeCipherSpec.c2s ? [tls.changeCipherSpec.c2s.frame] : [])
+      expect(framesOf(events, 'change-cipher-spec', 'server')).toEqual(tls.changeCipherSpec.s2c ? [tls.changeCipherSpec.s2c.frame] : [])
+      expect(events.filter((e) => e.kind === 'alert').map((e) => [e.frame, e.from])).toEqual(tls.alerts.map((a) => [a.frame, a.from]))
+      const hello = events.find((e) => e.kind === 'client-hello')
+      if (tls.clientHellos[0]?.sni !== undefined) expect(hello?.detail).toContain(`SNI ${tls.clientHellos[0].sni}`)
+      const serverHello = events.find((e) => e.kind === 'server-hello')
+      if (tls.cipherSuiteName) expect(serverHello?.detail).toBe(`${tls.versionName}, ${tls.cipherSuiteName}`)
+      // Every byte of every protected record is drawn in one event: encrypted, or (keys given,
+      // by --keylog or a pcapng Decryption Secrets Block) the message, alert, HTTP or WebSocket event read from it.
+      expect(sumBytes(events)).toBe(protectedRecordBytes(conn))
+      if (tls.handshakeMessages.some((m) => m.decrypted)) expect(framesOf(events, 'encrypted-flight')).toEqual([])
+    }
+
+    for (let i = 1; i < events.length; i++) {
+      expect(events[i].frame).toBeGreaterThanOrEqual(events[i - 1].frame)
+      expect(events[i].ts).toBeGreaterThanOrEqual(events[i - 1].ts)
+    }
+    for (const event of events) expect(event.ms).toBeCloseTo((event.ts - tcp.startTs) * 1000, 6)
+
+    for (const check of conn.checks.filter((c) => c.status === 'fail')) {
+      const marked = events.filter((e) => e.marks.some((m) => m.checkId === check.id))
+      expect(marked, `${check.id} marked once`).toHaveLength(1)
+      const kinds = STEP_KINDS[check.id]
+      if (kinds) expect(kinds, `${check.id} at ${marked[0].kind}`).toContain(marked[0].kind)
+      if (check.evidence.frames.length > 0) expect(check.evidence.frames).toContain(marked[0].frame)
+    }
+    for (const check of conn.checks.filter((c) => c.status === 'pass' || c.status === 'skip')) {
+      expect(events.some((e) => e.marks.some((m) => m.checkId === check.id))).toBe(false)
+    }
+  })
+}
 
 describe('buildTimeline on every fixture', () => {
   it('finds the fixtures', () => {
@@ -69,58 +138,13 @@ describe('buildTimeline on every fixture', () => {
 
   it.each(cases)('%s: events equal the facts, in order, failing steps marked', async (_name, dir) => {
     const {report, expected} = await analyzeFixture(dir)
-    report.connections.forEach((conn, index) => {
-      // No collapsing here: every record-level event must be comparable with the facts.
-      const events = buildTimeline(conn, {maxRoutine: Infinity})
-      if (!isCaptureFacts(conn.facts)) throw new Error('a capture report holds capture facts')
-      const {tcp, tls} = conn.facts
-      expect(framesOf(events, 'syn')).toEqual([tcp.syn, ...tcp.synRetransmissions].filter((r) => r !== undefined).map((r) => r.frame))
-      expect(framesOf(events, 'syn-ack')).toEqual([tcp.synAck, ...tcp.synAckRetransmissions].filter((r) => r !== undefined).map((r) => r.frame))
-      expect(framesOf(events, 'ack')).toEqual(tcp.ack ? [tcp.ack.frame] : [])
-      expect(events.filter((e) => e.kind === 'rst').map((e) => [e.frame, e.from])).toEqual(tcp.rst.map((r) => [r.frame, r.from]))
-      expect(events.filter((e) => e.kind === 'fin').map((e) => [e.frame, e.from])).toEqual(tcp.fin.map((r) => [r.frame, r.from]))
-      // Independently: the frames tshark read back into expected.json (TCP fixtures).
-      const want = expected.connections[index]?.facts
-      // null in expected.json: tshark saw none.
-      if (want && 'synFrame' in want) expect(framesOf(events, 'syn')).toEqual(want.synFrame === null ? [] : [want.synFrame, ...(want.synRetransmissionFrames ?? [])])
-      if (want && 'synAckFrame' in want) expect(framesOf(events, 'syn-ack')[0] ?? null).toBe(want.synAckFrame)
-      if (want && 'ackFrame' in want) expect(framesOf(events, 'ack')[0] ?? null).toBe(want.ackFrame)
-      if (want?.fin) expect(events.filter((e) => e.kind === 'fin').map((e) => [e.frame, e.from])).toEqual(want.fin.map((f) => [f.frame, f.from]))
-      if (want?.rst) expect(events.filter((e) => e.kind === 'rst').map((e) => [e.frame, e.from])).toEqual(want.rst.map((f) => [f.frame, f.from]))
+    expectEventsEqualFacts(report, expected)
+  })
 
-      if (tls) {
-        const hellos = tls.clientHellos.map((h) => h.frame)
-        expect(framesOf(events, 'client-hello', 'client')).toEqual(hellos)
-        expect(framesOf(events, 'server-hello', 'server')).toEqual(tls.serverHello ? [tls.serverHello.frame] : [])
-        expect(framesOf(events, 'hello-retry-request', 'server')).toEqual(tls.helloRetryRequest ? [tls.helloRetryRequest.frame] : [])
-        expect(framesOf(events, 'change-cipher-spec', 'client')).toEqual(tls.changeCipherSpec.c2s ? [tls.changeCipherSpec.c2s.frame] : [])
-        expect(framesOf(events, 'change-cipher-spec', 'server')).toEqual(tls.changeCipherSpec.s2c ? [tls.changeCipherSpec.s2c.frame] : [])
-        expect(events.filter((e) => e.kind === 'alert').map((e) => [e.frame, e.from])).toEqual(tls.alerts.map((a) => [a.frame, a.from]))
-        const hello = events.find((e) => e.kind === 'client-hello')
-        if (tls.clientHellos[0]?.sni !== undefined) expect(hello?.detail).toContain(`SNI ${tls.clientHellos[0].sni}`)
-        const serverHello = events.find((e) => e.kind === 'server-hello')
-        if (tls.cipherSuiteName) expect(serverHello?.detail).toBe(`${tls.versionName}, ${tls.cipherSuiteName}`)
-        // Every byte of a record that could not be read as a message is drawn in some event.
-        expect(sumBytes(events)).toBe(opaqueRecordBytes(conn))
-      }
-
-      for (let i = 1; i < events.length; i++) {
-        expect(events[i].frame).toBeGreaterThanOrEqual(events[i - 1].frame)
-        expect(events[i].ts).toBeGreaterThanOrEqual(events[i - 1].ts)
-      }
-      for (const event of events) expect(event.ms).toBeCloseTo((event.ts - tcp.startTs) * 1000, 6)
-
-      for (const check of conn.checks.filter((c) => c.status === 'fail')) {
-        const marked = events.filter((e) => e.marks.some((m) => m.checkId === check.id))
-        expect(marked, `${check.id} marked once`).toHaveLength(1)
-        const kinds = STEP_KINDS[check.id]
-        if (kinds) expect(kinds, `${check.id} at ${marked[0].kind}`).toContain(marked[0].kind)
-        if (check.evidence.frames.length > 0) expect(check.evidence.frames).toContain(marked[0].frame)
-      }
-      for (const check of conn.checks.filter((c) => c.status === 'pass' || c.status === 'skip')) {
-        expect(events.some((e) => e.marks.some((m) => m.checkId === check.id))).toBe(false)
-      }
-    })
+  // The same with the fixture's key log: decrypted messages, alerts, HTTP and WebSocket events.
+  it.each(keyedCases)('%s with keys.log: events equal the facts, in order, failing steps marked', async (_name, dir) => {
+    const {report, expected} = await analyzeFixture(dir, 'keys.log')
+    expectEventsEqualFacts(report, expected)
   })
 
   it.each(cases)('%s: the ladder fits 80 columns, ASCII without colour', async (_name, dir) => {
@@ -141,8 +165,11 @@ describe('buildTimeline on every fixture', () => {
   })
 })
 
-/** Record bytes no message or alert fact reads: TLS 1.3 application_data records, TLS 1.2 records after ChangeCipherSpec. */
-function opaqueRecordBytes(conn: ConnectionReport<ConnectionFacts>): number {
+/**
+ * Bytes of the protected records: TLS 1.3 application_data records, TLS 1.2 records after
+ * ChangeCipherSpec, alerts no alert fact reads. Plaintext messages and alerts carry no bytes.
+ */
+function protectedRecordBytes(conn: ConnectionReport<ConnectionFacts>): number {
   const tls = conn.facts.tls!
   const ccs = {c2s: false, s2c: false}
   let total = 0
@@ -163,8 +190,8 @@ function stripAnsi(s: string): string {
   return s.replace(/\u001b\[[0-9;]*m/g, '')
 }
 
-async function fixtureConnection(name: string): Promise<ConnectionReport<ConnectionFacts>> {
-  const {report} = await analyzeFixture(join(FIXTURES, name))
+async function fixtureConnection(name: string, keylog?: string): Promise<ConnectionReport<ConnectionFacts>> {
+  const {report} = await analyzeFixture(join(FIXTURES, name), keylog)
   expect(report.connections).toHaveLength(1)
   return report.connections[0]
 }
@@ -262,8 +289,12 @@ describe('single fixtures, against their READMEs', () => {
   it('collapses a run of application data into one line with the bytes each way', async () => {
     const conn = await fixtureConnection('tls/hello-retry')
     const full = buildTimeline(conn, {maxRoutine: Infinity})
-    const data = full.filter((e) => e.kind === 'application-data')
-    expect(data.length).toBeGreaterThan(2)
+    // The client's first data record (frame 14, 37 B) carries the ws.upgrade warning and stays on
+    // its own line; the three records after it (frames 16, 18, 20) are the routine run.
+    const marked = full.filter((e) => e.kind === 'application-data' && e.marks.length > 0)
+    expect(marked.map((e) => [e.frame, e.bytes, e.marks.map((m) => m.checkId)])).toEqual([[14, 37, ['ws.upgrade']]])
+    const data = full.filter((e) => e.kind === 'application-data' && e.frame > 14)
+    expect(data.map((e) => e.frame)).toEqual([16, 18, 20])
     const collapsed = buildTimeline(conn, {maxRoutine: 2})
     const folded = collapsed.filter((e) => e.kind === 'collapsed')
     expect(folded).toHaveLength(1)
@@ -305,5 +336,122 @@ describe('HTTP and WebSocket facts, when present', () => {
     expect(events.find((e) => e.kind === 'http-response')!.detail).toContain('Sec-WebSocket-Accept ✗')
     expect(events.find((e) => e.kind === 'ws-close')).toMatchObject({from: 'client', detail: '1000'})
     expect(events.filter((e) => e.kind === 'application-data').map((e) => e.frame)).not.toContain(c1.frame)
+  })
+})
+
+describe('a proxy in front of TLS', () => {
+  it('http-connect-407: CONNECT and the 407 drawn at their frames, proxy.connect marked at the 407 (README tshark listing)', async () => {
+    const {report} = await analyzeFixture(join(FIXTURES, 'proxy', 'http-connect-407'))
+    expect(report.connections).toHaveLength(2)
+    const [refused, tunnelled] = report.connections.map((c) => buildTimeline(c, {maxRoutine: Infinity}))
+    // tshark -d tcp.port==3128,http -Y http: 4 CONNECT console.test:8084, 6 407 Proxy Authentication Required
+    // (Proxy-Authenticate: Basic), 14 CONNECT with Proxy-Authorization: Basic, 16 200 Connection established.
+    expect(refused.map((e) => [e.frame, e.from, e.kind, e.label])).toEqual([
+      [1, 'client', 'syn', 'SYN'],
+      [2, 'server', 'syn-ack', 'SYN-ACK'],
+      [3, 'client', 'ack', 'ACK'],
+      [4, 'client', 'proxy-request', 'CONNECT console.test:8084'],
+      [6, 'server', 'proxy-response', '407 Proxy Authentication Required'],
+      [8, 'client', 'fin', 'FIN'],
+      [9, 'server', 'fin', 'FIN'],
+    ])
+    expect(refused[4].detail).toBe('Proxy-Authenticate Basic')
+    expect(refused[4].marks.map((m) => [m.checkId, m.status])).toEqual([['proxy.connect', 'fail']])
+    expect(tunnelled.slice(3, 6).map((e) => [e.frame, e.kind, e.label, e.detail])).toEqual([
+      [14, 'proxy-request', 'CONNECT console.test:8084', 'Proxy-Authorization Basic'],
+      [16, 'proxy-response', '200 Connection established', 'tunnel open'],
+      [18, 'client-hello', 'ClientHello', 'SNI console.test, TLS 1.3/1.2/1.1/1.0'],
+    ])
+    // The right-hand lane is the proxy the Defender connected to.
+    const ladder = renderTimeline(report.connections[0], {color: false, width: 80}).split('\n')
+    expect(ladder[1]).toMatch(/client 127\.0\.0\.1:56418 +proxy 127\.0\.0\.60:3128 frame$/)
+    const answer = ladder.findIndex((l) => l.includes('407'))
+    // 8.317 ms: frame 6 at 0.008317 s (the connection starts at frame 1, time 0).
+    expect(ladder[answer]).toMatch(/^\s*8\.317 X \|<-+ 407 Proxy Authentication Required --\|\s+6$/)
+    expect(ladder[answer + 1]).toContain('Proxy-Authenticate Basic')
+    expect(ladder[answer + 2]).toContain('-> FAIL proxy.connect: the proxy wants credentials')
+    expect(renderTimeline(report.connections[1], {color: false, width: 100}).split('\n')[1]).toContain('Console via proxy 127.0.0.60:3128')
+  })
+
+  it('corpus socks4-https.pcap: the SOCKS4a request by name and the granted reply', async () => {
+    // tshark -d tcp.port==9901,socks -O socks: frame 4 Connect, port 443, SOCKS v4a name login.live.com; frame 6 Results(V4): Granted (90).
+    const report = await analyzeCapture(join(CORPUS_PCAPS, 'socks4-https.pcap'), {policy: buildPolicy({ports: ['9901']})})
+    const events = buildTimeline(report.connections[0])
+    expect(events.filter((e) => e.kind.startsWith('proxy-')).map((e) => [e.frame, e.from, e.label, e.detail])).toEqual([
+      [4, 'client', 'SOCKS4a CONNECT login.live.com:443', undefined],
+      [6, 'server', 'reply: request granted', 'CD 90, tunnel open'],
+    ])
+    // Port 443 is not a Console port: proxy.connect warns, at the reply.
+    expect(events.find((e) => e.frame === 6)!.marks.map((m) => [m.checkId, m.status])).toEqual([['proxy.connect', 'warn']])
+  })
+})
+
+describe('not TLS', () => {
+  it('corpus ssh-r.pcap on port 22: the SSH banner drawn at its frame and time, tls.client-hello marked there', async () => {
+    // tshark -T fields -e frame.number -e frame.time_relative: frame 4 at 0.010047 s, "SSH-2.0-PuTTY_Release_0.74".
+    const report = await analyzeCapture(join(CORPUS_PCAPS, 'ssh-r.pcap'), {policy: buildPolicy({ports: ['22']})})
+    const events = buildTimeline(report.connections[0])
+    const notTls = events.find((e) => e.kind === 'not-tls')!
+    expect([notTls.frame, notTls.from, notTls.detail]).toEqual([4, 'client', 'starts "SSH-2.0-PuTTY_Re"'])
+    expect(notTls.ms).toBeCloseTo(10.047, 3)
+    expect(notTls.marks.map((m) => m.checkId)).toEqual(['tls.client-hello'])
+  })
+})
+
+describe('with keys', () => {
+  const summary = (events: TimelineEvent[]) => events.map((e) => [e.frame, e.from, e.kind, e.label, e.detail, e.verified, e.records, e.bytes])
+
+  it('node-mtls: --keylog and the pcapng Decryption Secrets Block draw the same ladder, every protected byte once', async () => {
+    const withKeylog = await fixtureConnection('wss/node-mtls', 'keys.log')
+    const withDsb = await fixtureConnection('wss/node-mtls-dsb')
+    expect(isCaptureFacts(withDsb.facts) && withDsb.facts.tls?.decryption?.keys).toBe('found')
+    const events = buildTimeline(withKeylog, {maxRoutine: Infinity})
+    expect(summary(buildTimeline(withDsb, {maxRoutine: Infinity}))).toEqual(summary(events))
+    // Decrypted messages replace the encrypted flights.
+    expect(framesOf(events, 'encrypted-flight')).toEqual([])
+    expect(events.filter((e) => e.kind === 'handshake' && e.from === 'server' && e.frame === 6).map((e) => e.label)).toEqual([
+      'EncryptedExtensions',
+      'CertificateRequest',
+      'Certificate',
+      'CertificateVerify',
+      'Finished',
+    ])
+    // tshark -T fields -e frame.number -e tls.record.length: the application_data records (frame 6
+    // from the third record on) sum to 7225 bytes.
+    expect(sumBytes(events)).toBe(7225)
+    // Frames 11-23 (data, pings, pongs): client 36+32+31+325+32, server 32+27+28+321+28 (same listing).
+    const folded = buildTimeline(withKeylog, {maxRoutine: 3}).find((e) => e.kind === 'collapsed')!
+    expect([folded.frame, folded.lastFrame, folded.folded]).toEqual([11, 23, {events: 10, records: 10, c2sBytes: 456, s2cBytes: 436, pings: 3}])
+  })
+
+  it('openssl13-mtls: both Finished messages decrypted and verified, drawn ✓ (ASCII ok); a mismatch ✗ (MISMATCH), marked', async () => {
+    const conn = await fixtureConnection('tls/openssl13-mtls', 'keys.log')
+    const events = buildTimeline(conn)
+    // tshark -o tls.keylog_file:keys.log -Y tls.handshake.type==20: server Finished in frame 6, the client's in frame 8.
+    // Both verify: the client sent its Finished after the server's, the server its tickets after the client's (RFC 8446 §4.4.4).
+    expect(events.filter((e) => e.label === 'Finished').map((e) => [e.frame, e.from, e.decrypted, e.verified])).toEqual([
+      [6, 'server', true, true],
+      [8, 'client', true, true],
+    ])
+    const finishedLines = (c: ConnectionReport, ascii: boolean) =>
+      renderTimeline(c, {color: false, ascii, width: 80})
+        .split('\n')
+        .filter((l) => l.includes('Finished'))
+    expect(finishedLines(conn, true)).toEqual([
+      expect.stringMatching(/\|<-+ Finished ok \(verify_data checked\)  decrypted --\|\s+6$/),
+      expect.stringMatching(/\|-- Finished ok \(verify_data checked\)  decrypted -+>\|\s+8$/),
+    ])
+    expect(finishedLines(conn, false)[0]).toContain('Finished ✓ (verify_data checked)')
+
+    // The same connection had the client's verify_data not matched: tls.finished fails and is drawn there.
+    const bad = structuredClone(conn)
+    if (!isCaptureFacts(bad.facts) || !bad.facts.tls?.finished?.client) throw new Error('decrypted facts expected')
+    bad.facts.tls.finished.client.verified = false
+    bad.checks = bad.checks.map((c) => (c.id === 'tls.finished' ? checkTlsFinished(bad.facts) : c))
+    expect(bad.checks.find((c) => c.id === 'tls.finished')?.status).toBe('fail')
+    const marked = buildTimeline(bad).filter((e) => e.marks.some((m) => m.checkId === 'tls.finished'))
+    expect(marked.map((e) => [e.frame, e.label, e.verified])).toEqual([[8, 'Finished', false]])
+    expect(finishedLines(bad, true)[1]).toMatch(/^\s*5\.\d{3} X \|-- Finished MISMATCH  decrypted -+>\|\s+8$/)
+    expect(finishedLines(bad, false)[1]).toContain('Finished ✗  decrypted')
   })
 })

@@ -220,7 +220,7 @@ describe('gaps, truncation and non-TLS', () => {
   it('says a plaintext HTTP stream is not TLS', () => {
     const reader = new TlsConnectionReader()
     // An HTTP/1.1 request line (RFC 9112 §3).
-    reader.data('c2s', new TextEncoder().encode('GET / HTTP/1.1\r\nHost: x\r\n\r\n'), {frame: 4, ts: 0})
-    expect(reader.facts().notTls).toEqual({direction: 'c2s', frame: 4, firstBytes: Buffer.from('GET / HTTP/1.1\r\n').toString('hex')})
+    reader.data('c2s', new TextEncoder().encode('GET / HTTP/1.1\r\nHost: x\r\n\r\n'), {frame: 4, ts: 1.5})
+    expect(reader.facts().notTls).toEqual({direction: 'c2s', frame: 4, ts: 1.5, firstBytes: Buffer.from('GET / HTTP/1.1\r\n').toString('hex')})
   })
 })

@@ -167,7 +167,7 @@ export class TlsConnectionReader implements StreamHandler {
     for (const direction of ['c2s', 's2c'] as const) {
       const notTls = this.dirs[direction].records.notTls
       if (notTls) {
-        this.state.notTls = {direction, frame: notTls.ref.frame, firstBytes: toHex(notTls.firstBytes)}
+        this.state.notTls = {direction, frame: notTls.ref.frame, ts: notTls.ref.ts, firstBytes: toHex(notTls.firstBytes)}
         break
       }
     }

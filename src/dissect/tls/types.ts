@@ -181,6 +181,9 @@ export interface TlsFacts {
    * with the sender's secret. A side is absent when its Finished was not decrypted.
    */
   finished?: {server?: VerifiedFinished; client?: VerifiedFinished}
-  /** The stream did not parse as TLS (e.g. plaintext HTTP on the port); first bytes hex. */
-  notTls?: {direction: Direction; frame: number; firstBytes: string}
+  /**
+   * The stream did not parse as TLS (e.g. plaintext HTTP on the port); first bytes hex. `ts` is
+   * the time of `frame` (TlsConnectionReader always sets it; optional for facts built without it).
+   */
+  notTls?: {direction: Direction; frame: number; ts?: number; firstBytes: string}
 }
