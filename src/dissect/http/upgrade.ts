@@ -17,6 +17,8 @@ import type {HttpHeader, HttpUpgradeFacts, HttpUpgradeRequest, HttpUpgradeRespon
 
 export const DEFAULT_MAX_HEADER_BYTES = 64 * 1024
 export const DEFAULT_MAX_EARLY_BYTES = 64 * 1024
+/** First bytes of a stream that is not HTTP shown in http.not-http. */
+const NOT_HTTP_EVIDENCE = 16
 
 /** RFC 6455 §1.3: the GUID the server appends to Sec-WebSocket-Key. */
 export const WEBSOCKET_GUID = '258EAFA5-E914-47DA-95CA-C5AB0DC85B11'
@@ -71,6 +73,9 @@ class DirectionReader {
   early?: Uint8Array
   earlyLength = 0
   earlyRef?: FrameRef
+  earlyIssue?: Issue
+  /** After http.not-http: its first bytes as evidence, completed from later chunks so that where chunks split never shows. */
+  notHttp?: {issue: Issue; first: Uint8Array; length: number}
 
   constructor(readonly direction: Direction) {
     this.block = new Uint8Array(512)
@@ -111,12 +116,14 @@ export class HttpUpgradeReader implements StreamHandler {
         this.next?.data(direction, bytes, ref)
         return
       case 'done':
+        if (d.notHttp !== undefined && d.notHttp.length < NOT_HTTP_EVIDENCE) this.notHttpEvidence(d, bytes)
         return
     }
   }
 
   gap(direction: Direction, size: number, ref: FrameRef): void {
     const d = direction === 'c2s' ? this.c2s : this.s2c
+    d.notHttp = undefined // bytes after a hole are not the stream's first bytes
     if (d.state === 'upgraded') {
       this.next?.gap?.(direction, size, ref)
     } else if (d.state !== 'done') {
@@ -142,9 +149,12 @@ export class HttpUpgradeReader implements StreamHandler {
       const b = bytes[i]!
       if (d.length === 0 && (b === CR || b === LF)) continue // RFC 9112 §2.2: empty lines before a message are ignored
       if (d.startLine && !this.startLineByteOk(d, b)) {
-        const head = Buffer.concat([d.block.subarray(0, d.length), bytes.subarray(i, i + 16)]).subarray(0, 16).toString('hex')
-        this.issue('http.not-http', 'error', `${d.direction} does not start with an HTTP ${d.direction === 'c2s' ? 'request' : 'status'} line; first bytes ${head}`, ref)
+        const first = new Uint8Array(NOT_HTTP_EVIDENCE)
+        const length = Math.min(d.length, NOT_HTTP_EVIDENCE)
+        first.set(d.block.subarray(0, length))
+        d.notHttp = {issue: this.issue('http.not-http', 'error', '', ref), first, length}
         d.state = 'done'
+        this.notHttpEvidence(d, bytes.subarray(i))
         return
       }
       if (d.length === this.maxHeaderBytes) {
@@ -324,13 +334,15 @@ export class HttpUpgradeReader implements StreamHandler {
 
   private keepEarly(d: DirectionReader, bytes: Uint8Array, ref: FrameRef): void {
     if (d.earlyLength + bytes.length > this.maxEarlyBytes) {
+      // Replaces the http.early-data an earlier chunk gave: the same issues as when all came in one chunk.
+      if (d.earlyIssue !== undefined) this.facts.issues.splice(this.facts.issues.indexOf(d.earlyIssue), 1)
       this.issue('http.early-data-too-large', 'error', `client sent over ${this.maxEarlyBytes} bytes before any response; stopped reading it`, ref)
       d.state = 'done'
       d.early = undefined
       return
     }
     if (d.earlyLength === 0) {
-      this.issue('http.early-data', 'warn', 'client sent data after its upgrade request before the response (RFC 6455 §4.1: it must wait)', ref)
+      d.earlyIssue = this.issue('http.early-data', 'warn', 'client sent data after its upgrade request before the response (RFC 6455 §4.1: it must wait)', ref)
       d.earlyRef = ref
       d.early = new Uint8Array(Math.max(bytes.length, 1024))
     } else if (d.earlyLength + bytes.length > d.early!.length) {
@@ -340,9 +352,20 @@ export class HttpUpgradeReader implements StreamHandler {
     d.earlyLength += bytes.length
   }
 
-  private issue(code: string, severity: IssueSeverity, message: string, ref: FrameRef): void {
+  /** Adds bytes to the http.not-http evidence and words its message. */
+  private notHttpEvidence(d: DirectionReader, bytes: Uint8Array): void {
+    const e = d.notHttp!
+    const more = bytes.subarray(0, NOT_HTTP_EVIDENCE - e.length)
+    e.first.set(more, e.length)
+    e.length += more.length
+    const head = Buffer.from(e.first.buffer, e.first.byteOffset, e.length).toString('hex')
+    e.issue.message = `${d.direction} does not start with an HTTP ${d.direction === 'c2s' ? 'request' : 'status'} line; first bytes ${head}`
+  }
+
+  private issue(code: string, severity: IssueSeverity, message: string, ref: FrameRef): Issue {
     const issue: Issue = {code, severity, message, frame: ref.frame}
     this.facts.issues.push(issue)
+    return issue
   }
 }
 

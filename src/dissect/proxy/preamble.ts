@@ -154,8 +154,9 @@ export class ProxyPreambleReader implements StreamHandler {
       this.sniff(direction, bytes, ref)
       return
     }
-    if (!this.hold(direction, bytes, ref)) return
+    this.hold(direction, bytes, ref)
     this.step()
+    this.checkHeld(direction, ref)
   }
 
   private preambleGap(direction: Direction, size: number, ref: FrameRef): void {
@@ -201,6 +202,7 @@ export class ProxyPreambleReader implements StreamHandler {
       } else {
         // A partial "CONNECT " is held: what the server says waits for the decision.
         this.hold(direction, bytes, ref)
+        this.checkHeld(direction, ref)
       }
       return
     }
@@ -232,8 +234,9 @@ export class ProxyPreambleReader implements StreamHandler {
     }
     this.request = heldC2s !== undefined ? heldC2s.refAt(0) : ref
     this.state = next
-    if (!this.hold(direction, bytes, ref)) return
+    this.hold(direction, bytes, ref)
     this.step()
+    this.checkHeld(direction, ref)
   }
 
   /** Whether held + bytes start with "CONNECT ": yes, no, or partial (too few bytes yet). */
@@ -294,21 +297,26 @@ export class ProxyPreambleReader implements StreamHandler {
     return (this.held[direction] ??= new HeldBytes())
   }
 
-  /** Copies a chunk into the direction's held bytes; false (and stopped) past the limit. */
-  private hold(direction: Direction, bytes: Uint8Array, ref: FrameRef): boolean {
-    const held = this.holder(direction)
-    if (held.available + bytes.length > this.maxHeldBytes) {
-      this.issue(
-        'proxy.held-too-much',
-        'warn',
-        `${direction}: over ${this.maxHeldBytes} bytes before the ${this.protocolName()} preamble completed; the tunnel cannot be followed`,
-        ref,
-      )
-      this.stop()
-      return false
-    }
-    held.append(bytes, ref)
-    return true
+  /** Copies a chunk into the direction's held bytes. */
+  private hold(direction: Direction, bytes: Uint8Array, ref: FrameRef): void {
+    this.holder(direction).append(bytes, ref)
+  }
+
+  /**
+   * After a chunk was held and read as far as it goes: stops past maxHeldBytes of `direction` that
+   * wait on the other side. Counted after reading, not per chunk, so that the verdict does not
+   * depend on where chunks split; the message being read is bounded by maxHeadBytes instead.
+   */
+  private checkHeld(direction: Direction, ref: FrameRef): void {
+    if (this.state === 'stopped' || this.state === 'forwarding' || READS[this.state] === direction) return
+    if (this.holder(direction).available <= this.maxHeldBytes) return
+    this.issue(
+      'proxy.held-too-much',
+      'warn',
+      `${direction}: over ${this.maxHeldBytes} bytes before the ${this.protocolName()} preamble completed; the tunnel cannot be followed`,
+      ref,
+    )
+    this.stop()
   }
 
   /** Whether `direction` has sent all of its preamble (later bytes belong to the tunnel). */
