@@ -6,7 +6,7 @@ import type {ConnectionFacts} from '../analysis/types.js'
 import {CIPHER_SUITES} from '../dissect/tls/iana/cipher-suites.js'
 import {NAMED_GROUPS} from '../dissect/tls/iana/named-groups.js'
 import {nameOf} from '../dissect/tls/iana/table.js'
-import type {CheckResult, Policy} from './types.js'
+import type {CheckResult} from './types.js'
 import {describeEnding, endingAfter, noTlsReason, skip, tlsFactsOf, versionName} from './tls-common.js'
 
 const ID = 'tls.server-hello'

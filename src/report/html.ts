@@ -10,7 +10,7 @@ import {isCaptureFacts, type AnalysisReport, type ConnectionReport} from '../ana
 import type {CheckStatus} from '../checks/types.js'
 import {formatEndpoint} from '../checks/text.js'
 import {escapeXml as esc, renderLadderSvg} from './html-ladder.js'
-import {describeNoTraffic, describePolicy, formatDuration, isoSpanSeconds} from './text.js'
+import {describeNoTraffic, describePolicy, describeTls, formatDuration, isoSpanSeconds} from './text.js'
 import {buildTimeline, type TimelineOptions} from './timeline.js'
 
 const STYLE = `
@@ -86,8 +86,8 @@ function connectionSection(conn: ConnectionReport, options: TimelineOptions): st
     `<h2>#${conn.id} ${esc(formatEndpoint(conn.client))} → ${esc(formatEndpoint(conn.server))} ${statusBadge(conn.verdict)}</h2>`,
     `<p class="meta">${esc(conn.startedAt)}, ${esc(formatDuration(tcp.endTs - tcp.startTs))}${frames}</p>`,
   )
-  const tls = tlsLine(conn)
-  if (tls !== undefined) out.push(`<p class="meta">${esc(tls)}</p>`)
+  const tls = describeTls(conn)
+  if (tls.length > 0) out.push(`<p class="meta">${esc(tls.join(' | '))}</p>`)
   out.push('<table class="checks"><thead><tr><th>check</th><th>status</th><th>confidence</th><th>summary</th><th>frames</th></tr></thead><tbody>')
   for (const check of conn.checks) {
     out.push(
@@ -109,21 +109,6 @@ function connectionSection(conn: ConnectionReport, options: TimelineOptions): st
 }
 
 /** Version, cipher, SNI and the server certificate's subject: what a support engineer looks for first. */
-function tlsLine(conn: ConnectionReport): string | undefined {
-  const tls = isCaptureFacts(conn.facts) ? conn.facts.tls : undefined
-  if (!tls) return undefined
-  if (tls.notTls) return `not TLS: the ${tls.notTls.direction === 'c2s' ? 'client' : 'server'} sent ${tls.notTls.firstBytes} (frame ${tls.notTls.frame})`
-  const parts: string[] = []
-  if (tls.versionName) parts.push(tls.versionName)
-  if (tls.cipherSuiteName) parts.push(tls.cipherSuiteName)
-  if (tls.helloRetryRequest) parts.push('after HelloRetryRequest')
-  const sni = tls.clientHellos[0]?.sni
-  if (sni !== undefined) parts.push(`SNI ${sni}`)
-  const leaf = tls.serverCertificate?.certificates[0]
-  if (leaf) parts.push(`certificate ${leaf.subject} (issuer ${leaf.issuer}, until ${leaf.notAfter.slice(0, 10)})`)
-  return parts.length > 0 ? parts.join(' | ') : undefined
-}
-
 function statusBadge(status: CheckStatus | 'pass' | 'fail'): string {
   return `<span class="status ${status}">${status.toUpperCase()}</span>`
 }

@@ -10,7 +10,7 @@ import type {TunnelInfo} from '../dissect/types.js'
 import type {CheckResult, CheckStatus} from '../checks/types.js'
 import {formatEndpoint} from '../checks/text.js'
 import {renderTimeline} from './timeline-text.js'
-import {describeNoTraffic, describePolicy, formatDuration, isoSpanSeconds} from './text.js'
+import {describeNoTraffic, describeTls, describePolicy, formatDuration, isoSpanSeconds} from './text.js'
 
 export interface TableOptions {
   /** ANSI colours (chalk level 1) when true; none at all when false. */
@@ -124,8 +124,8 @@ function connectionBlock(connection: ConnectionReport, width: number, style: Sty
     }
   }
   const lines = [`${chalk.bold(wrap(clean(title), width - 6))}  ${statusCell(connection.verdict, chalk)}`]
-  const tls = tlsLine(connection)
-  if (tls !== undefined) lines.push(wrap(clean(tls), width))
+  const tls = describeTls(connection)
+  if (tls.length > 0) lines.push(wrap(clean(`  ${tls.join('  |  ')}`), width))
   lines.push(table.toString())
   const issues = connection.facts.issues
   for (const issue of issues.slice(0, MAX_ISSUES)) {
@@ -199,25 +199,6 @@ function bigCaptureSummary(report: AnalysisReport, shown: number, width: number,
 }
 
 const TUNNEL_NAMES: Record<TunnelInfo['type'], string> = {geneve: 'GENEVE', vxlan: 'VXLAN', gre: 'GRE', erspan: 'ERSPAN'}
-
-/** What a person looks for first in a TLS connection: version, cipher, SNI, ALPN, JA4, the certificate's subject. */
-function tlsLine(connection: ConnectionReport): string | undefined {
-  const tls = isCaptureFacts(connection.facts) ? connection.facts.tls : undefined
-  if (!tls) return undefined
-  if (tls.notTls) return `not TLS: the ${tls.notTls.direction === 'c2s' ? 'client' : 'server'} sent ${tls.notTls.firstBytes} (frame ${tls.notTls.frame})`
-  const hello = tls.clientHellos[0]
-  const parts: string[] = []
-  if (tls.versionName) parts.push(tls.versionName)
-  if (tls.cipherSuiteName) parts.push(tls.cipherSuiteName)
-  if (tls.helloRetryRequest) parts.push('after HelloRetryRequest')
-  if (hello?.sni) parts.push(`SNI ${hello.sni}`)
-  const alpn = tls.serverHello?.alpn ?? hello?.alpn?.join(',')
-  if (alpn) parts.push(`ALPN ${alpn}`)
-  if (hello) parts.push(`JA4 ${hello.ja4}`)
-  const leaf = tls.serverCertificate?.certificates[0]
-  if (leaf) parts.push(`certificate ${leaf.subject} (issuer ${leaf.issuer}, until ${leaf.notAfter.slice(0, 10)})`)
-  return parts.length > 0 ? `  ${parts.join('  |  ')}` : undefined
-}
 
 function statusCell(status: CheckStatus, chalk: ChalkInstance): string {
   switch (status) {

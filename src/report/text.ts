@@ -1,8 +1,9 @@
 /**
- * Wording shared by the human-facing renderers (table, JUnit): the policy in one line, the
- * capture's time span, and what to say when no Console traffic was found.
+ * Wording shared by the human-facing renderers (table, HTML, JUnit): the policy in one line, the
+ * capture's time span, a connection's TLS at a glance, and what to say when no Console traffic
+ * was found.
  */
-import type {AnalysisReport} from '../analysis/types.js'
+import {isCaptureFacts, type AnalysisReport, type ConnectionReport} from '../analysis/types.js'
 import type {Policy} from '../checks/types.js'
 import {formatEndpoint, formatMs} from '../checks/text.js'
 
@@ -61,4 +62,26 @@ export function describeNoTraffic(report: AnalysisReport): NoTrafficText {
         : `if the Console listens on another port, say so with --port (e.g. --port ${busiest.port}; a SaaS Console uses 443)`
   }
   return {headline, seenInstead, advice}
+}
+
+/**
+ * What a person looks for first in a TLS connection: version, cipher, SNI, ALPN, JA4, the
+ * certificate's subject — as parts, for each renderer to join and escape its own way.
+ */
+export function describeTls(connection: ConnectionReport): string[] {
+  const tls = isCaptureFacts(connection.facts) ? connection.facts.tls : undefined
+  if (!tls) return []
+  if (tls.notTls) return [`not TLS: the ${tls.notTls.direction === 'c2s' ? 'client' : 'server'} sent ${tls.notTls.firstBytes} (frame ${tls.notTls.frame})`]
+  const hello = tls.clientHellos[0]
+  const parts: string[] = []
+  if (tls.versionName) parts.push(tls.versionName)
+  if (tls.cipherSuiteName) parts.push(tls.cipherSuiteName)
+  if (tls.helloRetryRequest) parts.push('after HelloRetryRequest')
+  if (hello?.sni) parts.push(`SNI ${hello.sni}`)
+  const alpn = tls.serverHello?.alpn ?? hello?.alpn?.join(',')
+  if (alpn) parts.push(`ALPN ${alpn}`)
+  if (hello) parts.push(`JA4 ${hello.ja4}`)
+  const leaf = tls.serverCertificate?.certificates[0]
+  if (leaf) parts.push(`certificate ${leaf.subject} (issuer ${leaf.issuer}, until ${leaf.notAfter.slice(0, 10)})`)
+  return parts
 }

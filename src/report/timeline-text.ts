@@ -8,7 +8,7 @@
  *     0.012  X  |<--------------------------------------- RST refused|        2
  *               |  FAIL tcp.syn-ack: nothing listens on ...          |
  */
-import {Chalk, type ChalkInstance} from 'chalk'
+import {Chalk} from 'chalk'
 import type {ConnectionReport} from '../analysis/types.js'
 import {formatEndpoint} from '../checks/text.js'
 import {buildTimeline, eventLabel, formatEventTime, serverLaneName, wrapWords, type TimelineEvent, type TimelineMark, type TimelineOptions} from './timeline.js'
