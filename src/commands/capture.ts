@@ -13,9 +13,9 @@ export default class Capture extends BaseCommand {
 
   static override description = `Runs tcpdump -i IFACE -U --immediate-mode -w - FILTER (default filter: TCP on the Console port(s)) and analyzes its output as analyze does, showing progress on stderr on a terminal. Stops on --duration, --count or Ctrl-C (tcpdump is stopped with SIGINT, the analysis finishes and the report is printed). Needs tcpdump and root or CAP_NET_RAW.
 
-With --probe URL it captures only the probe's own connection, runs the probe (the probe command's options apply) and reports the probe's view (#1) and the wire's view of the same connection (#2) side by side. The probe's TLS secrets are written to a key log (--keylog, else FILE.keylog beside -w FILE, else the temp directory), whose path is in the report; the wire view is analyzed without them for now (encrypted TLS 1.3 messages are inferred, not read). HTTPS_PROXY is ignored with --probe: the probe connects directly.
+With --probe URL it captures only the probe's own connection, runs the probe (the probe command's options apply) and reports the probe's view (#1) and the wire's view of the same connection (#2) side by side. The probe's TLS secrets are written to a key log (--keylog, else FILE.keylog beside -w FILE, else the temp directory), whose path is in the report, and the wire view is analyzed with them: the decrypted Certificate, both Finished messages and the 101 are read, every check observed. HTTPS_PROXY is ignored with --probe: the probe connects directly.
 
--w FILE saves the capture as tcpdump writes it (classic pcap, unmodified).
+-w FILE saves the capture as tcpdump writes it (classic pcap); with --probe, as pcapng carrying the probe's keys in a Decryption Secrets Block, which Wireshark opens decrypted.
 
 Exit codes: 0 every connection passed; 1 a check failed or no Console traffic was captured; 2 usage or input error (tcpdump missing, no permission, no such interface, bad filter).`
 
