@@ -5,7 +5,8 @@ import type {AnalysisReport} from '../analysis/types.js'
 import {BaseCommand} from '../cli/base-command.js'
 import {durationFlag, parseDuration, probeFlags, probeInputFromFlags, reportFlags} from '../cli/flags.js'
 import {writeHtmlReport, writeReport, type ReportFormat} from '../cli/output.js'
-import {captureLive, captureWithProbe, type LiveProgress} from '../probe/live.js'
+import {captureLive, type LiveProgress} from '../analysis/live.js'
+import {captureWithProbe} from '../probe/live.js'
 import {renderJson} from '../report/json.js'
 
 export default class Capture extends BaseCommand {

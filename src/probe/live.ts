@@ -1,82 +1,27 @@
 /**
- * The drivers of `defender-check capture`: tcpdump (capture/live.ts) feeding the Analyzer, and
- * `capture --probe`, which starts the capture just before the probe connects, stops it when the
- * probe is done, and reports the probe's view and the wire's view of that one connection side
- * by side. (They sit here, beside the probe, because they drive it; analysis/analyze.ts is the
- * same kind of driver for files.)
+ * `defender-check capture --probe`: starts the capture just before the probe connects, stops it
+ * when the probe is done, analyses that one connection with the probe's own keys, and reports
+ * the probe's view and the wire's view side by side.
  */
 import {existsSync, readFileSync} from 'node:fs'
 import {tmpdir} from 'node:os'
 import {join} from 'node:path'
-import {Analyzer, type AnalyzerOptions} from '../analysis/analyzer.js'
+import {Analyzer, summarizeConnections} from '../analysis/analyzer.js'
+import {liveOptions, progressSink, type CaptureLiveOptions} from '../analysis/live.js'
 import type {AnalysisReport, ConnectionReport} from '../analysis/types.js'
-import {LiveCapture, type LiveCaptureOptions} from '../capture/live.js'
+import {LiveCapture} from '../capture/live.js'
 import {writePcapng} from '../capture/pcapng-writer.js'
 import type {CaptureSink, CaptureSummary, RawFrame} from '../capture/types.js'
-import {decodePacket} from '../dissect/packet.js'
-import {TCP_ACK, TCP_SYN} from '../dissect/types.js'
 import {UsageError} from '../errors.js'
 import type {Issue} from '../issues.js'
 import {loadKeyStore} from '../keys/store.js'
 import {prepareProbe, type ProbeInput} from './index.js'
 import {runProbe} from './probe.js'
-import {summarizeConnections} from '../analysis/analyzer.js'
 import {probeConnection} from './report.js'
 import type {ProbeFacts} from './types.js'
 
-export interface LiveProgress {
-  packets: number
-  bytes: number
-  /** Client SYNs to a Console port: connection attempts so far. */
-  connections: number
-  elapsedMs: number
-}
-
-export interface CaptureLiveOptions extends AnalyzerOptions {
-  interface: string
-  /** BPF filter; default: TCP on the policy's Console ports. */
-  filter?: string
-  count?: number
-  durationMs?: number
-  writeFile?: string
-  /** Aborting stops the capture (Ctrl-C); the analysis of what was captured is still returned. */
-  signal?: AbortSignal
-  /** Called about every 250 ms while capturing. */
-  onProgress?(progress: LiveProgress): void
-  tcpdump?: string
-}
-
-const PROGRESS_INTERVAL_MS = 250
 /** After the probe closes, the last FIN/ACKs are still in flight: give tcpdump this long to see them. */
 const CAPTURE_TAIL_MS = 300
-
-/** The default BPF filter: TCP to or from the Console port(s); every TCP port when the policy says any. */
-export function consoleFilter(ports: number[]): string {
-  if (ports.length === 0) return 'tcp'
-  return `tcp and (${ports.map((p) => `port ${p}`).join(' or ')})`
-}
-
-/** Captures until --duration, --count or the signal, then analyses what was captured. */
-export async function captureLive(options: CaptureLiveOptions): Promise<AnalysisReport> {
-  const analyzer = new Analyzer(options)
-  const counter = progressSink(analyzer.sink, options.policy.ports, options.onProgress)
-  const live = await LiveCapture.start(liveOptions(options, options.filter ?? consoleFilter(options.policy.ports)), counter.sink)
-  const stop = () => live.stop()
-  const timer = options.durationMs === undefined ? undefined : setTimeout(stop, options.durationMs)
-  options.signal?.addEventListener('abort', stop, {once: true})
-  if (options.signal?.aborted) stop()
-  const onExit = () => live.kill()
-  process.once('exit', onExit)
-  try {
-    const capture = await live.done
-    return analyzer.finish({kind: 'live', name: options.interface, capture})
-  } finally {
-    if (timer) clearTimeout(timer)
-    counter.stop()
-    options.signal?.removeEventListener('abort', stop)
-    process.off('exit', onExit)
-  }
-}
 
 export interface CaptureProbeOptions extends Omit<CaptureLiveOptions, 'policy' | 'filter' | 'count' | 'durationMs'> {
   probe: ProbeInput
@@ -199,44 +144,4 @@ function sideBySide(facts: ProbeFacts, policy: AnalysisReport['policy'], wire: A
 function sameIp(a: string, b: string): boolean {
   const plain = (ip: string) => ip.replace(/^::ffff:(\d+\.\d+\.\d+\.\d+)$/i, '$1').toLowerCase()
   return plain(a) === plain(b)
-}
-
-function liveOptions(options: CaptureLiveOptions | CaptureProbeOptions, filter: string): LiveCaptureOptions {
-  const live: LiveCaptureOptions = {interface: options.interface, filter}
-  if ('count' in options && options.count !== undefined) live.count = options.count
-  if (options.writeFile !== undefined) live.writeFile = options.writeFile
-  if (options.tcpdump !== undefined) live.tcpdump = options.tcpdump
-  return live
-}
-
-/**
- * Counts frames for the progress line and passes them on. Only with a progress callback does it
- * decode packets (a second time: the Analyzer keeps its counts to itself) to count SYNs.
- */
-function progressSink(inner: CaptureSink, ports: number[], onProgress: ((p: LiveProgress) => void) | undefined): {sink: CaptureSink; stop(): void} {
-  if (!onProgress) return {sink: inner, stop: () => undefined}
-  const consolePorts = new Set(ports)
-  const start = performance.now()
-  const progress: LiveProgress = {packets: 0, bytes: 0, connections: 0, elapsedMs: 0}
-  const report = () => {
-    progress.elapsedMs = Math.round(performance.now() - start)
-    onProgress(progress)
-  }
-  const timer = setInterval(report, PROGRESS_INTERVAL_MS)
-  const sink: CaptureSink = {
-    frame(frame: RawFrame) {
-      progress.packets++
-      progress.bytes += frame.origLen
-      const tcp = decodePacket(frame).tcp
-      if (tcp && (tcp.flags & (TCP_SYN | TCP_ACK)) === TCP_SYN && (consolePorts.size === 0 || consolePorts.has(tcp.dstPort))) progress.connections++
-      inner.frame(frame)
-    },
-  }
-  return {
-    sink,
-    stop() {
-      clearInterval(timer)
-      report()
-    },
-  }
 }
