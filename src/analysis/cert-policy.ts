@@ -8,7 +8,7 @@ import {X509Certificate} from 'node:crypto'
 import {readFileSync} from 'node:fs'
 import type {CertificateInfo} from '../dissect/tls/types.js'
 import {InputError} from '../errors.js'
-import {canonicalIp, parseCertificate, readSubjectAltNames} from './x509.js'
+import {canonicalIp, parseCertificate, readSubjectAltNames} from '../dissect/x509.js'
 
 /** A loaded --ca PEM bundle. */
 export interface CaBundle {

@@ -77,7 +77,7 @@ function optionsOf(args: string[]): {policy: PolicyInput; ca?: string; keylog: s
   return {policy, ca, keylog}
 }
 
-/** Attribute values of an RFC 4514-style name as analysis/x509 renders it ("CN=a,O=b"). */
+/** Attribute values of an RFC 4514-style name as dissect/x509 renders it ("CN=a,O=b"). */
 function nameValues(name: string): string[] {
   return name.split(',').map((rdn) => rdn.slice(rdn.indexOf('=') + 1))
 }

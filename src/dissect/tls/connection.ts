@@ -19,7 +19,7 @@
  */
 import type {Issue, IssueSeverity} from '../../issues.js'
 import type {Direction, FrameRef, StreamHandler} from '../../stream/types.js'
-import {parseCertificate} from '../../analysis/x509.js'
+import {parseCertificate} from '../x509.js'
 import {parseAlerts} from './alert.js'
 import {parseCertificate12, parseCertificate13} from './certificate.js'
 import {parseCertificateRequest12, parseCertificateRequest13} from './certificate-request.js'

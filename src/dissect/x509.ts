@@ -8,7 +8,7 @@
 import {createHash} from 'node:crypto'
 import {isIP} from 'node:net'
 import forge from 'node-forge'
-import type {CertificateInfo} from '../dissect/tls/types.js'
+import type {CertificateInfo} from './tls/types.js'
 
 type Asn1 = forge.asn1.Asn1
 
@@ -141,11 +141,18 @@ interface CertificateFields {
   signatureAlgorithm: string
 }
 
+/**
+ * DER to forge's ASN.1 tree, strictly: the whole input must be one value. decodeBitStrings off:
+ * forge would otherwise try to read every BIT STRING (the key, the signature) as nested DER.
+ */
+function strictDer(der: Uint8Array): Asn1 {
+  const fromDer = forge.asn1.fromDer as unknown as (bytes: forge.util.ByteBuffer, options: {strict: boolean; parseAllBytes: boolean; decodeBitStrings: boolean}) => Asn1
+  return fromDer(forge.util.createBuffer(binaryString(der)), {strict: true, parseAllBytes: true, decodeBitStrings: false})
+}
+
 /** Certificate ::= SEQUENCE { tbsCertificate, signatureAlgorithm, signatureValue } (RFC 5280 §4.1). */
 function readCertificate(der: Uint8Array): CertificateFields {
-  const fromDer = forge.asn1.fromDer as unknown as (bytes: forge.util.ByteBuffer, options: {strict: boolean; parseAllBytes: boolean; decodeBitStrings: boolean}) => Asn1
-  // decodeBitStrings off: forge would otherwise try to read every BIT STRING (the key, the signature) as nested DER.
-  const root = fromDer(forge.util.createBuffer(binaryString(der)), {strict: true, parseAllBytes: true, decodeBitStrings: false})
+  const root = strictDer(der)
   const [tbs, signatureAlgorithm] = children(root, TAG_SEQUENCE, 'Certificate', 3)
   const tbsFields = children(tbs, TAG_SEQUENCE, 'TBSCertificate', 6)
   // version [0] EXPLICIT is optional (absent means v1).
@@ -222,6 +229,15 @@ function serialHex(content: string): string {
 
 function algorithmName(oid: string): string {
   return SIGNATURE_ALGORITHMS[oid] ?? (forge.pki.oids[oid] as string | undefined) ?? oid
+}
+
+/**
+ * A DER Name on its own (a CertificateRequest's certificate_authorities, RFC 8446 §4.2.4 /
+ * RFC 5246 §7.4.4) as RFC 4514 text — the same form as CertificateInfo.issuer, so an acceptable
+ * CA can be compared with a certificate's issuer. Throws on malformed DER.
+ */
+export function distinguishedNameFromDer(der: Uint8Array): string {
+  return readName(strictDer(der), 'Name').text
 }
 
 /**
