@@ -44,6 +44,14 @@ export interface AnalyzerOptions {
    */
   maxReportedConnections?: number
   /**
+   * Called with each connection's report as soon as it is decided (when the tracker lets the
+   * connection go: FIN/RST, eviction, or the end of the input), so a caller can write or digest
+   * it and let it go. Reports arrive in that order, not by id. With this set, the report's
+   * `connections` keeps only maxReportedConnections of them (pass 0 to keep none) and no
+   * "not listed" issue is raised: the caller has seen every one.
+   */
+  onConnection?(report: ConnectionReport<ConnectionFacts>): void
+  /**
    * TLS secrets from --keylog / SSLKEYLOGFILE. The analyzer adds the capture's own Decryption
    * Secrets Blocks to it (or to a store of its own), so a pcapng made with
    * `editcap --inject-secrets` needs no flag.
@@ -215,7 +223,7 @@ export class Analyzer {
       })
     }
     const omitted = this.tally.connections - connections.length
-    if (omitted > 0) {
+    if (omitted > 0 && this.options.onConnection === undefined) {
       issues.push({
         code: 'report.connection-limit',
         severity: 'warn',
@@ -254,9 +262,9 @@ export class Analyzer {
     tally.connections++
     if (verdict === 'fail') tally.failing++
     for (const check of checks) tally[check.status]++
-    if (this.reports.length < this.maxReported) {
-      this.reports.push({id: facts.id, client: facts.client, server: facts.server, startedAt: facts.startedAt, endedAt: facts.endedAt, facts, checks, verdict})
-    }
+    const report: ConnectionReport<ConnectionFacts> = {id: facts.id, client: facts.client, server: facts.server, startedAt: facts.startedAt, endedAt: facts.endedAt, facts, checks, verdict}
+    this.options.onConnection?.(report)
+    if (this.reports.length < this.maxReported) this.reports.push(report)
   }
 
   private assembleFacts(conn: TrackedConnection, state: ConnectionState | undefined): ConnectionFacts {

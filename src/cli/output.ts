@@ -3,14 +3,17 @@
  * only the decisions a user expects: a table on a terminal, JSON when piped, the format implied
  * by --output's extension, colour only on a colour terminal (NO_COLOR honoured).
  */
+import {closeSync, openSync, writeSync} from 'node:fs'
 import {writeFile} from 'node:fs/promises'
+import type {AnalyzerOptions} from '../analysis/analyzer.js'
 import type {AnalysisReport} from '../analysis/types.js'
 import {InputError} from '../errors.js'
+import type {ConnectionDigest} from '../report/digest.js'
 import {renderJson} from '../report/json.js'
 import {renderJunit} from '../report/junit.js'
-import {renderNdjson} from '../report/ndjson.js'
+import {ndjsonConnectionLine, ndjsonSummaryLine, renderNdjson} from '../report/ndjson.js'
 import {renderHtml} from '../report/html.js'
-import {renderTable} from '../report/table.js'
+import {renderTable, tableDigest} from '../report/table.js'
 
 export const REPORT_FORMATS = ['table', 'json', 'ndjson', 'junit'] as const
 export type ReportFormat = (typeof REPORT_FORMATS)[number]
@@ -44,10 +47,10 @@ export function wantsColor(stream: NodeJS.WriteStream, env: NodeJS.ProcessEnv = 
   return stream.isTTY === true
 }
 
-export function renderReport(report: AnalysisReport, format: ReportFormat, options: {color: boolean; width: number; all?: boolean; timeline?: boolean}): string {
+export function renderReport(report: AnalysisReport, format: ReportFormat, options: {color: boolean; width: number; all?: boolean; timeline?: boolean}, digest?: ConnectionDigest): string {
   switch (format) {
     case 'table':
-      return renderTable(report, {...options, timeline: options.timeline === undefined ? 'failing' : options.timeline ? 'all' : 'none'})
+      return renderTable(report, {...options, timeline: options.timeline === undefined ? 'failing' : options.timeline ? 'all' : 'none'}, digest)
     case 'json':
       return renderJson(report)
     case 'ndjson':
@@ -57,29 +60,118 @@ export function renderReport(report: AnalysisReport, format: ReportFormat, optio
   }
 }
 
+/** Where and how a report goes: the format, a file or stdout, colour and width. */
+interface Destination {
+  format: ReportFormat
+  /** The file to write, or undefined for stdout. */
+  file?: string
+  color: boolean
+  width: number
+}
+
+function destinationOf(options: OutputOptions): Destination {
+  const file = options.output !== undefined && options.output !== '-' ? options.output : undefined
+  const format = options.format ?? defaultFormat(file, process.stdout.isTTY === true)
+  const color = file === undefined && wantsColor(process.stdout)
+  const width = file !== undefined ? 100 : Math.max(60, process.stdout.columns || 100)
+  return {format, file, color, width}
+}
+
 /** Renders and writes the report where the user asked. */
-export async function writeReport(report: AnalysisReport, options: OutputOptions): Promise<void> {
-  const toFile = options.output !== undefined && options.output !== '-'
-  const format = options.format ?? defaultFormat(toFile ? options.output : undefined, process.stdout.isTTY === true)
-  const color = !toFile && wantsColor(process.stdout)
-  const width = toFile ? 100 : Math.max(60, process.stdout.columns || 100)
-  let text = renderReport(report, format, {color, width, all: options.all, timeline: options.timeline})
+export async function writeReport(report: AnalysisReport, options: OutputOptions, digest?: ConnectionDigest): Promise<void> {
+  const to = destinationOf(options)
+  let text = renderReport(report, to.format, {color: to.color, width: to.width, all: options.all, timeline: options.timeline}, digest)
   if (!text.endsWith('\n')) text += '\n'
-  if (toFile) {
-    try {
-      await writeFile(options.output!, text)
-    } catch (error) {
-      throw new InputError(`cannot write the report: ${(error as Error).message}`, options.output)
+  if (to.file !== undefined) await writeFileOrFail(to.file, text, 'cannot write the report')
+  else process.stdout.write(text)
+}
+
+/**
+ * A report opened before the analysis starts, so that a capture of 100,000 connections is not
+ * held in memory to be printed: `analysis` goes into the Analyzer's options and receives each
+ * connection as it is decided; `finish` writes the rest once the report is complete.
+ * - table (without --all): the connections are digested (counts, failing checks, the worst
+ *   few; see report/digest.ts) and let go;
+ * - ndjson: each connection's line is written at once (in the order connections are decided),
+ *   the summary line last;
+ * - json, junit, table --all, or `keepConnections` (--html, --json need every connection): the
+ *   report is kept whole and rendered at the end.
+ * `sourceName` is the report's source.name (the file, '-', the interface), which NDJSON lines carry.
+ */
+export interface OpenReport {
+  analysis: Pick<AnalyzerOptions, 'onConnection' | 'maxReportedConnections'>
+  finish(report: AnalysisReport): Promise<void>
+}
+
+export function openReport(options: OutputOptions & {sourceName: string; keepConnections?: boolean}): OpenReport {
+  const to = destinationOf(options)
+  if (options.keepConnections !== true && to.format === 'table' && options.all !== true) {
+    const digest = tableDigest()
+    return {
+      analysis: {onConnection: (connection) => digest.add(connection), maxReportedConnections: 0},
+      finish: (report) => writeReport(report, options, digest),
     }
-  } else {
-    process.stdout.write(text)
   }
+  if (options.keepConnections !== true && to.format === 'ndjson') {
+    const out = new LineWriter(to.file)
+    return {
+      analysis: {
+        onConnection: (connection) => out.write(ndjsonConnectionLine(connection, options.sourceName)),
+        maxReportedConnections: 0,
+      },
+      finish: async (report) => {
+        out.write(ndjsonSummaryLine(report))
+        out.close()
+      },
+    }
+  }
+  return {analysis: {}, finish: (report) => writeReport(report, options)}
 }
 
 /** --html FILE: the self-contained HTML report, whatever the main format (also with --json). */
 export async function writeHtmlReport(report: AnalysisReport, path: string): Promise<void> {
   await writeFileOrFail(path, renderHtml(report), 'cannot write the HTML report')
 }
+
+/**
+ * Lines written as they come, to stdout or to a file. File writes are batched in 64 KiB and
+ * synchronous, so memory stays flat whatever the capture's size; the file is opened at the first
+ * write, so a capture that cannot be read leaves no empty report behind. stdout on a pipe or a
+ * file is synchronous in Node on Linux.
+ */
+class LineWriter {
+  private fd: number | undefined
+  private pending = ''
+
+  constructor(private readonly file: string | undefined) {}
+
+  write(text: string): void {
+    if (this.file === undefined) {
+      process.stdout.write(text)
+      return
+    }
+    this.pending += text
+    if (this.pending.length >= LINE_WRITER_BATCH) this.flush()
+  }
+
+  close(): void {
+    if (this.file === undefined) return
+    this.flush()
+    closeSync(this.fd!)
+  }
+
+  private flush(): void {
+    try {
+      this.fd ??= openSync(this.file!, 'w')
+      writeSync(this.fd, this.pending)
+    } catch (error) {
+      throw new InputError(`cannot write the report: ${(error as Error).message}`, this.file)
+    }
+    this.pending = ''
+  }
+}
+
+const LINE_WRITER_BATCH = 64 * 1024
 
 async function writeFileOrFail(path: string, text: string, what: string): Promise<void> {
   try {

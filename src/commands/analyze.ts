@@ -7,7 +7,7 @@ import type {AnalysisReport} from '../analysis/types.js'
 import {BaseCommand} from '../cli/base-command.js'
 import {createProgress} from '../cli/progress.js'
 import {reportFlags} from '../cli/flags.js'
-import {writeHtmlReport, writeReport, type ReportFormat} from '../cli/output.js'
+import {openReport, writeHtmlReport, type ReportFormat} from '../cli/output.js'
 import {renderJson} from '../report/json.js'
 
 export default class Analyze extends BaseCommand {
@@ -61,11 +61,19 @@ Exit codes: 0 every connection passed (warnings allowed); 1 a check failed or no
     const {store: keys, warnings} = await loadKeyStore(flags.keylog ?? [])
     for (const warning of warnings) process.stderr.write(`defender-check: warning: ${warning}\n`)
     const progress = createProgress(process.stderr, {enabled: process.stderr.isTTY === true && !this.jsonEnabled()})
-    const report = await analyzeCapture(args.capture, {policy, certificates: {ca}, keys, onProgress: progress.update}).finally(progress.done)
+    const output = openReport({
+      format: flags.format as ReportFormat | undefined,
+      output: flags.output,
+      all: flags.all,
+      timeline: flags.timeline,
+      sourceName: args.capture,
+      keepConnections: flags.html !== undefined || this.jsonEnabled(),
+    })
+    const report = await analyzeCapture(args.capture, {policy, certificates: {ca}, keys, onProgress: progress.update, ...output.analysis}).finally(progress.done)
     if (report.summary.verdict !== 'pass') process.exitCode = 1
     if (flags.html !== undefined) await writeHtmlReport(report, flags.html)
     if (this.jsonEnabled()) return JSON.parse(renderJson(report)) as AnalysisReport
-    await writeReport(report, {format: flags.format as ReportFormat | undefined, output: flags.output, all: flags.all, timeline: flags.timeline})
+    await output.finish(report)
     return report
   }
 }

@@ -4,7 +4,7 @@ import {buildPolicy, DEFAULT_CONSOLE_PORT} from '../analysis/policy.js'
 import type {AnalysisReport} from '../analysis/types.js'
 import {BaseCommand} from '../cli/base-command.js'
 import {durationFlag, parseDuration, probeFlags, probeInputFromFlags, reportFlags} from '../cli/flags.js'
-import {writeHtmlReport, writeReport, type ReportFormat} from '../cli/output.js'
+import {openReport, writeHtmlReport, type ReportFormat} from '../cli/output.js'
 import {captureLive, type LiveProgress} from '../analysis/live.js'
 import {captureWithProbe} from '../probe/live.js'
 import {renderJson} from '../report/json.js'
@@ -49,11 +49,21 @@ Exit codes: 0 every connection passed; 1 a check failed or no Console traffic wa
     process.on('SIGINT', onSigint)
     const progress = process.stderr.isTTY ? showProgress : undefined
     let report: AnalysisReport
+    // A long live capture is written like a big file: NDJSON lines as connections end, the table
+    // from a digest (cli/output.ts openReport). The probe's two views are one small report.
+    const output = openReport({
+      format: flags.format as ReportFormat | undefined,
+      output: flags.output,
+      all: flags.all,
+      timeline: flags.timeline,
+      sourceName: flags.interface,
+      keepConnections: flags.probe !== undefined || flags.html !== undefined || this.jsonEnabled(),
+    })
     try {
       if (flags.probe === undefined) {
         const policy = buildPolicy({ports: flags.port, console: flags.console, minTls: flags['min-tls'], caFile: flags.ca, pin: flags.pin})
         const ca = flags.ca === undefined ? undefined : loadCaBundle(flags.ca)
-        report = await captureLive({policy, certificates: {ca}, interface: flags.interface, filter: flags.filter, count: flags.count, durationMs: parseDuration(flags.duration, 'duration'), writeFile: flags.write, signal: abort.signal, onProgress: progress})
+        report = await captureLive({policy, certificates: {ca}, interface: flags.interface, filter: flags.filter, count: flags.count, durationMs: parseDuration(flags.duration, 'duration'), writeFile: flags.write, signal: abort.signal, onProgress: progress, ...output.analysis})
       } else {
         const ca = flags.ca ?? (flags['defender-certs'] === undefined ? undefined : `${flags['defender-certs']}/defender-ca.pem`)
         report = await captureWithProbe({
@@ -71,7 +81,7 @@ Exit codes: 0 every connection passed; 1 a check failed or no Console traffic wa
     if (report.summary.verdict !== 'pass') process.exitCode = 1
     if (flags.html !== undefined) await writeHtmlReport(report, flags.html)
     if (this.jsonEnabled()) return JSON.parse(renderJson(report)) as AnalysisReport
-    await writeReport(report, {format: flags.format as ReportFormat | undefined, output: flags.output, all: flags.all, timeline: flags.timeline})
+    await output.finish(report)
     return report
   }
 }

@@ -54,7 +54,7 @@ export function renderHtml(report: AnalysisReport, options: TimelineOptions = {}
     `<p class="verdict" id="verdict">Verdict: ${statusBadge(summary.verdict)} ${summary.connections} connection${summary.connections === 1 ? '' : 's'}: ` +
       `${summary.pass} pass, ${summary.fail} fail, ${summary.warn} warn, ${summary.skip} skip${summary.reason !== undefined ? ` (${esc(summary.reason)})` : ''}</p>`,
   )
-  if (report.connections.length === 0) {
+  if (report.summary.connections === 0) {
     const text = describeNoTraffic(report)
     body.push(`<p><strong>${esc(text.headline)}</strong></p><p>${esc(text.seenInstead)}</p><p>${esc(text.advice)}</p>`)
   }

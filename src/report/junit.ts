@@ -18,7 +18,7 @@ interface Totals {
 export function renderJunit(report: AnalysisReport): string {
   const suites: string[] = []
   const totals: Totals = {tests: 0, failures: 0, skipped: 0}
-  if (report.connections.length === 0) {
+  if (report.summary.connections === 0) {
     const text = describeNoTraffic(report)
     totals.tests = 1
     totals.failures = 1

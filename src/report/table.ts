@@ -9,6 +9,7 @@ import {isCaptureFacts, type AnalysisReport, type ConnectionReport} from '../ana
 import type {TunnelInfo} from '../dissect/types.js'
 import type {CheckResult, CheckStatus} from '../checks/types.js'
 import {formatEndpoint} from '../checks/text.js'
+import {ConnectionDigest} from './digest.js'
 import {renderTimeline} from './timeline-text.js'
 import {describeNoTraffic, describeTls, describePolicy, formatDuration, isoSpanSeconds} from './text.js'
 
@@ -64,17 +65,25 @@ interface Style {
   hintMark: string
 }
 
-export function renderTable(report: AnalysisReport, options: TableOptions): string {
+export function renderTable(report: AnalysisReport, options: TableOptions, digest?: ConnectionDigest): string {
   const ascii = options.ascii ?? !options.color
   const style: Style = {chalk: new Chalk({level: options.color ? 1 : 0}), ascii, arrow: ascii ? '->' : '→', hintMark: ascii ? '->' : '↳'}
   const lines: string[] = [...header(report, options.width, style), '']
-  if (report.connections.length === 0) {
+  if (report.summary.connections === 0) {
     const text = describeNoTraffic(report)
     lines.push(style.chalk.bold(wrap(clean(text.headline), options.width)), wrap(clean(text.seenInstead), options.width), wrap(clean(text.advice), options.width), '')
   }
-  const summarise = options.all !== true && report.connections.length > SUMMARY_THRESHOLD
-  const shown = summarise ? worstConnections(report.connections, WORST_SHOWN) : report.connections
-  if (summarise) lines.push(...bigCaptureSummary(report, shown.length, options.width, style), '')
+  // --all prints what the report lists; otherwise a small capture is printed whole and a big one
+  // summarised from its digest (built here when the caller did not stream one).
+  let shown: ConnectionReport[]
+  if (options.all === true) {
+    shown = report.connections
+  } else {
+    const seen = digest ?? tableDigest(report.connections)
+    const every = seen.everyConnection()
+    shown = every ?? seen.worst()
+    if (every === undefined) lines.push(...bigCaptureSummary(seen, shown.length, options.width, style), '')
+  }
   const timeline = options.timeline ?? 'failing'
   for (const connection of shown) {
     lines.push(...connectionBlock(connection, options.width, style), '')
@@ -85,6 +94,11 @@ export function renderTable(report: AnalysisReport, options: TableOptions): stri
   }
   lines.push(summaryLine(report, options.width, style))
   return lines.join('\n')
+}
+
+/** The digest the table is drawn from: every connection up to SUMMARY_THRESHOLD, the WORST_SHOWN worst. */
+export function tableDigest(connections: Iterable<ConnectionReport> = []): ConnectionDigest {
+  return ConnectionDigest.of(connections, {keepAllUpTo: SUMMARY_THRESHOLD, worst: WORST_SHOWN})
 }
 
 function header(report: AnalysisReport, width: number, style: Style): string[] {
@@ -135,55 +149,21 @@ function connectionBlock(connection: ConnectionReport, width: number, style: Sty
   return lines
 }
 
-const VERDICT_RANK: Record<CheckStatus, number> = {fail: 0, warn: 1, skip: 2, pass: 3}
-
-/** Failing first, then warning; within a verdict the most failed checks first, then capture order. */
-function worstConnections(connections: ConnectionReport[], n: number): ConnectionReport[] {
-  const failed = (c: ConnectionReport) => c.checks.reduce((sum, check) => sum + (check.status === c.verdict ? 1 : 0), 0)
-  return connections
-    .filter((c) => c.verdict === 'fail' || c.verdict === 'warn')
-    .sort((a, b) => VERDICT_RANK[a.verdict] - VERDICT_RANK[b.verdict] || failed(b) - failed(a) || a.id - b.id)
-    .slice(0, n)
-}
-
 /**
  * The head of a big capture's table: connections per verdict, the TLS handshakes seen, and each
  * failing or warning check with how many connections it hit and the first one's summary.
  */
-function bigCaptureSummary(report: AnalysisReport, shown: number, width: number, style: Style): string[] {
+function bigCaptureSummary(digest: ConnectionDigest, shown: number, width: number, style: Style): string[] {
   const {chalk} = style
-  const verdicts: Record<CheckStatus, number> = {pass: 0, warn: 0, fail: 0, skip: 0}
-  const reasons = new Map<string, {id: string; status: CheckStatus; connections: number; example: CheckResult; connection: number}>()
-  let clientHellos = 0
-  let serverHellos = 0
-  let tls13 = 0
-  let withTls = 0
-  for (const connection of report.connections) {
-    verdicts[connection.verdict]++
-    const tls = 'tls' in connection.facts ? connection.facts.tls : undefined
-    if (tls) {
-      withTls++
-      clientHellos += tls.clientHellos.length
-      if (tls.serverHello) serverHellos++
-      if (tls.version === 0x0304) tls13++
-    }
-    for (const check of connection.checks) {
-      if (check.status !== 'fail' && check.status !== 'warn') continue
-      const key = `${check.status} ${check.id}`
-      const reason = reasons.get(key)
-      if (reason) reason.connections++
-      else reasons.set(key, {id: check.id, status: check.status, connections: 1, example: check, connection: connection.id})
-    }
-  }
-  const n = report.connections.length
+  const {verdicts} = digest
   const lines = [
-    chalk.bold(wrap(`${n} connections to the Console: ${verdicts.pass} pass, ${verdicts.warn} warn, ${verdicts.fail} fail${verdicts.skip > 0 ? `, ${verdicts.skip} skip` : ''} (verdict per connection)`, width)),
-    wrap(`TLS handshakes: ${clientHellos} ClientHello, ${serverHellos} ServerHello in ${withTls} TLS connections (${tls13} negotiated TLS 1.3)`, width),
+    chalk.bold(wrap(`${digest.connections} connections to the Console: ${verdicts.pass} pass, ${verdicts.warn} warn, ${verdicts.fail} fail${verdicts.skip > 0 ? `, ${verdicts.skip} skip` : ''} (verdict per connection)`, width)),
+    wrap(`TLS handshakes: ${digest.clientHellos} ClientHello, ${digest.serverHellos} ServerHello in ${digest.withTls} TLS connections (${digest.tls13} negotiated TLS 1.3)`, width),
   ]
-  if (reasons.size > 0) {
+  const reasons = digest.reasons()
+  if (reasons.length > 0) {
     lines.push('failing and warning checks (connections hit, first example):')
-    const sorted = [...reasons.values()].sort((a, b) => VERDICT_RANK[a.status] - VERDICT_RANK[b.status] || b.connections - a.connections)
-    for (const reason of sorted) {
+    for (const reason of reasons) {
       const text = `${reason.id}: ${reason.connections} connection${reason.connections === 1 ? '' : 's'}, e.g. #${reason.connection}: ${reason.example.summary}`
       lines.push(`  ${statusCell(reason.status, chalk)} ${wrap(clean(text), width, 7)}`)
     }

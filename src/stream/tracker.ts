@@ -19,6 +19,14 @@ export const DEFAULT_MAX_CONNECTIONS = 100_000
 export const DEFAULT_MAX_BUFFERED_BYTES = 4 * 1024 * 1024
 /** Per connection, so a capture cut by snaplen at every packet keeps bounded facts. */
 const MAX_RECORDED_GAPS = 1000
+/**
+ * A connection over (both FINs or a RST) stays in the table a while so that its last ACKs and
+ * retransmitted FINs are counted on it instead of opening a phantom connection: for this many
+ * seconds of capture time (Linux keeps TIME_WAIT for 60 s; stragglers come within a few RTTs),
+ * and at most MAX_LINGERING of them, the oldest let go first.
+ */
+const LINGER_SECONDS = 30
+const MAX_LINGERING = 10_000
 /** FIN and RST packets listed per connection (retransmitted FINs included, as tcp.flags.fin lists them). */
 const MAX_RECORDED_FLAG_EVENTS = 16
 
@@ -96,8 +104,10 @@ class Connection {
   released = false
   /** onConnectionClosed was called: it is, at the latest, once the connection is released. */
   closed = false
+  /** Capture time of the release: a released connection lingers (LINGER_SECONDS), then goes. */
+  releasedTs = 0
   omittedGaps = 0
-  /** Least-recently-active list links. */
+  /** Least-recently-active list links; a released connection's links are in the lingering list. */
   older: Connection | null = null
   newer: Connection | null = null
 
@@ -166,12 +176,17 @@ export class ConnectionTracker {
   private readonly all: TrackedConnection[] = []
   private readonly maxConnections: number
   private readonly maxBufferedBytes: number
+  /** Connections in the activity list (not yet released): maxConnections bounds it. */
   private tracked = 0
   /** Connections opened so far: the next id. */
   private opened = 0
   /** Least recently active first. */
   private oldest: Connection | null = null
   private newest: Connection | null = null
+  /** Released connections still in the table for their stragglers, oldest release first. */
+  private lingerOldest: Connection | null = null
+  private lingerNewest: Connection | null = null
+  private lingering = 0
 
   constructor(private readonly options: ConnectionTrackerOptions) {
     this.maxConnections = options.maxConnections ?? DEFAULT_MAX_CONNECTIONS
@@ -195,7 +210,7 @@ export class ConnectionTracker {
       flow = this.open(packet, tcp, table)
     }
     const conn = flow.conn
-    this.touch(conn)
+    if (!conn.released) this.touch(conn)
     const facts = conn.info.tcp
     facts.lastFrame = packet.frame
     facts.endTs = packet.ts
@@ -209,7 +224,7 @@ export class ConnectionTracker {
     if (tcp.payloadLength > 0 || (flags & (TCP_SYN | TCP_FIN)) !== 0) {
       flow.own.segment(tcp.seq, (flags & TCP_SYN) !== 0, (flags & TCP_FIN) !== 0, tcp.payload, tcp.payloadLength, packet.frame, packet.ts)
     }
-    if (conn.ended && !conn.released) this.release(conn)
+    if (conn.ended && !conn.released) this.release(conn, packet.ts)
   }
 
   /**
@@ -222,6 +237,8 @@ export class ConnectionTracker {
       this.close(conn)
     }
     this.oldest = this.newest = null
+    this.lingerOldest = this.lingerNewest = null
+    this.lingering = 0
     this.flows.clear()
     this.tracked = 0
     return this.all
@@ -245,6 +262,7 @@ export class ConnectionTracker {
       // Only one side on a server port decides; otherwise ephemeral ports are the higher ones.
       senderIsClient = srcIsServer !== dstIsServer ? dstIsServer : tcp.srcPort >= tcp.dstPort
     }
+    this.expireLingering(packet.ts)
     const conn = new Connection(++this.opened, packet, tcp, senderIsClient, clientBy, table, this.maxBufferedBytes)
     if (this.options.onConnectionClosed === undefined) this.all.push(conn.info)
     addFlow(table, conn.forward)
@@ -339,6 +357,10 @@ export class ConnectionTracker {
   private forget(conn: Connection): void {
     removeFlow(conn.table, conn.forward)
     removeFlow(conn.table, conn.backward)
+    if (conn.released) {
+      this.unlinkLingering(conn)
+      return
+    }
     this.unlink(conn)
     this.tracked--
     this.flush(conn)
@@ -349,6 +371,9 @@ export class ConnectionTracker {
   private close(conn: Connection): void {
     if (conn.closed) return
     conn.closed = true
+    // The handler (the protocol readers and all they hold) is done: a released connection stays
+    // in the table for its late ACKs, and must not keep them alive until it is evicted.
+    conn.handler = undefined
     this.options.onConnectionClosed?.(conn.info)
   }
 
@@ -397,13 +422,40 @@ export class ConnectionTracker {
   }
 
   /** Both FINs were reached: nothing can be buffered any more; close the reassemblers. */
-  private release(conn: Connection): void {
+  private release(conn: Connection, ts: number): void {
     conn.released = true
     conn.c2s.close()
     conn.s2c.close()
     // Every byte has been delivered (both FINs, or a RST): its readers can be finished now. The
-    // 4-tuple stays in the table so late ACKs and retransmitted FINs do not open a new connection.
+    // 4-tuple stays in the table a while (LINGER_SECONDS) so late ACKs and retransmitted FINs do
+    // not open a new connection; it no longer counts against maxConnections.
     this.close(conn)
+    this.unlink(conn)
+    this.tracked--
+    conn.releasedTs = ts
+    conn.older = this.lingerNewest
+    if (this.lingerNewest !== null) this.lingerNewest.newer = conn
+    else this.lingerOldest = conn
+    this.lingerNewest = conn
+    this.lingering++
+  }
+
+  /** Lets go of released connections that have lingered long enough, or too many of them. */
+  private expireLingering(now: number): void {
+    for (let conn = this.lingerOldest; conn !== null && (this.lingering > MAX_LINGERING || now - conn.releasedTs > LINGER_SECONDS); conn = this.lingerOldest) {
+      removeFlow(conn.table, conn.forward)
+      removeFlow(conn.table, conn.backward)
+      this.unlinkLingering(conn)
+    }
+  }
+
+  private unlinkLingering(conn: Connection): void {
+    if (conn.older !== null) conn.older.newer = conn.newer
+    else this.lingerOldest = conn.newer
+    if (conn.newer !== null) conn.newer.older = conn.older
+    else this.lingerNewest = conn.older
+    conn.older = conn.newer = null
+    this.lingering--
   }
 }
 
