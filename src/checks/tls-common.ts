@@ -184,7 +184,19 @@ export interface Tls13Handshake {
 /** A certificate in a Certificate message is hundreds of bytes; anything below is not one. */
 const MIN_CERTIFICATE_RECORD = 200
 
+/** Several checks read the same handshake: it is worked out once per TlsFacts. */
+const tls13Handshakes = new WeakMap<TlsFacts, Tls13Handshake | null>()
+
 export function tls13Handshake(tls: TlsFacts): Tls13Handshake | undefined {
+  let handshake = tls13Handshakes.get(tls)
+  if (handshake === undefined) {
+    handshake = readTls13Handshake(tls) ?? null
+    tls13Handshakes.set(tls, handshake)
+  }
+  return handshake ?? undefined
+}
+
+function readTls13Handshake(tls: TlsFacts): Tls13Handshake | undefined {
   const serverHello = tls.serverHello
   if (!serverHello || !isTls13(tls)) return undefined
   const sizes = tls13RecordSizes(tls.cipherSuite)
@@ -242,6 +254,15 @@ export function framesOf(refs: Array<FrameRef | undefined>): number[] {
   return [...frames].sort((a, b) => a - b)
 }
 
+/** "1,234 bytes", as toLocaleString('en-US') writes it, without Intl's cost per call. */
 export function formatBytes(bytes: number): string {
-  return `${bytes.toLocaleString('en-US')} bytes`
+  return `${groupThousands(bytes)} bytes`
+}
+
+function groupThousands(n: number): string {
+  if (!Number.isInteger(n) || Math.abs(n) < 1000) return n.toLocaleString('en-US')
+  const digits = String(Math.abs(n))
+  let text = digits.slice(0, digits.length % 3 || 3)
+  for (let i = text.length; i < digits.length; i += 3) text += `,${digits.slice(i, i + 3)}`
+  return n < 0 ? `-${text}` : text
 }

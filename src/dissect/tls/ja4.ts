@@ -10,7 +10,7 @@
  *       original order)[:12]
  * GREASE values are ignored everywhere. An empty list hashes to '000000000000'.
  */
-import {createHash} from 'node:crypto'
+import {hex4, sha256Hex} from './fingerprint-hash.js'
 import {isGrease} from './grease.js'
 import {EXT_ALPN, EXT_SERVER_NAME, EXT_SUPPORTED_VERSIONS} from './iana/extension-types.js'
 import type {ClientHello} from './client-hello.js'
@@ -29,12 +29,8 @@ const JA4_VERSIONS: ReadonlyMap<number, string> = new Map([
 
 const EMPTY_HASH = '000000000000'
 
-function hex4(v: number): string {
-  return v.toString(16).padStart(4, '0')
-}
-
 function hash12(s: string): string {
-  return createHash('sha256').update(s).digest('hex').slice(0, 12)
+  return sha256Hex(s).slice(0, 12)
 }
 
 function twoDigits(n: number): string {

@@ -4,7 +4,10 @@
  * handshake messages (ChangeCipherSpec, alerts) and, for the secrets, 0-RTT data.
  *
  * The hash is chosen by the cipher suite in the (first) ServerHello or HelloRetryRequest, after
- * the ClientHello was sent: messages added before `setHash` are kept (copied) and hashed then.
+ * the ClientHello was sent. Messages are kept (copied) and hashed only when a digest is first
+ * asked for: a session whose secrets never turn up (most of a capture without a key log) costs
+ * two copies and no hashing, and keys that arrive later (a Decryption Secrets Block after the
+ * ClientHello) still find the whole transcript.
  */
 import {createHash, type Hash} from 'node:crypto'
 import type {HashName} from './key-schedule.js'
@@ -15,7 +18,7 @@ export const HS_MESSAGE_HASH = 254
 export class TranscriptHash {
   #hashName: HashName | undefined
   #hash: Hash | undefined
-  /** Messages added before the hash was known (header + body copies). */
+  /** Messages not hashed yet (header + body copies): all of them until a digest is asked for. */
   #pending: Uint8Array[] = []
 
   constructor(hash?: HashName) {
@@ -26,16 +29,13 @@ export class TranscriptHash {
     return this.#hashName
   }
 
-  /** Fix the hash (from the negotiated cipher suite) and hash what was held so far. */
+  /** Fix the hash (from the negotiated cipher suite); hashing waits for the first digest. */
   setHash(hash: HashName): void {
     if (this.#hashName !== undefined) {
       if (this.#hashName !== hash) throw new Error(`transcript hash already ${this.#hashName}, cannot switch to ${hash}`)
       return
     }
     this.#hashName = hash
-    this.#hash = createHash(hash)
-    for (const bytes of this.#pending) this.#hash.update(bytes)
-    this.#pending = []
   }
 
   /** Add one handshake message given as type and body (the 4-byte header is rebuilt). */
@@ -55,15 +55,24 @@ export class TranscriptHash {
    */
   helloRetryRequest(): void {
     const hashName = this.requireHash()
-    const clientHello1 = this.#hash!.digest()
+    const clientHello1 = this.#live().digest()
     this.#hash = createHash(hashName)
     this.addMessage(HS_MESSAGE_HASH, clientHello1)
   }
 
   /** Transcript-Hash of the messages added so far; adding more afterwards is allowed. */
   digest(): Uint8Array {
-    this.requireHash()
-    return this.#hash!.copy().digest()
+    return this.#live().copy().digest()
+  }
+
+  /** The running hash, fed what was held so far. */
+  #live(): Hash {
+    if (this.#hash === undefined) {
+      this.#hash = createHash(this.requireHash())
+      for (const bytes of this.#pending) this.#hash.update(bytes)
+      this.#pending = []
+    }
+    return this.#hash
   }
 
   private requireHash(): HashName {
