@@ -6,7 +6,6 @@ import {BaseCommand} from '../cli/base-command.js'
 import {durationFlag, parseDuration, probeFlags, probeInputFromFlags, reportFlags} from '../cli/flags.js'
 import {openReport, writeHtmlReport, type ReportFormat} from '../cli/output.js'
 import {captureLive, type LiveProgress} from '../analysis/live.js'
-import {captureWithProbe} from '../probe/live.js'
 import {renderJson} from '../report/json.js'
 
 export default class Capture extends BaseCommand {
@@ -66,6 +65,9 @@ Exit codes: 0 every connection passed; 1 a check failed or no Console traffic wa
         report = await captureLive({policy, certificates: {ca}, interface: flags.interface, filter: flags.filter, count: flags.count, durationMs: parseDuration(flags.duration, 'duration'), writeFile: flags.write, signal: abort.signal, onProgress: progress, ...output.analysis})
       } else {
         const ca = flags.ca ?? (flags['defender-certs'] === undefined ? undefined : `${flags['defender-certs']}/defender-ca.pem`)
+        // The probe (ws, node-forge) is loaded only when it runs: every command's start pays for
+        // what its module imports, since oclif loads them all to list the commands.
+        const {captureWithProbe} = await import('../probe/live.js')
         report = await captureWithProbe({
           interface: flags.interface,
           writeFile: flags.write,

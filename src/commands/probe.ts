@@ -3,7 +3,6 @@ import type {AnalysisReport} from '../analysis/types.js'
 import {BaseCommand} from '../cli/base-command.js'
 import {durationFlag, parseDuration, probeFlags, probeInputFromFlags, reportFlags} from '../cli/flags.js'
 import {writeHtmlReport, writeReport, type ReportFormat} from '../cli/output.js'
-import {probeConsole} from '../probe/index.js'
 import {renderJson} from '../report/json.js'
 
 export default class Probe extends BaseCommand {
@@ -36,6 +35,9 @@ Exit codes: 0 every check passed (warnings allowed); 1 a check failed; 2 usage o
 
   public async run(): Promise<AnalysisReport> {
     const {args, flags} = await this.parse(Probe)
+    // Loaded here, not at the top: oclif imports every command module to list them, and the
+    // probe's ws and node-forge would slow every other command's start.
+    const {probeConsole} = await import('../probe/index.js')
     const report = await probeConsole({
       ...probeInputFromFlags(args.url, flags),
       holdMs: parseDuration(flags.hold, 'hold'),

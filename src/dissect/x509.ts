@@ -7,10 +7,20 @@
  */
 import {createHash} from 'node:crypto'
 import {isIP} from 'node:net'
-import forge from 'node-forge'
+import {createRequire} from 'node:module'
+import type forgeTypes from 'node-forge'
 import type {CertificateInfo} from './tls/types.js'
 
-type Asn1 = forge.asn1.Asn1
+type Asn1 = forgeTypes.asn1.Asn1
+
+/**
+ * node-forge, loaded on the first certificate: most captures have none in the clear (TLS 1.3
+ * without a key log), and loading it costs ~20 ms of every run's start.
+ */
+let forgeModule: typeof forgeTypes | undefined
+function forge(): typeof forgeTypes {
+  return (forgeModule ??= createRequire(import.meta.url)('node-forge') as typeof forgeTypes)
+}
 
 const CLASS_UNIVERSAL = 0x00
 const CLASS_CONTEXT = 0x80
@@ -146,8 +156,8 @@ interface CertificateFields {
  * forge would otherwise try to read every BIT STRING (the key, the signature) as nested DER.
  */
 function strictDer(der: Uint8Array): Asn1 {
-  const fromDer = forge.asn1.fromDer as unknown as (bytes: forge.util.ByteBuffer, options: {strict: boolean; parseAllBytes: boolean; decodeBitStrings: boolean}) => Asn1
-  return fromDer(forge.util.createBuffer(binaryString(der)), {strict: true, parseAllBytes: true, decodeBitStrings: false})
+  const fromDer = forge().asn1.fromDer as unknown as (bytes: forgeTypes.util.ByteBuffer, options: {strict: boolean; parseAllBytes: boolean; decodeBitStrings: boolean}) => Asn1
+  return fromDer(forge().util.createBuffer(binaryString(der)), {strict: true, parseAllBytes: true, decodeBitStrings: false})
 }
 
 /** Certificate ::= SEQUENCE { tbsCertificate, signatureAlgorithm, signatureValue } (RFC 5280 §4.1). */
@@ -172,7 +182,7 @@ function readCertificate(der: Uint8Array): CertificateFields {
       const parts = children(extension, TAG_SEQUENCE, 'Extension', 2)
       if (readOid(parts[0]) !== OID_SUBJECT_ALT_NAME) continue
       const value = primitive(parts[parts.length - 1], TAG_OCTET_STRING, 'extnValue')
-      altNames = readGeneralNames(forge.asn1.fromDer(value, true))
+      altNames = readGeneralNames(forge().asn1.fromDer(value, true))
     }
   }
   return {
@@ -209,26 +219,26 @@ function primitive(node: Asn1 | undefined, tag: number, what: string): string {
 }
 
 function readOid(node: Asn1 | undefined): string {
-  return forge.asn1.derToOid(primitive(node, TAG_OID, 'OBJECT IDENTIFIER'))
+  return forge().asn1.derToOid(primitive(node, TAG_OID, 'OBJECT IDENTIFIER'))
 }
 
 function readTime(node: Asn1): Date {
   const value = typeof node.value === 'string' ? node.value : ''
   // RFC 5280 §4.1.2.5: UTCTime through 2049, GeneralizedTime from 2050.
   const date =
-    node.type === TAG_UTC_TIME ? forge.asn1.utcTimeToDate(value) : node.type === TAG_GENERALIZED_TIME ? forge.asn1.generalizedTimeToDate(value) : undefined
+    node.type === TAG_UTC_TIME ? forge().asn1.utcTimeToDate(value) : node.type === TAG_GENERALIZED_TIME ? forge().asn1.generalizedTimeToDate(value) : undefined
   if (!date || Number.isNaN(date.getTime())) throw new Error('validity: not a UTCTime or GeneralizedTime')
   return date
 }
 
 /** INTEGER content as uppercase hex without the sign-padding zero byte (as `openssl x509 -serial`). */
 function serialHex(content: string): string {
-  const hex = forge.util.bytesToHex(content).toUpperCase()
+  const hex = forge().util.bytesToHex(content).toUpperCase()
   return hex.length > 2 && hex.startsWith('00') && parseInt(hex.slice(2, 4), 16) >= 0x80 ? hex.slice(2) : hex
 }
 
 function algorithmName(oid: string): string {
-  return SIGNATURE_ALGORITHMS[oid] ?? (forge.pki.oids[oid] as string | undefined) ?? oid
+  return SIGNATURE_ALGORITHMS[oid] ?? (forge().pki.oids[oid] as string | undefined) ?? oid
 }
 
 /**
@@ -266,7 +276,7 @@ function readDirectoryString(node: Asn1): string {
   if (typeof node.value !== 'string') throw new Error('attribute value: expected a string')
   switch (node.type as number) {
     case TAG_UTF8:
-      return forge.util.decodeUtf8(node.value)
+      return forge().util.decodeUtf8(node.value)
     case TAG_BMP:
       return Buffer.from(node.value, 'latin1').swap16().toString('utf16le')
     case TAG_UNIVERSAL_STRING: {
@@ -299,7 +309,7 @@ function readPublicKey(node: Asn1 | undefined): {type: string; bits?: number} {
   const key = primitive(keyBits, TAG_BIT_STRING, 'subjectPublicKey').slice(1)
   if (type === 'RSA' || type === 'RSA-PSS') {
     // RSAPublicKey ::= SEQUENCE { modulus INTEGER, publicExponent INTEGER } (RFC 8017 §A.1.1)
-    const [modulus] = children(forge.asn1.fromDer(key, true), TAG_SEQUENCE, 'RSAPublicKey', 2)
+    const [modulus] = children(forge().asn1.fromDer(key, true), TAG_SEQUENCE, 'RSAPublicKey', 2)
     return {type, bits: integerBits(primitive(modulus, TAG_INTEGER, 'modulus'))}
   }
   if (type === 'EC') {

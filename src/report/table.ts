@@ -4,11 +4,11 @@
  * Pure: the caller decides colour (NO_COLOR, TTY) and width, and writes the string.
  */
 import {Chalk, type ChalkInstance} from 'chalk'
-import Table from 'cli-table3'
 import {isCaptureFacts, type AnalysisReport, type ConnectionReport} from '../analysis/types.js'
 import type {TunnelInfo} from '../dissect/types.js'
 import type {CheckResult, CheckStatus} from '../checks/types.js'
 import {formatEndpoint} from '../checks/text.js'
+import {renderBoxTable} from './box-table.js'
 import {ConnectionDigest} from './digest.js'
 import {renderTimeline} from './timeline-text.js'
 import {describeNoTraffic, describeTls, describePolicy, formatDuration, isoSpanSeconds} from './text.js'
@@ -38,18 +38,11 @@ export const SUMMARY_THRESHOLD = 20
 /** Connections printed in full under the summary, worst first. */
 export const WORST_SHOWN = 10
 
-const ASCII_BORDERS = {
-  top: '-', 'top-mid': '+', 'top-left': '+', 'top-right': '+',
-  bottom: '-', 'bottom-mid': '+', 'bottom-left': '+', 'bottom-right': '+',
-  left: '|', 'left-mid': '', mid: '', 'mid-mid': '', right: '|', 'right-mid': '', middle: '|',
-}
-const UNICODE_BORDERS = {'left-mid': '', mid: '', 'mid-mid': '', 'right-mid': ''}
-
 /** Column widths, padding included: the longest id (tls.client-certificate), PASS, observed/inferred. */
 const ID_WIDTH = 24
 const STATUS_WIDTH = 8
 const CONFIDENCE_WIDTH = 12
-/** cli-table3 draws one border character left, right and between each of the 4 columns. */
+/** One border character left, right and between each of the 4 columns. */
 const BORDERS = 5
 const MIN_SUMMARY_WIDTH = 20
 /** Inner padding of a cell (one space each side). */
@@ -120,27 +113,18 @@ function connectionBlock(connection: ConnectionReport, width: number, style: Sty
   const via = tunnels?.map((t) => ` via ${TUNNEL_NAMES[t.type]} ${t.type === 'gre' ? 'key' : t.type === 'erspan' ? 'session' : 'VNI'} ${t.vni} (${t.outerSrc} ${style.arrow} ${t.outerDst})`).join('') ?? ''
   const title = `#${connection.id} ${formatEndpoint(connection.client)} ${style.arrow} ${formatEndpoint(connection.server)}${via} (${connection.startedAt}, ${formatDuration(tcp.endTs - tcp.startTs)})`
   const summaryWidth = Math.max(MIN_SUMMARY_WIDTH, width - ID_WIDTH - STATUS_WIDTH - CONFIDENCE_WIDTH - BORDERS)
-  const table = new Table({
-    head: ['check', 'status', 'confidence', 'summary'],
-    colWidths: [ID_WIDTH, STATUS_WIDTH, CONFIDENCE_WIDTH, summaryWidth],
-    // Cells arrive wrapped by wrap() below; cli-table3's own word wrap would re-measure every word
-    // with string-width (a fresh ANSI regex per call) and made the table 2-3x slower for the same
-    // output (tls-handshake.pcapng, 59 connections: 1.6 s instead of 0.6 s).
-    wordWrap: false,
-    chars: style.ascii ? ASCII_BORDERS : UNICODE_BORDERS,
-    truncate: style.ascii ? '~' : '…',
-    style: {head: [], border: []},
-  })
+  const rows: string[][] = []
   for (const check of connection.checks) {
-    table.push([check.id, statusCell(check.status, chalk), check.confidence, dimIfSkip(wrap(clean(check.summary), summaryWidth - PADDING), check, chalk)])
+    rows.push([check.id, statusCell(check.status, chalk), check.confidence, dimIfSkip(wrap(clean(check.summary), summaryWidth - PADDING), check, chalk)])
     if (check.hint !== undefined && (check.status === 'fail' || check.status === 'warn')) {
-      table.push(['', '', '', `${chalk.bold(`${style.hintMark} hint:`)} ${wrap(clean(check.hint), summaryWidth - PADDING, style.hintMark.length + 7)}`])
+      rows.push(['', '', '', `${chalk.bold(`${style.hintMark} hint:`)} ${wrap(clean(check.hint), summaryWidth - PADDING, style.hintMark.length + 7)}`])
     }
   }
+  const table = renderBoxTable(rows, {head: ['check', 'status', 'confidence', 'summary'], colWidths: [ID_WIDTH, STATUS_WIDTH, CONFIDENCE_WIDTH, summaryWidth], ascii: style.ascii})
   const lines = [`${chalk.bold(wrap(clean(title), width - 6))}  ${statusCell(connection.verdict, chalk)}`]
   const tls = describeTls(connection)
   if (tls.length > 0) lines.push(wrap(clean(`  ${tls.join('  |  ')}`), width))
-  lines.push(table.toString())
+  lines.push(table)
   const issues = connection.facts.issues
   for (const issue of issues.slice(0, MAX_ISSUES)) {
     lines.push(chalk.yellow(wrap(clean(`  ${issue.severity}: ${issue.message} [${issue.code}${issue.frame !== undefined ? `, frame ${issue.frame}` : ''}]`), width)))
@@ -216,7 +200,7 @@ function clean(text: string): string {
 
 /**
  * Wraps at spaces to `width` columns and cuts words longer than that (a fingerprint, a long
- * host name) instead of letting cli-table3 truncate them. `firstLineTaken` columns of the first
+ * host name) instead of letting the table cut them with an ellipsis. `firstLineTaken` columns of the first
  * line are already used by a prefix.
  */
 function wrap(text: string, width: number, firstLineTaken = 0): string {

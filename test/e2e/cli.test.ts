@@ -2,13 +2,13 @@
  * The analyze command as a user runs it: real fixture captures in, exit codes, formats and
  * error lines out.
  */
-import {mkdtempSync, readFileSync, writeFileSync} from 'node:fs'
+import {existsSync, mkdtempSync, readFileSync, writeFileSync} from 'node:fs'
 import {tmpdir} from 'node:os'
 import {join} from 'node:path'
 import {describe, expect, it} from 'vitest'
 import {validateReport} from '../../src/report/schema.js'
 import {runCli} from '../helpers/cli.js'
-import {FIXTURES} from '../helpers/paths.js'
+import {CORPUS_PCAPS, FIXTURES} from '../helpers/paths.js'
 
 const SAMPLE = join(FIXTURES, 'tcp', 'tls13-lo', 'tls13-lo.pcap')
 const REFUSED = join(FIXTURES, 'tcp', 'refused', 'refused.pcap')
@@ -62,6 +62,40 @@ describe('defender-check analyze', () => {
     const lines = readFileSync(ndjson, 'utf8').trim().split('\n').map((line) => JSON.parse(line))
     expect(lines.at(-1).type).toBe('summary')
     expect(lines.length).toBeGreaterThanOrEqual(2)
+  })
+
+  it('streams NDJSON as connections are decided: the same connections as the JSON report, summary last', () => {
+    // 58 connections on 443, several still open at the end of the capture, so the order in which
+    // they are decided is not the order of their ids.
+    const capture = join(CORPUS_PCAPS, 'tls-handshake.pcapng')
+    const json = JSON.parse(runCli(['analyze', capture, '--port', '443', '--format', 'json']).stdout)
+    const run = runCli(['analyze', capture, '--port', '443', '--format', 'ndjson'])
+    expect(run.status).toBe(1)
+    const lines = run.stdout.trim().split('\n').map((line) => JSON.parse(line))
+    const summary = lines.pop()
+    expect(summary).toMatchObject({type: 'summary', ...json.summary})
+    expect(lines.every((line) => line.type === 'connection' && line.source === capture)).toBe(true)
+    const byId = (a: {id: number}, b: {id: number}) => a.id - b.id
+    const streamed = lines.map(({type: _type, source: _source, ...connection}) => connection).sort(byId)
+    expect(streamed).toEqual(json.connections)
+    expect(lines.map((line) => line.id)).not.toEqual(streamed.map((c: {id: number}) => c.id))
+  })
+
+  it('prints the big-capture table from connections it did not keep: counts, failing checks, the worst ones', () => {
+    const capture = join(CORPUS_PCAPS, 'tls-handshake.pcapng')
+    const json = JSON.parse(runCli(['analyze', capture, '--port', '443', '--format', 'json']).stdout)
+    const run = runCli(['analyze', capture, '--port', '443', '--format', 'table'])
+    expect(run.status).toBe(1)
+    const verdicts = (v: string) => json.connections.filter((c: {verdict: string}) => c.verdict === v).length
+    expect(run.stdout).toContain(`58 connections to the Console: ${verdicts('pass')} pass, ${verdicts('warn')} warn, ${verdicts('fail')} fail`)
+    expect(run.stdout.split('\n').filter((line) => /^#\d+ /.test(line))).toHaveLength(10)
+  })
+
+  it('leaves no report file behind when the capture cannot be read', () => {
+    const out = join(tmp, 'never.ndjson')
+    const run = runCli(['analyze', join(tmp, 'missing.pcap'), '-o', out])
+    expect(run.status).toBe(2)
+    expect(existsSync(out)).toBe(false)
   })
 
   it('reads the capture from stdin with "-"', () => {

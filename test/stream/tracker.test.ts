@@ -204,6 +204,63 @@ describe('ConnectionTracker: connections', () => {
     expect(conns[1]!.issues[0]!.frame).toBe(4)
   })
 
+  it('a closed connection lingers 30 s of capture time: a straggler before that counts on it, one after opens a new connection', () => {
+    const {t} = tracker()
+    const close = (base: number, ts: number) => {
+      t.push(fromClient(base, 100, 0, TCP_SYN, undefined, {ts}))
+      t.push(fromServer(base + 1, 900, 101, TCP_SYN | TCP_ACK, undefined, {ts}))
+      t.push(fromClient(base + 2, 101, 901, TCP_FIN | TCP_ACK, undefined, {ts}))
+      t.push(fromServer(base + 3, 901, 102, TCP_FIN | TCP_ACK, undefined, {ts}))
+    }
+    close(1, 0)
+    // Its last ACK, 10 s late, and a new connection elsewhere (which lets go of the expired).
+    t.push(fromClient(5, 102, 902, TCP_ACK, undefined, {ts: 10}))
+    t.push(segment({frame: 6, ts: 10, src: '10.3.3.3', sport: 40000, dst: S.ip, dport: 8084, seq: 1, flags: TCP_SYN}))
+    // 31 s after the release: the next new connection ends its lingering, so a straggler is new.
+    t.push(segment({frame: 7, ts: 31, src: '10.3.3.4', sport: 40000, dst: S.ip, dport: 8084, seq: 1, flags: TCP_SYN}))
+    t.push(fromClient(8, 102, 902, TCP_ACK, undefined, {ts: 31}))
+    const conns = t.finish()
+    expect(conns.map((c) => [c.id, c.tcp.firstFrame, c.tcp.lastFrame, c.tcp.clientBy])).toEqual([
+      [1, 1, 5, 'syn'],
+      [2, 6, 6, 'syn'],
+      [3, 7, 7, 'syn'],
+      [4, 8, 8, 'port'],
+    ])
+  })
+
+  it('closed connections do not count against maxConnections: an idle open one is not pushed out by them', () => {
+    const {t} = tracker({maxConnections: 2})
+    t.push(segment({frame: 100, src: '10.8.8.8', sport: 40000, dst: S.ip, dport: 8084, seq: 1, flags: TCP_SYN}))
+    for (let i = 0; i < 5; i++) {
+      const conn = {src: '10.9.9.9', sport: 41000 + i, dst: S.ip, dport: 8084}
+      t.push(segment({frame: i * 3 + 1, ...conn, seq: 1, flags: TCP_SYN}))
+      t.push(segment({frame: i * 3 + 2, src: S.ip, sport: 8084, dst: conn.src, dport: conn.sport, seq: 50, ack: 2, flags: TCP_SYN | TCP_ACK}))
+      t.push(segment({frame: i * 3 + 3, ...conn, seq: 2, ack: 51, flags: TCP_RST}))
+    }
+    const conns = t.finish()
+    expect(conns).toHaveLength(6)
+    expect(conns.flatMap((c) => c.issues.map((i) => i.code))).toEqual([])
+  })
+
+  it('keeps connections apart that share their ports but not their addresses, through close and reuse', () => {
+    const {t, recorders} = tracker()
+    const a = {src: '10.0.0.1', sport: 40000, dst: S.ip, dport: 8084}
+    const b = {src: '10.0.0.2', sport: 40000, dst: S.ip, dport: 8084}
+    t.push(segment({frame: 1, ...a, seq: 1, flags: TCP_SYN}))
+    t.push(segment({frame: 2, ...b, seq: 7, flags: TCP_SYN}))
+    t.push(segment({frame: 3, ...a, seq: 2, flags: TCP_RST})) // a ends
+    t.push(segment({frame: 4, ...b, seq: 8, ack: 1, payload: SOURCE.subarray(0, 3)}))
+    t.push(segment({frame: 5, ...a, seq: 900, flags: TCP_SYN})) // a's 4-tuple reused: a new connection
+    t.push(segment({frame: 6, ...a, seq: 901, ack: 1, payload: SOURCE.subarray(3, 5)}))
+    const conns = t.finish()
+    expect(conns.map((c) => [c.id, c.client.ip, c.tcp.firstFrame, c.tcp.lastFrame])).toEqual([
+      [1, '10.0.0.1', 1, 3],
+      [2, '10.0.0.2', 2, 4],
+      [3, '10.0.0.1', 5, 6],
+    ])
+    expect(recorders.map((r) => r.bytes.c2s)).toEqual([[], [...SOURCE.subarray(0, 3)], [...SOURCE.subarray(3, 5)]])
+  })
+
   it('ignores packets without TCP', () => {
     const {t} = tracker()
     const packet = fromClient(1, 1, 0, TCP_SYN)

@@ -44,8 +44,8 @@ import {
 } from './iana/handshake-types.js'
 import {nameOf} from './iana/table.js'
 import {TLS_1_3, VERSIONS} from './iana/versions.js'
-import {ja3, ja3s} from './ja3.js'
-import {ja4} from './ja4.js'
+import {clientHelloFingerprints} from './fingerprints.js'
+import {ja3s} from './ja3.js'
 import {TlsRecordReader, type TlsRecord} from './record.js'
 import {parseEcdheServerKeyExchange} from './server-key-exchange.js'
 import {parseServerHello} from './server-hello.js'
@@ -337,7 +337,7 @@ export class TlsConnectionReader implements StreamHandler {
     if (direction !== 'c2s') this.issue('tls.unexpected-direction', 'warn', 'ClientHello sent by the side taken for the server', ref)
     const hello = parseClientHello(body)
     this.decryption?.clientHello(body, hello.random)
-    this.state.clientHellos.push({frame: ref.frame, ts: ref.ts, ...hello, ...ja3(hello), ...ja4(hello, 't')})
+    this.state.clientHellos.push({frame: ref.frame, ts: ref.ts, ...hello, ...clientHelloFingerprints(hello)})
   }
 
   private onServerHello(direction: Direction, body: Uint8Array, ref: FrameRef): void {

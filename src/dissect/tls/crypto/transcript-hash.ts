@@ -18,8 +18,13 @@ export const HS_MESSAGE_HASH = 254
 export class TranscriptHash {
   #hashName: HashName | undefined
   #hash: Hash | undefined
-  /** Messages not hashed yet (header + body copies): all of them until a digest is asked for. */
-  #pending: Uint8Array[] = []
+  /**
+   * Messages not hashed yet, header and body, copied end to end into one buffer (grown by
+   * doubling): all of them until a digest is asked for. One allocation per session, not two
+   * typed arrays per message.
+   */
+  #pending: Uint8Array | undefined
+  #pendingLength = 0
 
   constructor(hash?: HashName) {
     if (hash) this.setHash(hash)
@@ -40,12 +45,24 @@ export class TranscriptHash {
 
   /** Add one handshake message given as type and body (the 4-byte header is rebuilt). */
   addMessage(type: number, body: Uint8Array): void {
-    const header = Uint8Array.of(type, (body.length >>> 16) & 0xff, (body.length >>> 8) & 0xff, body.length & 0xff)
     if (this.#hash) {
-      this.#hash.update(header).update(body)
-    } else {
-      this.#pending.push(header, body.slice())
+      this.#hash.update(Uint8Array.of(type, (body.length >>> 16) & 0xff, (body.length >>> 8) & 0xff, body.length & 0xff)).update(body)
+      return
     }
+    const need = this.#pendingLength + 4 + body.length
+    if (this.#pending === undefined || this.#pending.length < need) {
+      const grown = new Uint8Array(Math.max(need, 2 * (this.#pending?.length ?? 256)))
+      if (this.#pending !== undefined) grown.set(this.#pending.subarray(0, this.#pendingLength))
+      this.#pending = grown
+    }
+    const at = this.#pendingLength
+    const pending = this.#pending
+    pending[at] = type
+    pending[at + 1] = (body.length >>> 16) & 0xff
+    pending[at + 2] = (body.length >>> 8) & 0xff
+    pending[at + 3] = body.length & 0xff
+    pending.set(body, at + 4)
+    this.#pendingLength = need
   }
 
   /**
@@ -69,8 +86,9 @@ export class TranscriptHash {
   #live(): Hash {
     if (this.#hash === undefined) {
       this.#hash = createHash(this.requireHash())
-      for (const bytes of this.#pending) this.#hash.update(bytes)
-      this.#pending = []
+      if (this.#pending !== undefined) this.#hash.update(this.#pending.subarray(0, this.#pendingLength))
+      this.#pending = undefined
+      this.#pendingLength = 0
     }
     return this.#hash
   }
