@@ -9,6 +9,7 @@ import type {FrameSkipper} from '../capture/pcap.js'
 import type {CaptureSink, CaptureSummary, RawFrame} from '../capture/types.js'
 import {ServerCounter} from './server-counter.js'
 import {decodePacket} from '../dissect/packet.js'
+import {packetFromPrefiltered} from '../dissect/prefiltered-packet.js'
 import {FRAME_DECODE, FRAME_TCP, newPrefilteredTcp, prefilterFrame} from '../dissect/prefilter.js'
 import {TCP_ACK, TCP_SYN, type Packet} from '../dissect/types.js'
 import type {Issue} from '../issues.js'
@@ -132,12 +133,17 @@ export class Analyzer {
       frame: (frame) => this.onFrame(frame),
       secrets: (block) => this.keys.addDecryptionSecrets(block),
       skipFrame: (data, start, end, linkType, tsSec, tsNsec) => {
-        if (!this.passOver(data, start, end, linkType, tsSec, tsNsec)) {
-          this.prefiltered = true
-          return false
+        const kind = this.passOver(data, start, end, linkType, tsSec, tsNsec)
+        if (kind === PASSED_OVER) {
+          this.frames++
+          return true
         }
-        this.frames++
-        return true
+        if (kind === CONSOLE_TCP && this.consoleSegment(data, start, end, linkType, tsSec, tsNsec, this.frames + 1)) {
+          this.frames++
+          return true
+        }
+        this.prefiltered = true
+        return false
       },
     }
     this.sink = sink
@@ -148,36 +154,61 @@ export class Analyzer {
     // A reader that offers skipFrame (pcap, tcpdump's pipe) has asked already; others (pcapng)
     // are prefiltered here, once.
     if (this.prefiltered) this.prefiltered = false
-    else if (this.passOver(frame.data, 0, frame.data.length, frame.linkType, frame.tsSec, frame.tsNsec)) return
+    else {
+      const data = frame.data
+      const kind = this.passOver(data, 0, data.length, frame.linkType, frame.tsSec, frame.tsNsec)
+      if (kind === PASSED_OVER) return
+      if (kind === CONSOLE_TCP && this.consoleSegment(data, 0, data.length, frame.linkType, frame.tsSec, frame.tsNsec, frame.index)) return
+    }
     const packet = decodePacket(frame)
+    if (packet.issues) for (const issue of packet.issues) this.noteCaptureIssue(issue)
+    this.onPacket(packet, frame.data.length)
+  }
+
+  /** A decoded packet: the times, the snaplen, and the Console's packets to the tracker. */
+  private onPacket(packet: Packet, capturedLength: number): void {
     if (this.firstTs === undefined) this.firstTs = packet.ts
     this.lastTs = packet.ts
-    if (packet.issues) for (const issue of packet.issues) this.noteCaptureIssue(issue)
     const tcp = packet.tcp
     if (!tcp || !packet.ip) return
-    if (tcp.payload.length < tcp.payloadLength && frame.data.length > this.snaplen) this.snaplen = frame.data.length
+    if (tcp.payload.length < tcp.payloadLength && capturedLength > this.snaplen) this.snaplen = capturedLength
     if (this.isConsoleTraffic(packet)) this.tracker.push(packet)
-    else this.noteOtherServer(packet)
+    else if (this.tally.connections === 0) this.noteOtherServer(packet)
+  }
+
+  /**
+   * A plain TCP segment on a Console port, its headers already read by the prefilter: its Packet
+   * is built from those offsets (dissect/prefiltered-packet.ts) instead of decoded layer by
+   * layer. False when it must be decoded in full after all (VLAN tags).
+   */
+  private consoleSegment(data: Uint8Array, start: number, end: number, linkType: number, tsSec: number, tsNsec: number, frame: number): boolean {
+    const packet = packetFromPrefiltered(data, start, end, linkType, frame, tsSec + tsNsec / 1e9, this.fast)
+    if (packet === undefined) return false
+    this.onPacket(packet, end - start)
+    return true
   }
 
   /**
    * Most of a busy capture is not Console traffic: its headers are read at fixed offsets and it
-   * is counted, not decoded in full. True when the frame data[start, end) was dealt with so;
-   * tunnels, fragments, Console ports and anything odd are left to decodePacket().
+   * is counted, not decoded in full (PASSED_OVER). A plain TCP segment on a Console port is
+   * CONSOLE_TCP (this.fast holds what was read); tunnels, fragments and anything odd are
+   * left to decodePacket() (DECODE).
    */
-  private passOver(data: Uint8Array, start: number, end: number, linkType: number, tsSec: number, tsNsec: number): boolean {
-    if (this.ports.size === 0) return false
+  private passOver(data: Uint8Array, start: number, end: number, linkType: number, tsSec: number, tsNsec: number): FrameHandling {
+    if (this.ports.size === 0) return DECODE
     const fast = this.fast
     const kind = prefilterFrame(linkType, data, start, end, fast)
-    if (kind === FRAME_DECODE || (kind === FRAME_TCP && (this.consolePorts[fast.srcPort] === 1 || this.consolePorts[fast.dstPort] === 1))) return false
+    if (kind === FRAME_DECODE) return DECODE
+    if (kind === FRAME_TCP && (this.consolePorts[fast.srcPort] === 1 || this.consolePorts[fast.dstPort] === 1)) return CONSOLE_TCP
     const ts = tsSec + tsNsec / 1e9
     if (this.firstTs === undefined) this.firstTs = ts
     this.lastTs = ts
-    if (kind === FRAME_TCP) {
+    // The "seen instead" servers matter only when no Console connection turns up at all.
+    if (kind === FRAME_TCP && this.tally.connections === 0) {
       const clientSends = sentByClient(fast.flags, fast.srcPort, fast.dstPort)
       this.otherServers.countBytes(data, clientSends ? fast.dstAddr : fast.srcAddr, fast.v6, clientSends ? fast.dstPort : fast.srcPort)
     }
-    return true
+    return PASSED_OVER
   }
 
   /** A packet belongs to the analysis when one of its ports is a Console port (and the address matches --console IP). */
@@ -317,6 +348,12 @@ export class Analyzer {
   }
 }
 
+/** What passOver() made of a frame. */
+type FrameHandling = typeof PASSED_OVER | typeof CONSOLE_TCP | typeof DECODE
+const PASSED_OVER = 0
+const CONSOLE_TCP = 1
+const DECODE = 2
+
 /** Whether a segment goes client → server: a SYN does, a SYN-ACK does not, else it goes to the lower port. */
 function sentByClient(flags: number, srcPort: number, dstPort: number): boolean {
   const handshake = flags & (TCP_SYN | TCP_ACK)
@@ -353,8 +390,24 @@ function summaryOf(tally: Tally, policy: Policy): Summary {
 export function isoTime(epochSeconds: number): string {
   // A corrupt timestamp (a pcapng if_tsoffset or 64-bit count far out) must not throw RangeError
   // or print a 6-digit year: times are clamped to what ISO-8601 date-time can say (0000-9999).
-  const ms = Math.round(epochSeconds * 1000)
-  return new Date(Math.min(Math.max(Number.isFinite(ms) ? ms : 0, MIN_ISO_MS), MAX_ISO_MS)).toISOString()
+  const ms = Math.min(Math.max(Number.isFinite(epochSeconds) ? Math.round(epochSeconds * 1000) : 0, MIN_ISO_MS), MAX_ISO_MS)
+  // Two per connection: the date part is the same for a whole capture, and only the time of day
+  // is written here (Date#toISOString costs ~1 µs).
+  const day = Math.floor(ms / DAY_MS)
+  if (day !== isoDay) {
+    isoDay = day
+    isoDayPrefix = new Date(day * DAY_MS).toISOString().slice(0, 11)
+  }
+  const inDay = ms - day * DAY_MS
+  return `${isoDayPrefix}${two(Math.floor(inDay / 3_600_000))}:${two(Math.floor(inDay / 60_000) % 60)}:${two(Math.floor(inDay / 1000) % 60)}.${String(inDay % 1000).padStart(3, '0')}Z`
+}
+
+const DAY_MS = 86_400_000
+let isoDay = Number.NaN
+let isoDayPrefix = ''
+
+function two(n: number): string {
+  return n < 10 ? `0${n}` : String(n)
 }
 
 const MIN_ISO_MS = Date.parse('0000-01-01T00:00:00.000Z')

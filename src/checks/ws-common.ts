@@ -90,6 +90,18 @@ export const REQUEST_RECORD_RANGE = `${REQUEST_RECORD_MIN}-${REQUEST_RECORD_MAX}
  * the client sent nothing after it (or the connection is not TLS 1.3 with a completed handshake).
  */
 export function upgradeFlow(facts: ConnectionFacts, tls: TlsFacts): UpgradeFlow | undefined {
+  // ws.upgrade and ws.session both read it: worked out once per connection.
+  let flow = upgradeFlows.get(tls)
+  if (flow === undefined) {
+    flow = readUpgradeFlow(facts, tls) ?? null
+    upgradeFlows.set(tls, flow)
+  }
+  return flow ?? undefined
+}
+
+const upgradeFlows = new WeakMap<TlsFacts, UpgradeFlow | null>()
+
+function readUpgradeFlow(facts: ConnectionFacts, tls: TlsFacts): UpgradeFlow | undefined {
   const flights = tls13Handshake(tls)
   if (!flights) return undefined
   const alert = flights.sizes.alert

@@ -42,10 +42,19 @@ export interface PrefilteredTcp {
   /** Offsets in the frame of the source and destination addresses (4 or 16 bytes). */
   srcAddr: number
   dstAddr: number
+  /** The frame carried 802.1Q / 802.1ad tags. */
+  tagged: boolean
+  /** IPv4 TTL or IPv6 hop limit. */
+  ttl: number
+  /** Offset in the frame (in `data`) of the TCP header, and its length with options. */
+  tcpAt: number
+  tcpHeaderLength: number
+  /** TCP segment length on the wire (header included), from the IP header. */
+  tcpWireLength: number
 }
 
 export function newPrefilteredTcp(): PrefilteredTcp {
-  return {srcPort: 0, dstPort: 0, flags: 0, v6: false, srcAddr: 0, dstAddr: 0}
+  return {srcPort: 0, dstPort: 0, flags: 0, v6: false, srcAddr: 0, dstAddr: 0, tagged: false, ttl: 0, tcpAt: 0, tcpHeaderLength: 0, tcpWireLength: 0}
 }
 
 /**
@@ -84,10 +93,12 @@ export function prefilterFrame(linkType: number, data: Uint8Array, start: number
       return FRAME_DECODE
   }
   // 802.1Q / 802.1ad tags, as link.ts skips them.
+  out.tagged = false
   while (etherType === ETHERTYPE_VLAN || etherType === ETHERTYPE_QINQ || etherType === ETHERTYPE_QINQ_LEGACY) {
     if (length < offset + 4) return FRAME_DECODE
     etherType = (data[start + offset + 2]! << 8) | data[start + offset + 3]!
     offset += 4
+    out.tagged = true
   }
   let protocol: number
   let transport: number
@@ -106,6 +117,7 @@ export function prefilterFrame(linkType: number, data: Uint8Array, start: number
     transport = offset + headerLength
     wireLength = totalLength - headerLength
     out.v6 = false
+    out.ttl = data[start + offset + 8]!
     out.srcAddr = start + offset + 12
     out.dstAddr = start + offset + 16
   } else if (etherType === ETHERTYPE_IPV6) {
@@ -115,6 +127,7 @@ export function prefilterFrame(linkType: number, data: Uint8Array, start: number
     protocol = data[start + offset + 6]!
     transport = offset + 40
     out.v6 = true
+    out.ttl = data[start + offset + 7]!
     out.srcAddr = start + offset + 8
     out.dstAddr = start + offset + 24
   } else {
@@ -128,6 +141,9 @@ export function prefilterFrame(linkType: number, data: Uint8Array, start: number
     out.srcPort = (data[start + transport]! << 8) | data[start + transport + 1]!
     out.dstPort = (data[start + transport + 2]! << 8) | data[start + transport + 3]!
     out.flags = data[start + transport + 13]!
+    out.tcpAt = start + transport
+    out.tcpHeaderLength = headerLength
+    out.tcpWireLength = wireLength
     return FRAME_TCP
   }
   if (protocol === IPPROTO_UDP) {

@@ -43,7 +43,7 @@ export function decodeTcp(data: Uint8Array, wireLength: number, feedback: Decode
     ack: readUint32(data, 8),
     flags: data[13]!,
     window: (data[14]! << 8) | data[15]!,
-    options: headerLength > 20 ? decodeOptions(data, headerLength, feedback) : {},
+    options: headerLength > 20 ? decodeTcpOptions(data, 0, headerLength, feedback) : {},
     payload,
     payloadLength,
   }
@@ -54,12 +54,15 @@ function readUint32(data: Uint8Array, offset: number): number {
 }
 
 /**
- * Reads the options in data[20..end). A length byte that is missing, below 2, past the header,
- * or wrong for its kind makes the rest unreadable: an Issue, and the options read so far stand.
+ * Reads the options of the TCP header at data[header..], whose length is `headerLength`: the
+ * bytes from header+20 to header+headerLength. A length byte that is missing, below 2, past the
+ * header, or wrong for its kind makes the rest unreadable: an Issue, and the options read so far
+ * stand.
  */
-function decodeOptions(data: Uint8Array, end: number, feedback: DecodeFeedback): TcpOptions {
+export function decodeTcpOptions(data: Uint8Array, header: number, headerLength: number, feedback: DecodeFeedback): TcpOptions {
   const options: TcpOptions = {}
-  let i = 20
+  const end = header + headerLength
+  let i = header + 20
   while (i < end) {
     const kind = data[i]!
     if (kind === OPTION_EOL) break
@@ -69,7 +72,7 @@ function decodeOptions(data: Uint8Array, end: number, feedback: DecodeFeedback):
     }
     const length = i + 1 < end ? data[i + 1]! : 0
     if (length < 2 || i + length > end || !lengthFits(kind, length)) {
-      noteIssue(feedback, 'tcp.bad-option', `TCP option ${kind} has invalid length ${length} at header offset ${i}`)
+      noteIssue(feedback, 'tcp.bad-option', `TCP option ${kind} has invalid length ${length} at header offset ${i - header}`)
       break
     }
     switch (kind) {

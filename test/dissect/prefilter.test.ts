@@ -11,11 +11,14 @@ import type {RawFrame} from '../../src/capture/types.js'
 import {formatIpv4, formatIpv6} from '../../src/dissect/address.js'
 import {decodePacket} from '../../src/dissect/packet.js'
 import {FRAME_DECODE, FRAME_OTHER, FRAME_TCP, newPrefilteredTcp, prefilterFrame} from '../../src/dissect/prefilter.js'
+import {packetFromPrefiltered} from '../../src/dissect/prefiltered-packet.js'
 
 const CORPUS = '/work/shared/corpus/ja4/pcap'
 const FIXTURES = [
   'fixtures/tcp/tls13-lo/tls13-lo.pcap',
   'fixtures/tls/openssl13-mtls/capture.pcap',
+  // Cut at 96 bytes (tcpdump -s 96): TCP payloads shorter than the wire's.
+  'fixtures/snaplen/snaplen.pcap',
 ]
 
 async function frames(file: string): Promise<RawFrame[]> {
@@ -35,6 +38,9 @@ const files = [
 describe('prefilterFrame agrees with decodePacket', () => {
   const totals = {[FRAME_DECODE]: 0, [FRAME_TCP]: 0, [FRAME_OTHER]: 0} as Record<number, number>
   const tunnelled: string[] = []
+  let wholeBuilt = 0
+  let truncatedBuilt = 0
+  let taggedLeft = 0
 
   it.each(files)('%s', async (file) => {
     const all = await frames(file)
@@ -63,7 +69,24 @@ describe('prefilterFrame agrees with decodePacket', () => {
       expect([out.srcPort, out.dstPort, out.flags]).toEqual([packet.tcp!.srcPort, packet.tcp!.dstPort, packet.tcp!.flags])
       const format = out.v6 ? formatIpv6 : formatIpv4
       expect([format(buffer, out.srcAddr), format(buffer, out.dstAddr)]).toEqual([packet.ip!.src, packet.ip!.dst])
+      // The Packet built from the prefilter's offsets is decodePacket()'s, field for field.
+      const built = packetFromPrefiltered(buffer, 7, 7 + frame.data.length, frame.linkType, frame.index, frame.tsSec + frame.tsNsec / 1e9, out)
+      if (out.tagged) {
+        expect(built).toBeUndefined()
+        taggedLeft++
+        continue
+      }
+      const {vlanIds: _none, ...decoded} = packet
+      expect(built, `frame ${frame.index}`).toEqual(decoded)
+      expect(Object.keys(built!)).toEqual(Object.keys(decoded))
+      built!.truncated ? truncatedBuilt++ : wholeBuilt++
     }
+  })
+
+  it('built the Packet of every untagged plain TCP frame, cut by snaplen or whole', () => {
+    expect(wholeBuilt).toBeGreaterThan(1000)
+    expect(truncatedBuilt).toBeGreaterThan(0)
+    expect(wholeBuilt + truncatedBuilt + taggedLeft).toBe(totals[FRAME_TCP])
   })
 
   it('vouched for plain TCP and left every tunnel to the full decoder', () => {

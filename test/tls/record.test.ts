@@ -48,17 +48,38 @@ for (const file of ['fixtures/tls/openssl12-mtls/capture.pcap', 'fixtures/tls/he
         expect(whole.r.pendingBytes).toBe(0)
       })
 
+      // Record end offsets in the direction's byte stream.
+      const ends: number[] = []
+      let at = 0
+      for (const x of whole.seen) ends.push((at += 5 + x.hex.length / 2))
+
       it(`${direction}: split at every byte boundary gives the same records, each ref'd to the chunk of its last byte`, () => {
-        // Record end offsets in the direction's byte stream.
-        const ends: number[] = []
-        let at = 0
-        for (const x of whole.seen) ends.push((at += 5 + x.hex.length / 2))
         for (let i = 1; i < bytes.length; i++) {
           const split = reader()
           split.r.push(bytes.subarray(0, i), ref(1))
           split.r.push(bytes.subarray(i), ref(2))
           expect(split.seen.map((x) => [x.contentType, x.version, x.hex])).toEqual(whole.seen.map((x) => [x.contentType, x.version, x.hex]))
           expect(split.seen.map((x) => x.frame)).toEqual(ends.map((end) => (end <= i ? 1 : 2)))
+        }
+      })
+
+      it(`${direction}: application data declined (wantsFragment) is passed over at every split: same records, same lengths, no bytes`, () => {
+        for (let i = 1; i < bytes.length; i++) {
+          const seen: Array<[number, number, number, string]> = []
+          const r = new TlsRecordReader({
+            record: (rec) => seen.push([rec.contentType, rec.version, rec.length, Buffer.from(rec.fragment).toString('hex')]),
+            malformed: () => undefined,
+            wantsFragment: (contentType) => contentType !== 23,
+          })
+          r.push(bytes.subarray(0, i), ref(1))
+          expect(r.pendingBytes).toBe(Math.min(i, bytes.length) - whole.seen.filter((_, k) => ends[k]! <= i).reduce((sum, x) => sum + 5 + x.hex.length / 2, 0))
+          r.push(bytes.subarray(i), ref(2))
+          // A declined record that lay in one chunk is still handed over as a view (it costs nothing).
+          expect(seen.map(([type, version, length, hex]) => [type, version, length, type === 23 ? undefined : hex])).toEqual(
+            whole.seen.map((x) => [x.contentType, x.version, x.hex.length / 2, x.contentType === 23 ? undefined : x.hex]),
+          )
+          expect(seen.every(([type, , length, hex]) => type !== 23 || hex.length === 0 || hex.length === 2 * length)).toBe(true)
+          expect(r.pendingBytes).toBe(0)
         }
       })
 

@@ -124,6 +124,8 @@ export class TlsConnectionReader implements StreamHandler {
     const make = (direction: Direction): DirectionState => ({
       records: new TlsRecordReader({
         record: (record) => this.onRecord(direction, record),
+        // Without a key log for the session, an encrypted record is only its length: not copied.
+        wantsFragment: (contentType) => contentType !== CONTENT_APPLICATION_DATA || (this.decryption?.mayDecrypt(direction) ?? false),
         malformed: (code, message, ref) => this.issue(code, 'error', `${direction}: ${message}`, ref),
       }),
       handshake: new HandshakeReader(
@@ -184,12 +186,12 @@ export class TlsConnectionReader implements StreamHandler {
   }
 
   private onRecord(direction: Direction, record: TlsRecord): void {
-    const {contentType, fragment, ref} = record
+    const {contentType, fragment, length, ref} = record
     const totals = this.state.totals[direction]
     totals.records++
-    totals.bytes += 5 + fragment.length
+    totals.bytes += 5 + length
     if (this.state.records.length < this.maxRecords) {
-      this.state.records.push({frame: ref.frame, ts: ref.ts, direction, contentType, version: record.version, length: fragment.length})
+      this.state.records.push({frame: ref.frame, ts: ref.ts, direction, contentType, version: record.version, length})
     } else {
       this.state.recordsTruncated = true
     }
@@ -231,7 +233,7 @@ export class TlsConnectionReader implements StreamHandler {
         break
       case CONTENT_APPLICATION_DATA:
         totals.applicationData++
-        totals.applicationDataBytes += fragment.length
+        totals.applicationDataBytes += length
         // TLS 1.3: protected once the ServerHello is seen (client records before it are 0-RTT
         // data, not decrypted); TLS 1.2: once the direction's ChangeCipherSpec is seen.
         if (this.decryption && (this.tls13 ? this.state.serverHello !== undefined : dir.alertsProtected)) this.onProtectedRecord(direction, record)

@@ -148,6 +148,19 @@ export class SessionDecryption {
     }
   }
 
+  /**
+   * Whether decrypt() could use a protected record of `direction`: false once it is known that
+   * it cannot (no secrets for this session, or the direction stopped), so the record reader need
+   * not copy the bytes of a record that only its length will be taken from. decrypt() is still
+   * called (with an empty fragment) so that the facts say why nothing was decrypted.
+   */
+  mayDecrypt(direction: Direction): boolean {
+    if (this.dirs[direction].stopped) return false
+    if (this.secrets === null) return false
+    if (this.secrets !== undefined || this.clientRandom === undefined) return true
+    return this.keys.secretsFor(this.clientRandom) !== undefined
+  }
+
   /** A handshake message read from decrypted records: transcript, Finished, key changes. */
   decryptedHandshake(direction: Direction, type: number, body: Uint8Array, ref: FrameRef): void {
     const dir = this.dirs[direction]

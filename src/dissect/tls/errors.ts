@@ -120,13 +120,9 @@ export class TlsCursor {
   }
 }
 
-const HEX = Array.from({length: 256}, (_, i) => i.toString(16).padStart(2, '0'))
-
-/** Lowercase hex of a byte view. */
+/** Lowercase hex of a byte view: one flat string from Buffer's encoder, not a chain of concatenations. */
 export function toHex(bytes: Uint8Array): string {
-  let s = ''
-  for (let i = 0; i < bytes.length; i++) s += HEX[bytes[i]!]
-  return s
+  return Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength).toString('hex')
 }
 
 /** 0xHHHH rendering of a 16-bit code point, for unknown names and messages. */

@@ -18,20 +18,31 @@ import type {FrameRef} from '../../stream/types.js'
 /** RFC 8446 §5.2: TLSCiphertext.length MUST NOT exceed 2^14 + 256. */
 export const MAX_RECORD_LENGTH = 16384 + 256
 const HEADER_LENGTH = 5
+const NO_FRAGMENT = new Uint8Array(0)
 /** How many leading bytes of a non-TLS stream are kept as evidence. */
 export const NOT_TLS_PREFIX = 16
 
 export interface TlsRecord {
   contentType: number
   version: number
-  /** View of the fragment, valid only during the callback. */
+  /**
+   * View of the fragment, valid only during the callback; empty when the events declined it
+   * (wantsFragment), `length` then being all there is.
+   */
   fragment: Uint8Array
+  /** The fragment's length on the wire. */
+  length: number
   /** The frame that carried the record's LAST byte: the record exists from that frame on. */
   ref: FrameRef
 }
 
 export interface RecordReaderEvents {
   record(record: TlsRecord): void
+  /**
+   * Asked when a record that spans chunks begins: false when only its length matters (an
+   * encrypted record that cannot be decrypted), so its bytes are counted, not copied.
+   */
+  wantsFragment?(contentType: number): boolean
   /** Malformed input: the reader has stopped. */
   malformed(code: 'tls.record-too-large' | 'tls.bad-content-type' | 'tls.bad-record-version', message: string, ref: FrameRef): void
 }
@@ -52,6 +63,9 @@ export class TlsRecordReader {
   /** Fragment being filled when a record spans chunks. */
   private body: Uint8Array | undefined
   private bodyLength = 0
+  /** Bytes still to pass over of a spanning record whose fragment was declined (wantsFragment). */
+  private skipRemaining = 0
+  private skipLength = 0
   private stoppedFlag = false
   private recordsSeen = 0
   private notTlsState: {ref: FrameRef; bytes: Uint8Array; length: number} | undefined
@@ -65,6 +79,7 @@ export class TlsRecordReader {
 
   /** Bytes held for a record that is not complete yet (need more data). */
   get pendingBytes(): number {
+    if (this.skipRemaining > 0) return HEADER_LENGTH + this.skipLength - this.skipRemaining
     return this.body === undefined ? this.headerLength : HEADER_LENGTH + this.bodyLength
   }
 
@@ -79,6 +94,7 @@ export class TlsRecordReader {
     this.body = undefined
     this.headerLength = 0
     this.bodyLength = 0
+    this.skipRemaining = 0
   }
 
   push(bytes: Uint8Array, ref: FrameRef): void {
@@ -89,6 +105,13 @@ export class TlsRecordReader {
     const n = bytes.length
     let off = 0
     while (off < n) {
+      if (this.skipRemaining > 0) {
+        const take = Math.min(n - off, this.skipRemaining)
+        this.skipRemaining -= take
+        off += take
+        if (this.skipRemaining === 0) this.emitLength(this.skipLength, ref)
+        continue
+      }
       if (this.body !== undefined) {
         // Filling a fragment that spans chunks.
         const take = Math.min(n - off, this.body.length - this.bodyLength)
@@ -119,7 +142,7 @@ export class TlsRecordReader {
           this.emit(bytes.subarray(off, off + length), ref)
           off += length
         } else {
-          this.body = new Uint8Array(length)
+          this.startBody(length)
         }
         continue
       }
@@ -143,13 +166,29 @@ export class TlsRecordReader {
       }
       const length = (this.header[3]! << 8) | this.header[4]!
       if (length === 0) this.emit(this.header.subarray(HEADER_LENGTH), ref)
-      else this.body = new Uint8Array(length)
+      else this.startBody(length)
+    }
+  }
+
+  /** A record of `length` bytes continues past this chunk: gather its bytes, or count them. */
+  private startBody(length: number): void {
+    if (this.events.wantsFragment?.(this.header[0]!) === false) {
+      this.skipRemaining = length
+      this.skipLength = length
+    } else {
+      this.body = new Uint8Array(length)
     }
   }
 
   private emit(fragment: Uint8Array, ref: FrameRef): void {
     this.recordsSeen++
-    this.events.record({contentType: this.header[0]!, version: (this.header[1]! << 8) | this.header[2]!, fragment, ref})
+    this.events.record({contentType: this.header[0]!, version: (this.header[1]! << 8) | this.header[2]!, fragment, length: fragment.length, ref})
+  }
+
+  /** A record whose fragment was declined: its header and length only. */
+  private emitLength(length: number, ref: FrameRef): void {
+    this.recordsSeen++
+    this.events.record({contentType: this.header[0]!, version: (this.header[1]! << 8) | this.header[2]!, fragment: NO_FRAGMENT, length, ref})
   }
 
   /** Checks the bytes of a header gathered so far (content type, version major). */
