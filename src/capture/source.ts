@@ -1,8 +1,8 @@
 /**
  * Capture sources: a file path, '-' for stdin, or any byte stream (tcpdump's stdout), plain or
  * gzip-compressed (sniffed by the 1f 8b magic, decompressed on the fly). Memory stays flat: a
- * file is read with one reused 1 MiB buffer, and the parser copies only a record that spans two
- * reads.
+ * file is read into two reused 4 MiB buffers (one being parsed while the next read runs), and
+ * the parser copies only a record that spans two reads.
  */
 import {open, type FileHandle} from 'node:fs/promises'
 import {pipeline} from 'node:stream'
@@ -13,17 +13,25 @@ import {CaptureFormatError, type CaptureReaderOptions, type CaptureSink, type Ca
 export interface ReadCaptureOptions extends CaptureReaderOptions {
   /** Called after each read with the bytes read from the input (compressed bytes for gzip). */
   onProgress?(bytesRead: number, totalBytes?: number): void
+  /** Bytes per read of a file (default READ_BYTES); tests make it small to cut records across reads. */
+  readBytes?: number
 }
 
 /** Name used in errors for `readCapture('-')`. */
 export const STDIN_NAME = '<stdin>'
 
 /**
- * One read's size. FileHandle.read into one reused 1 MiB buffer beat fs.createReadStream with
- * 1 MiB chunks (which allocates a buffer per chunk) on 200 and 500 MB pcaps from the page cache:
+ * One read's size. FileHandle.read into reused buffers beat fs.createReadStream with 1 MiB
+ * chunks (which allocates a buffer per chunk) on 200 and 500 MB pcaps from the page cache:
  * ~3.5 vs ~2.1 GB/s and 80 vs 110 MiB peak RSS (bench/capture-throughput.ts measures both).
+ * 4 MiB rather than 1: with the analysis running, the main thread waited on 1 MiB reads for
+ * ~0.33 s of a 1.17 GB capture's ~1.0 s (each read's round trip through the thread pool), on
+ * 4 MiB reads for ~0.16 s, for 0.77 s in all; 8 and 16 MiB waited less but parsed slower
+ * (the chunk no longer fits in cache), 0.80 s.
  */
-const READ_BYTES = 1 << 20
+export const READ_BYTES = 4 << 20
+/** Compressed input: zlib holds on to what it is given, a fresh buffer per read, so smaller ones. */
+const GZIP_READ_BYTES = 1 << 20
 /**
  * Decompressed chunk size. zlib works in steps of one output chunk and reports the compressed
  * bytes consumed before the failing step, so this bounds how far a GZIP error's offset can lie
@@ -42,24 +50,25 @@ export async function readCapture(input: string, sink: CaptureSink, opts: ReadCa
   }
   try {
     let totalBytes: number
-    let buffer = new Uint8Array(READ_BYTES)
+    const readBytes = opts.readBytes ?? READ_BYTES
+    let buffer = new Uint8Array(readBytes)
     let bytesRead: number
     try {
       totalBytes = (await handle.stat()).size
-      bytesRead = (await handle.read(buffer, 0, READ_BYTES, null)).bytesRead
+      bytesRead = (await handle.read(buffer, 0, readBytes, null)).bytesRead
     } catch (err) {
       throw asCaptureError(err, input, 0)
     }
     const gzip = bytesRead >= 2 && isGzipMagic(buffer[0], buffer[1])
-    let spare = new Uint8Array(READ_BYTES)
+    let spare = new Uint8Array(readBytes)
     // Double buffering: the next read runs in libuv's thread pool while this chunk is parsed.
     // zlib holds on to the chunks it is given, so gzip input gets a fresh buffer per read.
     async function* chunks(): AsyncGenerator<Uint8Array> {
       let reading: Promise<{bytesRead: number}> | undefined
       try {
         while (bytesRead > 0) {
-          const next = gzip ? new Uint8Array(READ_BYTES) : spare
-          reading = handle.read(next, 0, READ_BYTES, null)
+          const next = gzip ? new Uint8Array(Math.min(readBytes, GZIP_READ_BYTES)) : spare
+          reading = handle.read(next, 0, next.length, null)
           // Handled now, rethrown by the await below: gzip's pipeline may hold the generator at
           // its yield for several turns of the event loop, and a read may fail meanwhile.
           reading.catch(() => undefined)

@@ -260,7 +260,8 @@ export function formatBytes(bytes: number): string {
 }
 
 function groupThousands(n: number): string {
-  if (!Number.isInteger(n) || Math.abs(n) < 1000) return n.toLocaleString('en-US')
+  if (!Number.isSafeInteger(n) || Object.is(n, -0)) return n.toLocaleString('en-US')
+  if (n < 1000 && n > -1000) return String(n)
   const digits = String(Math.abs(n))
   let text = digits.slice(0, digits.length % 3 || 3)
   for (let i = text.length; i < digits.length; i += 3) text += `,${digits.slice(i, i + 3)}`

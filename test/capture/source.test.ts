@@ -8,6 +8,7 @@ import {tmpdir} from 'node:os'
 import {join} from 'node:path'
 import {afterAll, describe, expect, it} from 'vitest'
 import {readCapture, readCaptureStream, STDIN_NAME} from '../../src/capture/index.js'
+import {READ_BYTES} from '../../src/capture/source.js'
 import {CaptureFormatError, type CaptureErrorCode} from '../../src/capture/types.js'
 import {CORPUS_PCAPS, ROOT} from '../helpers/paths.js'
 import {collector, frameLines, parseBytes} from './collect.js'
@@ -51,10 +52,10 @@ describe('readCapture on files', () => {
     const expected = parseBytes(bytes)
     expect(summary).toEqual(expected.summary)
     expect(frameLines(frames)).toEqual(frameLines(expected.frames))
-    // ~1 MiB reads: the progress reports end at the file size, which is also the total.
+    // One report per read (READ_BYTES): they end at the file size, which is also the total.
     expect(progress.at(-1)).toEqual([bytes.length, bytes.length])
     expect(progress.map(([read]) => read)).toEqual([...progress.map(([read]) => read)].sort((a, b) => a - b))
-    expect(progress.length).toBe(Math.ceil(bytes.length / (1 << 20)))
+    expect(progress.length).toBe(Math.ceil(bytes.length / READ_BYTES))
   })
 
   it('READ for a missing file', async () => {

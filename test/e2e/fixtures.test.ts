@@ -128,6 +128,14 @@ describe('fixtures give the verdicts their READMEs state', () => {
       certificates: {ca: ca === undefined ? undefined : loadCaBundle(ca)},
       keys,
     })
+    // The same report when the file is read 1,499 bytes at a time: records cut across reads.
+    const small = await analyzeCapture(captureFile(dir, expected), {
+      policy: buildPolicy(policy),
+      certificates: {ca: ca === undefined ? undefined : loadCaBundle(ca)},
+      keys: (await loadKeyStore(keylogs, {})).store,
+      readBytes: 1499,
+    })
+    expect(JSON.parse(JSON.stringify(small))).toEqual(JSON.parse(JSON.stringify(report)))
     if (run.frames !== undefined) expect(report.source.frames).toBe(run.frames)
     const verdict = run.verdict ?? run.summary?.verdict
     if (verdict !== undefined) expect(report.summary.verdict).toBe(verdict)
