@@ -132,6 +132,10 @@ export class Analyzer {
     const sink: CaptureSink & FrameSkipper = {
       frame: (frame) => this.onFrame(frame),
       secrets: (block) => this.keys.addDecryptionSecrets(block),
+      // A classic pcap brings no keys of its own: what --keylog gave is all there will be.
+      format: (format) => {
+        if (format === 'pcap') this.keys.seal()
+      },
       skipFrame: (data, start, end, linkType, tsSec, tsNsec) => {
         const kind = this.passOver(data, start, end, linkType, tsSec, tsNsec)
         if (kind === PASSED_OVER) {

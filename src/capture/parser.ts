@@ -96,8 +96,14 @@ class SniffingParser implements CaptureParser {
 
   private readerFor(magic: Uint8Array): PcapReader | PcapngReader {
     const view = new DataView(magic.buffer, magic.byteOffset, MAGIC_BYTES)
-    if (isPcapMagic(view)) return new PcapReader(this.sink, this.maxRecordBytes)
-    if (view.getUint32(0) === PCAPNG_SECTION_HEADER_MAGIC) return new PcapngReader(this.sink, this.maxRecordBytes)
+    if (isPcapMagic(view)) {
+      this.sink.format?.('pcap')
+      return new PcapReader(this.sink, this.maxRecordBytes)
+    }
+    if (view.getUint32(0) === PCAPNG_SECTION_HEADER_MAGIC) {
+      this.sink.format?.('pcapng')
+      return new PcapngReader(this.sink, this.maxRecordBytes)
+    }
     const hex = Array.from(magic, (b) => b.toString(16).padStart(2, '0')).join(' ')
     const gzipHint = magic[0] === 0x1f && magic[1] === 0x8b ? ' (gzip data: decompress it first)' : ''
     throw new CaptureFormatError('BAD_MAGIC', `not a pcap or pcapng file: magic bytes ${hex}${gzipHint}`, 0)

@@ -37,6 +37,11 @@ export interface DecryptionSecrets {
 export interface CaptureSink {
   frame(frame: RawFrame): void
   secrets?(secrets: DecryptionSecrets): void
+  /**
+   * Called once, when the input's magic has told its format, before any frame or secret:
+   * 'pcap' (µs or ns) can carry no Decryption Secrets Block, so no secret() will come.
+   */
+  format?(format: 'pcap' | 'pcapng'): void
 }
 
 export type CaptureFormat = 'pcap' | 'pcap-ns' | 'pcapng'

@@ -27,6 +27,7 @@ export class KeyStore implements KeyLookup {
   private keyLog: KeyLog = {sessions: new Map(), issues: [], unknownLabels: 0}
   private readonly files: string[] = []
   private blocks = 0
+  private isSealed = false
 
   /** A parsed key log file (or SSLKEYLOGFILE). */
   addFile(path: string, log: KeyLog): void {
@@ -36,6 +37,7 @@ export class KeyStore implements KeyLookup {
 
   /** A pcapng Decryption Secrets Block, as the capture reader meets it. */
   addDecryptionSecrets(block: DecryptionSecrets): void {
+    if (this.isSealed) throw new Error('KeyStore: secrets added after seal()')
     this.blocks++
     this.keyLog = mergeKeyLogs(this.keyLog, keyLogFromDecryptionSecrets([block]))
   }
@@ -48,6 +50,19 @@ export class KeyStore implements KeyLookup {
 
   get empty(): boolean {
     return this.keyLog.sessions.size === 0
+  }
+
+  /**
+   * No more secrets will be added (the capture is a classic pcap, which has no Decryption
+   * Secrets Blocks): a session whose secrets are not here now never will be, so its TLS reader
+   * need keep nothing for decryption.
+   */
+  seal(): void {
+    this.isSealed = true
+  }
+
+  get sealed(): boolean {
+    return this.isSealed
   }
 
   facts(): KeySourceFacts | undefined {

@@ -32,6 +32,8 @@ import type {TlsDecryptionFacts, VerifiedFinished} from './types.js'
  */
 export interface SessionKeys extends KeyLookup {
   readonly empty?: boolean
+  /** No secret will be added any more (KeyStore.seal): a session without secrets now has none. */
+  readonly sealed?: boolean
 }
 
 export interface SessionDecryptionEvents {
@@ -86,7 +88,9 @@ export class SessionDecryption {
   clientHello(body: Uint8Array, randomHex: string): void {
     if (this.clientRandom === undefined) {
       this.clientRandom = randomHex
-      this.transcript = new TranscriptHash()
+      // The transcript serves only to verify Finished with the session's secrets. When none can
+      // come any more (a sealed store without them), it is not kept at all.
+      if (this.keys.sealed !== true || this.keys.secretsFor(randomHex) !== undefined) this.transcript = new TranscriptHash()
     }
     this.addToTranscript(HS_CLIENT_HELLO, body)
   }
