@@ -65,7 +65,7 @@ function timed(tool: string, argv: string[], out: string): Run {
   closeSync(fd)
   const rss = /Maximum resident set size \(kbytes\): (\d+)/.exec(child.stderr)
   if (child.error || rss === null) fail(`${tool} did not run: ${child.error?.message ?? child.stderr.slice(-500)}`)
-  if (child.status !== 0 && !(tool === 'defender-check' && child.status === 1)) fail(`${tool} exited ${child.status}: ${child.stderr.slice(-800)}`)
+  if (child.status !== 0 && !(tool.startsWith('defender-check') && child.status === 1)) fail(`${tool} exited ${child.status}: ${child.stderr.slice(-800)}`)
   return {tool, seconds, rssMB: (Number(rss[1]) * 1024) / MB, stdout: out}
 }
 
@@ -137,9 +137,20 @@ interface FileResult {
   tcpdump: Run
   tshark: Run
   counts: Counts
+  /** The same analysis with --format ndjson to a file: every connection written, none kept. */
+  ndjson?: Run
 }
 
-async function measureFile(label: string, path: string, runs: number): Promise<FileResult> {
+/** NDJSON lines of connections and the summary line's connection count must agree with the table's count. */
+function checkNdjson(outFile: string, counts: Counts): void {
+  const lines = readText(outFile).trimEnd().split('\n')
+  const summary = JSON.parse(lines.at(-1)!) as {type: string; connections: number}
+  if (summary.type !== 'summary' || summary.connections !== counts.connections || lines.length - 1 !== counts.connections) {
+    fail(`NDJSON output (${outFile}) has ${lines.length - 1} connection lines and a summary of ${summary.connections}; the table counted ${counts.connections}`)
+  }
+}
+
+async function measureFile(label: string, path: string, runs: number, withNdjson = false): Promise<FileResult> {
   const bytes = statSync(path).size
   await warm(path)
   const name = relative(ROOT, path)
@@ -159,16 +170,28 @@ async function measureFile(label: string, path: string, runs: number): Promise<F
         `(outputs in ${relative(ROOT, DATA)})`,
     )
   }
-  return {label, path, bytes, ours, tcpdump, tshark, counts}
+  const result: FileResult = {label, path, bytes, ours, tcpdump, tshark, counts}
+  if (withNdjson) {
+    result.ndjson = best(runs, () => timed('defender-check --format ndjson', [process.execPath, 'bin/run.js', 'analyze', name, '--format', 'ndjson'], `${path}.ours.ndjson`))
+    checkNdjson(`${path}.ours.ndjson`, counts)
+  }
+  return result
 }
 
-function table(results: FileResult[], flat?: {half: Run; halfBytes: number; full: Run; fullBytes: number}): string {
+/** The CLI's fixed cost: analyze on a capture of 3 frames (Node, oclif and our modules loading). */
+function measureStart(runs: number): Run {
+  return best(Math.max(3, runs), () => timed('defender-check (start)', [process.execPath, 'bin/run.js', 'analyze', 'fixtures/tcp/refused/refused.pcap', '--format', 'table'], join(DATA, 'start.ours.txt')))
+}
+
+type Flat = {half: Run; halfBytes: number; full: Run; fullBytes: number}
+
+function table(results: FileResult[], start: Run, flat?: Flat): string {
   const rows: string[] = [
     '| file | tool | wall s | MB/s | peak RSS MB | ours / this |',
     '|---|---|---:|---:|---:|---:|',
   ]
   for (const r of results) {
-    for (const run of [r.ours, r.tcpdump, r.tshark]) {
+    for (const run of [r.ours, ...(r.ndjson ? [r.ndjson] : []), r.tcpdump, r.tshark]) {
       const ratio = run === r.ours ? '1' : `${(r.ours.seconds / run.seconds).toFixed(3)}`
       rows.push(`| ${r.label} | ${run.tool} | ${run.seconds.toFixed(2)} | ${(r.bytes / MB / run.seconds).toFixed(0)} | ${run.rssMB.toFixed(0)} | ${ratio} |`)
     }
@@ -191,7 +214,30 @@ function table(results: FileResult[], flat?: {half: Run; halfBytes: number; full
         `${(flat.fullBytes / MB).toFixed(0)} MB file ${flat.full.rssMB.toFixed(0)} MB`,
     )
   }
+  lines.push(`- CLI start (analyze of a 3-frame capture): ${start.seconds.toFixed(2)} s, peak RSS ${start.rssMB.toFixed(0)} MB; it is part of every wall time above`)
+  if (results.length === 2) lines.push('', ...targets(results[0]!, results[1]!, flat))
   return lines.join('\n')
+}
+
+/** Issue 6's targets, each with what this run measured: met or not. */
+function targets(a: FileResult, b: FileResult, flat?: Flat): string[] {
+  const row = (target: string, measured: string, met: boolean) => `| ${target} | ${measured} | ${met ? 'met' : '**not met**'} |`
+  const gbps = a.bytes / a.ours.seconds / 1e9
+  const perByte = b.ours.seconds / b.bytes / (a.ours.seconds / a.bytes)
+  const rows = [
+    '| target | this run | |',
+    '|---|---|---|',
+    row('(a) analyze at >= 1.5 GB/s', `${gbps.toFixed(2)} GB/s`, gbps >= 1.5),
+    row('(a) within 3x of tcpdump', `${(a.ours.seconds / a.tcpdump.seconds).toFixed(2)}x`, a.ours.seconds <= 3 * a.tcpdump.seconds),
+    row('(a) >= 50x faster than tshark', `${(a.tshark.seconds / a.ours.seconds).toFixed(1)}x`, a.tshark.seconds >= 50 * a.ours.seconds),
+    row('(a) peak RSS <= 150 MB', `${a.ours.rssMB.toFixed(0)} MB`, a.ours.rssMB <= 150),
+  ]
+  if (flat) rows.push(row('(a) RSS flat when the file doubles', `${flat.half.rssMB.toFixed(0)} -> ${flat.full.rssMB.toFixed(0)} MB`, flat.full.rssMB <= flat.half.rssMB * 1.15))
+  rows.push(
+    row('(b) <= 2x the time per byte of (a)', `${perByte.toFixed(2)}x`, perByte <= 2),
+    row('(b) peak RSS <= 400 MB', `${b.ours.rssMB.toFixed(0)} MB`, b.ours.rssMB <= 400),
+  )
+  return rows
 }
 
 async function main(): Promise<void> {
@@ -212,7 +258,8 @@ async function main(): Promise<void> {
   const runs = smoke ? 1 : 2
   const size = (path: string) => `${(statSync(path).size / MB).toFixed(0)} MB`
   const a = await measureFile(`(a) mixed ${size(mixed)}`, mixed, runs)
-  const b = await measureFile(`(b) Console ${smoke ? '2k' : '100k'} conns, ${size(consoleFile)}`, consoleFile, runs)
+  const b = await measureFile(`(b) Console ${smoke ? '2k' : '100k'} conns, ${size(consoleFile)}`, consoleFile, runs, true)
+  const start = measureStart(runs)
   let flat
   if (!smoke) {
     const half = join(DATA, 'mixed-half.pcap')
@@ -221,7 +268,7 @@ async function main(): Promise<void> {
     const halfRun = timed('defender-check', [process.execPath, 'bin/run.js', 'analyze', relative(ROOT, half), '--format', 'table'], `${half}.ours.txt`)
     flat = {half: halfRun, halfBytes: statSync(half).size, full: a.ours, fullBytes: a.bytes}
   }
-  const text = table([a, b], flat)
+  const text = table([a, b], start, flat)
   process.stdout.write(`${text}\n`)
   writeFileSync(join(DATA, smoke ? 'results-smoke.md' : 'results.md'), `${text}\n`)
 }
