@@ -7,9 +7,11 @@ import {closeSync, openSync, writeSync} from 'node:fs'
 import {writeFile} from 'node:fs/promises'
 import type {AnalyzerOptions} from '../analysis/analyzer.js'
 import type {AnalysisReport} from '../analysis/types.js'
+import {TOOL_VERSION} from '../analysis/version.js'
+import type {Policy} from '../checks/types.js'
 import {InputError} from '../errors.js'
 import type {ConnectionDigest} from '../report/digest.js'
-import {renderJson} from '../report/json.js'
+import {JsonReportStream, renderJson} from '../report/json.js'
 import {renderJunit} from '../report/junit.js'
 import {ndjsonConnectionLine, ndjsonSummaryLine, renderNdjson} from '../report/ndjson.js'
 import {renderHtml} from '../report/html.js'
@@ -94,17 +96,32 @@ export async function writeReport(report: AnalysisReport, options: OutputOptions
  *   few; see report/digest.ts) and let go;
  * - ndjson: each connection's line is written at once (in the order connections are decided),
  *   the summary line last;
- * - json, junit, table --all, or `keepConnections` (--html, --json need every connection): the
- *   report is kept whole and rendered at the end.
- * `sourceName` is the report's source.name (the file, '-', the interface), which NDJSON lines carry.
+ * - json: the document is written as connections are decided (report/json.ts JsonReportStream:
+ *   by id up to 1,000 connections, in the order decided past that), source and summary last;
+ * - junit, table --all, or `keepConnections` (--html, --json need every connection): the report
+ *   is kept whole and rendered at the end.
+ * `sourceName` is the report's source.name (the file, '-', the interface), which NDJSON lines
+ * carry; `policy` heads a streamed JSON document (without it, JSON is rendered at the end).
  */
 export interface OpenReport {
   analysis: Pick<AnalyzerOptions, 'onConnection' | 'maxReportedConnections'>
   finish(report: AnalysisReport): Promise<void>
 }
 
-export function openReport(options: OutputOptions & {sourceName: string; keepConnections?: boolean}): OpenReport {
+export function openReport(options: OutputOptions & {sourceName: string; policy?: Policy; keepConnections?: boolean}): OpenReport {
   const to = destinationOf(options)
+  if (options.keepConnections !== true && to.format === 'json' && options.policy !== undefined) {
+    const out = new LineWriter(to.file)
+    const policy = options.policy
+    const json = new JsonReportStream({schemaVersion: 1, tool: {name: 'defender-check', version: TOOL_VERSION}, policy})
+    return {
+      analysis: {onConnection: (connection) => out.write(json.connection(connection)), maxReportedConnections: 0},
+      finish: async (report) => {
+        out.write(json.end(report))
+        out.close()
+      },
+    }
+  }
   if (options.keepConnections !== true && to.format === 'table' && options.all !== true) {
     const digest = tableDigest()
     return {
@@ -146,6 +163,7 @@ class LineWriter {
   constructor(private readonly file: string | undefined) {}
 
   write(text: string): void {
+    if (text === '') return
     if (this.file === undefined) {
       process.stdout.write(text)
       return

@@ -67,6 +67,7 @@ Exit codes: 0 every connection passed (warnings allowed); 1 a check failed or no
       all: flags.all,
       timeline: flags.timeline,
       sourceName: args.capture,
+      policy,
       keepConnections: flags.html !== undefined || this.jsonEnabled(),
     })
     const report = await analyzeCapture(args.capture, {policy, certificates: {ca}, keys, onProgress: progress.update, ...output.analysis}).finally(progress.done)

@@ -48,22 +48,24 @@ Exit codes: 0 every connection passed; 1 a check failed or no Console traffic wa
     process.on('SIGINT', onSigint)
     const progress = process.stderr.isTTY ? showProgress : undefined
     let report: AnalysisReport
-    // A long live capture is written like a big file: NDJSON lines as connections end, the table
-    // from a digest (cli/output.ts openReport). The probe's two views are one small report.
+    const policy = flags.probe === undefined ? buildPolicy({ports: flags.port, console: flags.console, minTls: flags['min-tls'], caFile: flags.ca, pin: flags.pin}) : undefined
+    // A long live capture is written like a big file: JSON and NDJSON as connections end, the
+    // table from a digest (cli/output.ts openReport). The probe's two views are one small report.
     const output = openReport({
       format: flags.format as ReportFormat | undefined,
       output: flags.output,
       all: flags.all,
       timeline: flags.timeline,
       sourceName: flags.interface,
+      policy,
       keepConnections: flags.probe !== undefined || flags.html !== undefined || this.jsonEnabled(),
     })
     try {
-      if (flags.probe === undefined) {
-        const policy = buildPolicy({ports: flags.port, console: flags.console, minTls: flags['min-tls'], caFile: flags.ca, pin: flags.pin})
+      if (policy !== undefined) {
         const ca = flags.ca === undefined ? undefined : loadCaBundle(flags.ca)
         report = await captureLive({policy, certificates: {ca}, interface: flags.interface, filter: flags.filter, count: flags.count, durationMs: parseDuration(flags.duration, 'duration'), writeFile: flags.write, signal: abort.signal, onProgress: progress, ...output.analysis})
       } else {
+        // No policy: --probe was given (the probe builds its own from the URL and options).
         const ca = flags.ca ?? (flags['defender-certs'] === undefined ? undefined : `${flags['defender-certs']}/defender-ca.pem`)
         // The probe (ws, node-forge) is loaded only when it runs: every command's start pays for
         // what its module imports, since oclif loads them all to list the commands.
@@ -73,7 +75,7 @@ Exit codes: 0 every connection passed; 1 a check failed or no Console traffic wa
           writeFile: flags.write,
           certificates: {ca: ca === undefined ? undefined : loadCaBundle(ca)},
           onProgress: progress,
-          probe: probeInputFromFlags(flags.probe, flags),
+          probe: probeInputFromFlags(flags.probe!, flags),
         })
       }
     } finally {

@@ -3,7 +3,7 @@
  * their facts (subject, SANs, validity, fingerprint): their DER (derBase64) is kept in memory
  * for chain verification and never written out.
  */
-import type {AnalysisReport} from '../analysis/types.js'
+import type {AnalysisReport, ConnectionReport} from '../analysis/types.js'
 
 /** JSON.stringify replacer dropping every key named derBase64, at any depth. */
 export function withoutDer(key: string, value: unknown): unknown {
@@ -12,4 +12,73 @@ export function withoutDer(key: string, value: unknown): unknown {
 
 export function renderJson(report: AnalysisReport): string {
   return JSON.stringify(report, withoutDer, 2)
+}
+
+/**
+ * Connections held back to be written by id; past this many, a JSON report is written as its
+ * connections are decided. Their text is held, not the objects: ~1,000 × a few KB.
+ */
+export const JSON_ORDERED_CONNECTIONS = 1000
+
+/**
+ * The same JSON document, written while the analysis runs so that a capture of 100,000
+ * connections is never held whole: the head (schemaVersion, tool, policy) and the connections
+ * as they are decided, then `source`, `otherTraffic` and `summary` once the input has ended.
+ * Up to JSON_ORDERED_CONNECTIONS the connections come out by id, as renderJson lists them; past
+ * that they are written in the order they were decided (each carries its id and startedAt).
+ * Pure: every call returns the text to write next.
+ */
+export class JsonReportStream {
+  private held: Array<{id: number; text: string}> | undefined = []
+  private written = 0
+
+  constructor(
+    private readonly head: Pick<AnalysisReport, 'schemaVersion' | 'tool' | 'policy'>,
+    private readonly ordered = JSON_ORDERED_CONNECTIONS,
+  ) {}
+
+  /** A decided connection: the text to write now (empty while connections are held back). */
+  connection(connection: ConnectionReport): string {
+    const text = `    ${JSON.stringify(connection, withoutDer, 2).replace(/\n/g, '\n    ')}`
+    if (this.held !== undefined) {
+      this.held.push({id: connection.id, text})
+      return this.held.length > this.ordered ? this.release() : ''
+    }
+    return this.item(text)
+  }
+
+  /** The rest of the document, once the report is complete. */
+  end(report: AnalysisReport): string {
+    let text = this.held !== undefined ? this.release() : ''
+    text += this.written === 0 ? `${this.opening()}]` : '\n  ]'
+    text += `,\n${member('source', report.source)}`
+    if (report.otherTraffic !== undefined) text += `,\n${member('otherTraffic', report.otherTraffic)}`
+    return `${text},\n${member('summary', report.summary)}\n}\n`
+  }
+
+  /** Writes what is held, by id, and from now on writes connections as they come. */
+  private release(): string {
+    const held = this.held!.sort((a, b) => a.id - b.id)
+    this.held = undefined
+    let text = ''
+    for (const {text: item} of held) text += this.item(item)
+    return text
+  }
+
+  private item(text: string): string {
+    const before = this.written === 0 ? `${this.opening()}\n` : ',\n'
+    this.written++
+    return before + text
+  }
+
+  /** The document up to the connections array's opening bracket. */
+  private opening(): string {
+    const {schemaVersion, tool, policy} = this.head
+    return `{\n${member('schemaVersion', schemaVersion)},\n${member('tool', tool)},\n${member('policy', policy)},\n  "connections": [`
+  }
+}
+
+/** `  "key": value` at the document's top level, the value laid out as JSON.stringify(…, 2) does. */
+function member(key: string, value: unknown): string {
+  return `  ${JSON.stringify(key)}: ${JSON.stringify(value, withoutDer, 2).replace(/\n/g, '\n  ')}`
 }

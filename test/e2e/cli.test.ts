@@ -69,6 +69,8 @@ describe('defender-check analyze', () => {
     // they are decided is not the order of their ids.
     const capture = join(CORPUS_PCAPS, 'tls-handshake.pcapng')
     const json = JSON.parse(runCli(['analyze', capture, '--port', '443', '--format', 'json']).stdout)
+    // --format json is written as the analysis runs; --json (oclif) returns the whole report.
+    expect(json).toEqual(JSON.parse(runCli(['analyze', capture, '--port', '443', '--json']).stdout))
     const run = runCli(['analyze', capture, '--port', '443', '--format', 'ndjson'])
     expect(run.status).toBe(1)
     const lines = run.stdout.trim().split('\n').map((line) => JSON.parse(line))
