@@ -9,7 +9,7 @@
  * | maxBufferedBytesPerDirection | 'stream.buffer-limit': the hole in front of the buffered bytes becomes a gap | out-of-order TCP bytes held per direction |
  * | maxHandshakeMessageBytes | 'tls.handshake-too-large': that direction's handshake stops being parsed | one TLS handshake message being reassembled per direction |
  * | maxHttpHeaderBytes | 'http.headers-too-large': the upgrade request/response is not read further | one HTTP header block per direction |
- * | maxReportedConnections | 'report.connection-limit' on the capture: later connections are counted in the summary and verdict, not listed | the report (~10 KB per listed connection) |
+ * | maxReportedConnections | 'report.connection-limit' on the capture: later connections are counted in the summary and verdict, not listed (only where a report is kept whole: JUnit, --html, --json, table --all) | the kept report (~30 KB per listed connection) |
  *
  * The defaults live with the code that enforces each limit; this module names them together
  * for the CLI flags and the documentation.
@@ -31,7 +31,7 @@ export interface Limits {
   maxHandshakeMessageBytes: number
   /** Largest HTTP header block of the WebSocket upgrade (default 64 KiB). */
   maxHttpHeaderBytes: number
-  /** Connections listed in full in a report (default 100,000); the rest are counted only. */
+  /** Connections listed in full in a report kept whole (default 25,000); the rest are counted only. */
   maxReportedConnections: number
 }
 
