@@ -10,6 +10,7 @@
 import {spawnSync} from 'node:child_process'
 import {closeSync, existsSync, mkdirSync, openSync, readSync, statSync, writeFileSync, createReadStream} from 'node:fs'
 import {dirname, join, relative, resolve} from 'node:path'
+import {createInterface} from 'node:readline'
 import {fileURLToPath} from 'node:url'
 import {generateConsole, generateMixed} from './generate.js'
 
@@ -141,12 +142,21 @@ interface FileResult {
   ndjson?: Run
 }
 
-/** NDJSON lines of connections and the summary line's connection count must agree with the table's count. */
-function checkNdjson(outFile: string, counts: Counts): void {
-  const lines = readText(outFile).trimEnd().split('\n')
-  const summary = JSON.parse(lines.at(-1)!) as {type: string; connections: number}
-  if (summary.type !== 'summary' || summary.connections !== counts.connections || lines.length - 1 !== counts.connections) {
-    fail(`NDJSON output (${outFile}) has ${lines.length - 1} connection lines and a summary of ${summary.connections}; the table counted ${counts.connections}`)
+/**
+ * NDJSON lines of connections and the summary line's connection count must agree with the
+ * table's count. Read line by line: (b)'s output is larger than the longest string V8 makes.
+ */
+async function checkNdjson(outFile: string, counts: Counts): Promise<void> {
+  let connectionLines = 0
+  let last = ''
+  for await (const line of createInterface({input: createReadStream(outFile), crlfDelay: Infinity})) {
+    if (line === '') continue
+    if (last !== '') connectionLines++
+    last = line
+  }
+  const summary = JSON.parse(last) as {type: string; connections: number}
+  if (summary.type !== 'summary' || summary.connections !== counts.connections || connectionLines !== counts.connections) {
+    fail(`NDJSON output (${outFile}) has ${connectionLines} connection lines and a summary of ${summary.connections}; the table counted ${counts.connections}`)
   }
 }
 
@@ -173,7 +183,7 @@ async function measureFile(label: string, path: string, runs: number, withNdjson
   const result: FileResult = {label, path, bytes, ours, tcpdump, tshark, counts}
   if (withNdjson) {
     result.ndjson = best(runs, () => timed('defender-check --format ndjson', [process.execPath, 'bin/run.js', 'analyze', name, '--format', 'ndjson'], `${path}.ours.ndjson`))
-    checkNdjson(`${path}.ours.ndjson`, counts)
+    await checkNdjson(`${path}.ours.ndjson`, counts)
   }
   return result
 }
