@@ -9,7 +9,7 @@ import type {FrameSkipper} from '../capture/pcap.js'
 import type {CaptureSink, CaptureSummary, RawFrame} from '../capture/types.js'
 import {ServerCounter} from './server-counter.js'
 import {decodePacket} from '../dissect/packet.js'
-import {packetFromPrefiltered} from '../dissect/prefiltered-packet.js'
+import {PrefilteredPacketBuilder} from '../dissect/prefiltered-packet.js'
 import {FRAME_DECODE, FRAME_TCP, newPrefilteredTcp, prefilterFrame} from '../dissect/prefilter.js'
 import {TCP_ACK, TCP_SYN, type Packet} from '../dissect/types.js'
 import type {Issue} from '../issues.js'
@@ -96,6 +96,8 @@ export class Analyzer {
   private readonly consolePorts = new Uint8Array(65536)
   /** Scratch for the fixed-offset fast path, reused for every frame. */
   private readonly fast = newPrefilteredTcp()
+  /** The Packet of a prefiltered Console segment: one object, refilled per frame. */
+  private readonly packets = new PrefilteredPacketBuilder()
   private readonly tracker: ConnectionTracker
   private readonly keys: KeyStore
   /** Reader state of the connections still open: dropped as each one closes. */
@@ -191,7 +193,7 @@ export class Analyzer {
    * layer. False when it must be decoded in full after all (VLAN tags).
    */
   private consoleSegment(data: Uint8Array, start: number, end: number, linkType: number, tsSec: number, tsNsec: number, frame: number): boolean {
-    const packet = packetFromPrefiltered(data, start, end, linkType, frame, tsSec + tsNsec / 1e9, this.fast)
+    const packet = this.packets.build(data, start, end, linkType, frame, tsSec + tsNsec / 1e9, this.fast)
     if (packet === undefined) return false
     this.onPacket(packet, end - start)
     return true

@@ -5,7 +5,9 @@
  * downstream); a miss formats and replaces the slot.
  */
 
-const CACHE_SLOTS = 1024 // power of two
+// A Console-side capture carries thousands of Defender addresses: 16 Ki slots keep them (1 Ki
+// thrashed on 5,000 addresses and formatted a string for most packets).
+const CACHE_SLOTS = 16384 // power of two
 const CACHE_MASK = CACHE_SLOTS - 1
 
 const DECIMAL: string[] = Array.from({length: 256}, (_, i) => String(i))

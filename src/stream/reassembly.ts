@@ -35,6 +35,7 @@ export interface StreamReassemblerOptions {
 
 /** Highest skip-list level; 4^12 buffered segments before levels stop helping. */
 const MAX_LEVEL = 12
+const EMPTY = new Uint8Array(0)
 
 /** A buffered out-of-order piece [start, end) of the stream; pieces never overlap. */
 class Piece {
@@ -50,6 +51,8 @@ class Piece {
     this.next = new Array<Piece | null>(level).fill(null)
   }
 }
+
+const NO_PIECES: Piece[] = []
 
 /** Counts repeated occurrences of one issue kind so a capture cut at every packet adds one Issue, not millions. */
 class RepeatedIssue {
@@ -68,15 +71,20 @@ export class StreamReassembler {
   private finished = false
   private closed = false
 
-  /** Skip list of buffered pieces ordered by start (William Pugh, 1990): O(log n) insert and lookup. */
-  private readonly head = new Piece(0, 0, new Uint8Array(0), 0, 0, MAX_LEVEL)
+  /**
+   * Skip list of buffered pieces ordered by start (William Pugh, 1990): O(log n) insert and
+   * lookup. Made at the first out-of-order segment and dropped when the buffer is cleared: most
+   * connections arrive in order and never need one.
+   */
+  private head: Piece | null = null
   private level = 1
-  private readonly update = new Array<Piece>(MAX_LEVEL)
+  private update: Piece[] = NO_PIECES
   private buffered = 0
   private random = 0x9e3779b9
 
-  private readonly snaplenCuts = new RepeatedIssue()
-  private readonly mismatches = new RepeatedIssue()
+  /** Made at the first occurrence. */
+  private snaplenCuts: RepeatedIssue | undefined = undefined
+  private mismatches: RepeatedIssue | undefined = undefined
   private dataAfterFin = false
   private bufferLimitReached = false
 
@@ -89,6 +97,11 @@ export class StreamReassembler {
   /** Bytes held out of order right now. */
   get bufferedBytes(): number {
     return this.buffered
+  }
+
+  /** The next sequence number expected (unsigned 32-bit); undefined before the direction started. */
+  get nextSequence(): number | undefined {
+    return this.initialized ? this.nextSeq : undefined
   }
 
   /** The FIN was delivered in sequence (or the direction was closed). */
@@ -225,7 +238,7 @@ export class StreamReassembler {
 
   /** Delivers buffered pieces that start at (or before) the next expected byte. */
   private drain(): void {
-    let piece = this.head.next[0]!
+    let piece = this.firstPiece()
     while (piece !== null && piece.start <= this.nextOffset) {
       this.removeFirst(piece)
       if (piece.end > this.nextOffset) {
@@ -236,8 +249,12 @@ export class StreamReassembler {
         this.reachFin(piece.frame, piece.ts)
         return
       }
-      piece = this.head.next[0]!
+      piece = this.firstPiece()
     }
+  }
+
+  private firstPiece(): Piece | null {
+    return this.head === null ? null : this.head.next[0]!
   }
 
   /** Moves delivery to at least `target`, declaring gaps for holes and delivering what is buffered. */
@@ -247,7 +264,7 @@ export class StreamReassembler {
         this.reachFin(frame, ts)
         return
       }
-      const first = this.head.next[0]!
+      const first = this.firstPiece()
       let holeEnd = first !== null && first.start < target ? first.start : target
       if (this.finOffset > this.nextOffset && this.finOffset < holeEnd) holeEnd = this.finOffset
       if (holeEnd > this.nextOffset) this.skip(holeEnd - this.nextOffset, frame, ts)
@@ -270,7 +287,7 @@ export class StreamReassembler {
       })
     }
     while (this.buffered > this.options.maxBufferedBytes) {
-      const first = this.head.next[0]!
+      const first = this.firstPiece()!
       this.advanceTo(first.start, frame, ts)
     }
   }
@@ -282,8 +299,9 @@ export class StreamReassembler {
    */
   private store(offset: number, payload: Uint8Array, from: number, to: number, frame: number, ts: number): number {
     const end = offset + (to - from)
+    const head = (this.head ??= this.newHead())
     // Find the last piece starting at or before offset.
-    let x = this.head
+    let x = head
     for (let i = this.level - 1; i >= 0; i--) {
       let n = x.next[i]!
       while (n !== null && n.start <= offset) {
@@ -291,7 +309,7 @@ export class StreamReassembler {
         n = x.next[i]!
       }
     }
-    let piece: Piece | null = x !== this.head && x.end > offset ? x : x.next[0]!
+    let piece: Piece | null = x !== head && x.end > offset ? x : x.next[0]!
     let cursor = offset
     let stored = 0
     while (piece !== null && piece.start < end) {
@@ -317,7 +335,7 @@ export class StreamReassembler {
     const base = start - piece.start
     for (let i = 0, n = end - start; i < n; i++) {
       if (bytes[base + i] !== payload[at + i]) {
-        const note = this.mismatches
+        const note = (this.mismatches ??= new RepeatedIssue())
         note.count++
         note.bytes += n
         if (note.issue === undefined) {
@@ -336,9 +354,17 @@ export class StreamReassembler {
     }
   }
 
+  private newHead(): Piece {
+    this.update = new Array<Piece>(MAX_LEVEL)
+    this.level = 1
+    return new Piece(0, 0, EMPTY, 0, 0, MAX_LEVEL)
+  }
+
+  /** Called by store(), which made the head. */
   private insert(start: number, bytes: Uint8Array, frame: number, ts: number): void {
     const update = this.update
-    let x = this.head
+    const head = this.head!
+    let x = head
     for (let i = this.level - 1; i >= 0; i--) {
       let n = x.next[i]!
       while (n !== null && n.start < start) {
@@ -349,7 +375,7 @@ export class StreamReassembler {
     }
     const level = this.randomLevel()
     if (level > this.level) {
-      for (let i = this.level; i < level; i++) update[i] = this.head
+      for (let i = this.level; i < level; i++) update[i] = head
       this.level = level
     }
     const piece = new Piece(start, start + bytes.length, bytes, frame, ts, level)
@@ -362,21 +388,24 @@ export class StreamReassembler {
 
   /** Unlinks `piece`, which is the first piece. */
   private removeFirst(piece: Piece): void {
-    const head = this.head
+    const head = this.head!
     for (let i = 0; i < piece.next.length; i++) head.next[i] = piece.next[i]!
     this.buffered -= piece.end - piece.start
   }
 
   private lastPiece(): Piece | null {
-    let x = this.head
+    const head = this.head
+    if (head === null) return null
+    let x = head
     for (let i = this.level - 1; i >= 0; i--) {
       while (x.next[i] !== null) x = x.next[i]!
     }
-    return x === this.head ? null : x
+    return x === head ? null : x
   }
 
   private clearBuffer(): void {
-    this.head.next.fill(null)
+    this.head = null
+    this.update = NO_PIECES
     this.level = 1
     this.buffered = 0
   }
@@ -397,7 +426,7 @@ export class StreamReassembler {
   }
 
   private noteSnaplen(captured: number, wire: number, frame: number): void {
-    const note = this.snaplenCuts
+    const note = (this.snaplenCuts ??= new RepeatedIssue())
     note.count++
     note.bytes += wire - captured
     if (note.issue === undefined) {
@@ -427,11 +456,11 @@ export class StreamReassembler {
   /** Appends totals to issues that stood for many occurrences. */
   private finishIssues(): void {
     const snaplen = this.snaplenCuts
-    if (snaplen.issue !== undefined && snaplen.count > 1) {
+    if (snaplen?.issue !== undefined && snaplen.count > 1) {
       snaplen.issue.message += ` (${snaplen.count} segments cut in this direction, ${snaplen.bytes} bytes missing in all)`
     }
     const mismatch = this.mismatches
-    if (mismatch.issue !== undefined && mismatch.count > 1) {
+    if (mismatch?.issue !== undefined && mismatch.count > 1) {
       mismatch.issue.message += ` (${mismatch.count} overlapping segments differed in this direction)`
     }
   }

@@ -5,7 +5,7 @@
  */
 import {TCP_ACK, TCP_FIN, TCP_RST, TCP_SYN, type Packet, type TcpHeader, type TcpOptions, type TunnelInfo} from '../dissect/types.js'
 import type {Issue} from '../issues.js'
-import {StreamReassembler, type ReassemblySink} from './reassembly.js'
+import {StreamReassembler, type ReassemblySink, type StreamReassemblerOptions} from './reassembly.js'
 import type {
   ConnectionTrackerOptions,
   Direction,
@@ -20,10 +20,14 @@ export const DEFAULT_MAX_BUFFERED_BYTES = 4 * 1024 * 1024
 /** Per connection, so a capture cut by snaplen at every packet keeps bounded facts. */
 const MAX_RECORDED_GAPS = 1000
 /**
- * A connection over (both FINs or a RST) stays in the table a while so that its last ACKs and
- * retransmitted FINs are counted on it instead of opening a phantom connection: for this many
- * seconds of capture time (Linux keeps TIME_WAIT for 60 s; stragglers come within a few RTTs),
- * and at most MAX_LINGERING of them, the oldest let go first.
+ * A connection over (both FINs or a RST) is handed over, and a tombstone of it (Lingering) stays
+ * in the table a while so that its last ACKs and retransmitted FINs are counted on it instead of
+ * opening a phantom connection: for this many seconds of capture time (Linux keeps TIME_WAIT for
+ * 60 s; stragglers come within a few RTTs), and at most MAX_LINGERING of them, the oldest let go
+ * first. The tombstone keeps the TCP facts and the few numbers a straggler needs, nothing else: the
+ * connection's reassemblers, flows and readers die young, where keeping them 30 s of capture time
+ * made every one of them survive into the old generation (on a Console-side capture of 100,000
+ * connections the garbage collector copying them was ~40% of the tracker's time).
  */
 const LINGER_SECONDS = 30
 const MAX_LINGERING = 10_000
@@ -37,12 +41,13 @@ type SynFacts = NonNullable<TcpFacts['syn']>
  * ports, chained by `samePorts` (different
  * addresses, rarely more than one): one hash lookup per packet and no key string built, where
  * nested maps by address cost three lookups and their cache misses (~0.5 µs a packet on a
- * capture of 100,000 connections).
+ * capture of 100,000 connections). Open connections have Flows in it, released ones LingeringFlows.
  */
-type FlowTable = Map<number, Flow>
+type FlowTable = Map<number, Flow | LingeringFlow>
 
 /** One orientation of a connection: what a packet from `src` to `dst` belongs to. */
 class Flow {
+  readonly lingering = false
   constructor(
     readonly conn: Connection,
     readonly direction: Direction,
@@ -58,7 +63,74 @@ class Flow {
   ) {}
 
   /** The next flow in the table with the same ports. */
-  samePorts: Flow | undefined = undefined
+  samePorts: Flow | LingeringFlow | undefined = undefined
+}
+
+/**
+ * What stays of a released connection while it lingers: its TCP facts (which stragglers still
+ * update, as tshark counts them on the stream) and the handshake numbers control() reads.
+ */
+class Lingering {
+  /** The lingering list, oldest release first. */
+  older: Lingering | null = null
+  newer: Lingering | null = null
+  readonly tcp: TcpFacts
+  readonly forward: LingeringFlow
+  readonly backward: LingeringFlow
+  clientIsn: number
+  serverIsn: number
+  synAckAck: number
+  awaitingAck: boolean
+  lastSynTs: number
+  /**
+   * Each direction's next expected sequence number when its reassembler was closed, -1 when it
+   * never started: a later segment wholly before it counts as a retransmission, as a closed
+   * reassembler counts it.
+   */
+  c2sNextSeq: number
+  readonly s2cNextSeq: number
+
+  constructor(
+    conn: Connection,
+    /** Capture time of the release. */
+    readonly releasedTs: number,
+  ) {
+    this.tcp = conn.info.tcp
+    this.clientIsn = conn.clientIsn
+    this.serverIsn = conn.serverIsn
+    this.synAckAck = conn.synAckAck
+    this.awaitingAck = conn.awaitingAck
+    this.lastSynTs = conn.lastSynTs
+    this.c2sNextSeq = conn.c2s.nextSequence ?? -1
+    this.s2cNextSeq = conn.s2c.nextSequence ?? -1
+    this.forward = new LingeringFlow(this, conn.forward)
+    this.backward = new LingeringFlow(this, conn.backward)
+  }
+
+  /** A late SYN-ACK starts the client's sequence space, as StreamReassembler.expect() would. */
+  expectFromClient(seq: number): void {
+    if (this.c2sNextSeq < 0) this.c2sNextSeq = seq >>> 0
+  }
+}
+
+/** A released connection's orientation in the flow table. */
+class LingeringFlow {
+  readonly lingering = true
+  readonly fromClient: boolean
+  readonly src: string
+  readonly dst: string
+  readonly ports: number
+  samePorts: Flow | LingeringFlow | undefined = undefined
+
+  constructor(
+    readonly owner: Lingering,
+    flow: Flow,
+  ) {
+    this.fromClient = flow.fromClient
+    this.src = flow.src
+    this.dst = flow.dst
+    this.ports = flow.ports
+  }
 }
 
 /** Forwards one direction's reassembled bytes to the connection's handler and facts. */
@@ -94,6 +166,8 @@ class DirectionSink implements ReassemblySink {
 /** A tracked connection's working state; `info` is what callers see. */
 class Connection {
   readonly info: TrackedConnection
+  /** info.tcp */
+  readonly tcp: TcpFacts
   handler: StreamHandler | undefined = undefined
   readonly c2s: StreamReassembler
   readonly s2c: StreamReassembler
@@ -110,13 +184,10 @@ class Connection {
   lastSynTs = 0
   /** RST, both FINs delivered, eviction or end of input: reassembly is over. */
   ended = false
-  released = false
   /** onConnectionClosed was called: it is, at the latest, once the connection is released. */
   closed = false
-  /** Capture time of the release: a released connection lingers (LINGER_SECONDS), then goes. */
-  releasedTs = 0
   omittedGaps = 0
-  /** Least-recently-active list links; a released connection's links are in the lingering list. */
+  /** Least-recently-active list links. */
   older: Connection | null = null
   newer: Connection | null = null
 
@@ -127,7 +198,7 @@ class Connection {
     senderIsClient: boolean,
     clientBy: TcpFacts['clientBy'],
     readonly table: FlowTable,
-    maxBufferedBytes: number,
+    reassembly: {c2s: StreamReassemblerOptions; s2c: StreamReassemblerOptions},
   ) {
     const ip = packet.ip!
     const sender = {ip: ip.src, port: tcp.srcPort}
@@ -155,9 +226,10 @@ class Connection {
       },
       issues: [],
     }
+    this.tcp = this.info.tcp
     if (packet.tunnels !== undefined && packet.tunnels.length > 0) this.info.tunnels = copyTunnels(packet.tunnels)
-    this.c2s = new StreamReassembler(new DirectionSink(this, 'c2s'), c2sStats, {maxBufferedBytes, label: 'client→server'})
-    this.s2c = new StreamReassembler(new DirectionSink(this, 's2c'), s2cStats, {maxBufferedBytes, label: 'server→client'})
+    this.c2s = new StreamReassembler(new DirectionSink(this, 'c2s'), c2sStats, reassembly.c2s)
+    this.s2c = new StreamReassembler(new DirectionSink(this, 's2c'), s2cStats, reassembly.s2c)
     const forwardPorts = flowPorts(tcp.srcPort, tcp.dstPort)
     const backwardPorts = flowPorts(tcp.dstPort, tcp.srcPort)
     const [fwdDir, bwdDir]: [Direction, Direction] = senderIsClient ? ['c2s', 's2c'] : ['s2c', 'c2s']
@@ -167,6 +239,11 @@ class Connection {
     const bwdStats = senderIsClient ? s2cStats : c2sStats
     this.forward = new Flow(this, fwdDir, senderIsClient, fwdOwn, bwdOwn, fwdStats, ip.src, ip.dst, forwardPorts)
     this.backward = new Flow(this, bwdDir, !senderIsClient, bwdOwn, fwdOwn, bwdStats, ip.dst, ip.src, backwardPorts)
+  }
+
+  /** The SYN-ACK acknowledges the client's ISN+1 even when its SYN was not captured. */
+  expectFromClient(seq: number): void {
+    this.c2s.expect(seq)
   }
 
   /** A FIN was reached in sequence; with both, the connection is over and its buffers go. */
@@ -184,7 +261,8 @@ export class ConnectionTracker {
   private readonly flows: FlowTable = new Map()
   private readonly all: TrackedConnection[] = []
   private readonly maxConnections: number
-  private readonly maxBufferedBytes: number
+  /** Each direction's reassembler options, shared by every connection. */
+  private readonly reassembly: {c2s: StreamReassemblerOptions; s2c: StreamReassemblerOptions}
   /** Connections in the activity list (not yet released): maxConnections bounds it. */
   private tracked = 0
   /** Connections opened so far: the next id. */
@@ -193,13 +271,14 @@ export class ConnectionTracker {
   private oldest: Connection | null = null
   private newest: Connection | null = null
   /** Released connections still in the table for their stragglers, oldest release first. */
-  private lingerOldest: Connection | null = null
-  private lingerNewest: Connection | null = null
+  private lingerOldest: Lingering | null = null
+  private lingerNewest: Lingering | null = null
   private lingering = 0
 
   constructor(private readonly options: ConnectionTrackerOptions) {
     this.maxConnections = options.maxConnections ?? DEFAULT_MAX_CONNECTIONS
-    this.maxBufferedBytes = options.maxBufferedBytes ?? DEFAULT_MAX_BUFFERED_BYTES
+    const maxBufferedBytes = options.maxBufferedBytes ?? DEFAULT_MAX_BUFFERED_BYTES
+    this.reassembly = {c2s: {maxBufferedBytes, label: 'client→server'}, s2c: {maxBufferedBytes, label: 'server→client'}}
   }
 
   /** Feeds one decoded packet; packets without TCP over IP are ignored. */
@@ -210,17 +289,30 @@ export class ConnectionTracker {
     const table = this.flows
     const ports = flowPorts(tcp.srcPort, tcp.dstPort)
     const flags = tcp.flags
-    let flow = table.get(ports)
-    while (flow !== undefined && (flow.src !== ip.src || flow.dst !== ip.dst)) flow = flow.samePorts
-    if (flow === undefined) {
+    let found = table.get(ports)
+    while (found !== undefined && (found.src !== ip.src || found.dst !== ip.dst)) found = found.samePorts
+    let flow: Flow
+    if (found === undefined) {
       flow = this.open(packet, tcp, table)
-    } else if ((flags & (TCP_SYN | TCP_ACK)) === TCP_SYN && !continuesWithSyn(flow, tcp.seq)) {
+    } else if (found.lingering) {
+      const owner = found.owner
+      // A straggler of a released connection (its last ACK, a retransmitted FIN) counts on it; a
+      // SYN with a new ISN opens a new connection on the 4-tuple.
+      if ((flags & (TCP_SYN | TCP_ACK)) !== TCP_SYN || synContinues(found.fromClient, owner.clientIsn, owner.synAckAck, tcp.seq)) {
+        this.straggler(found, tcp, packet)
+        return
+      }
+      this.bury(owner)
+      flow = this.open(packet, tcp, table)
+    } else if ((flags & (TCP_SYN | TCP_ACK)) === TCP_SYN && !synContinues(found.fromClient, found.conn.clientIsn, found.conn.synAckAck, tcp.seq)) {
       // A SYN with a new ISN: the 4-tuple was reused for a new connection.
-      this.replace(flow.conn, packet)
+      this.replace(found.conn, packet)
       flow = this.open(packet, tcp, table)
+    } else {
+      flow = found
     }
     const conn = flow.conn
-    if (!conn.released) this.touch(conn)
+    this.touch(conn)
     const facts = conn.info.tcp
     facts.lastFrame = packet.frame
     facts.endTs = packet.ts
@@ -228,13 +320,13 @@ export class ConnectionTracker {
     stats.packets++
     stats.bytes += tcp.payloadLength
 
-    if ((flags & (TCP_SYN | TCP_FIN | TCP_RST)) !== 0 || conn.awaitingAck) this.control(flow, tcp, packet)
+    if ((flags & (TCP_SYN | TCP_FIN | TCP_RST)) !== 0 || conn.awaitingAck) this.control(conn, flow.fromClient, tcp, packet)
     // After the end the reassemblers deliver nothing but still count retransmissions.
     if ((flags & TCP_ACK) !== 0) flow.peer.acknowledged(tcp.ack, packet.frame, packet.ts)
     if (tcp.payloadLength > 0 || (flags & (TCP_SYN | TCP_FIN)) !== 0) {
       flow.own.segment(tcp.seq, (flags & TCP_SYN) !== 0, (flags & TCP_FIN) !== 0, tcp.payload, tcp.payloadLength, packet.frame, packet.ts)
     }
-    if (conn.ended && !conn.released) this.release(conn, packet.ts)
+    if (conn.ended) this.release(conn, packet.ts)
   }
 
   /**
@@ -273,7 +365,7 @@ export class ConnectionTracker {
       senderIsClient = srcIsServer !== dstIsServer ? dstIsServer : tcp.srcPort >= tcp.dstPort
     }
     this.expireLingering(packet.ts)
-    const conn = new Connection(++this.opened, packet, tcp, senderIsClient, clientBy, table, this.maxBufferedBytes)
+    const conn = new Connection(++this.opened, packet, tcp, senderIsClient, clientBy, table, this.reassembly)
     if (this.options.onConnectionClosed === undefined) this.all.push(conn.info)
     addFlow(table, conn.forward)
     addFlow(table, conn.backward)
@@ -283,10 +375,30 @@ export class ConnectionTracker {
     return conn.forward
   }
 
-  /** Handshake, teardown and reset bookkeeping (RFC 9293 §3.5, §3.6, §3.10.7). */
-  private control(flow: Flow, tcp: TcpHeader, packet: Packet): void {
-    const conn = flow.conn
-    const facts = conn.info.tcp
+  /**
+   * A packet of a released connection: counted on its facts as if it were still open, where the
+   * reassemblers, closed, would only have counted a retransmission.
+   */
+  private straggler(flow: LingeringFlow, tcp: TcpHeader, packet: Packet): void {
+    const tomb = flow.owner
+    const facts = tomb.tcp
+    facts.lastFrame = packet.frame
+    facts.endTs = packet.ts
+    const stats = flow.fromClient ? facts.c2s : facts.s2c
+    stats.packets++
+    stats.bytes += tcp.payloadLength
+    const flags = tcp.flags
+    if ((flags & (TCP_SYN | TCP_FIN | TCP_RST)) !== 0 || tomb.awaitingAck) this.control(tomb, flow.fromClient, tcp, packet)
+    const next = flow.fromClient ? tomb.c2sNextSeq : tomb.s2cNextSeq
+    if (tcp.payloadLength > 0 && next >= 0) {
+      const dataSeq = (flags & TCP_SYN) !== 0 ? (tcp.seq + 1) >>> 0 : tcp.seq
+      if (((dataSeq - next) | 0) + tcp.payloadLength <= 0) stats.retransmissions++
+    }
+  }
+
+  /** Handshake, teardown and reset bookkeeping (RFC 9293 §3.5, §3.6, §3.10.7), open or lingering. */
+  private control(conn: Connection | Lingering, fromClient: boolean, tcp: TcpHeader, packet: Packet): void {
+    const facts = conn.tcp
     const flags = tcp.flags
     if ((flags & TCP_SYN) !== 0) {
       if ((flags & TCP_ACK) === 0) {
@@ -299,19 +411,18 @@ export class ConnectionTracker {
           facts.synRetransmissions.push({frame: packet.frame, ts: packet.ts})
         }
         conn.lastSynTs = packet.ts
-      } else if (!flow.fromClient) {
+      } else if (!fromClient) {
         if (facts.synAck === undefined) {
           facts.synAck = synFacts(packet, tcp.options)
           conn.serverIsn = tcp.seq
           conn.synAckAck = tcp.ack
           conn.awaitingAck = true
-          // The SYN-ACK acknowledges the client's ISN+1 even when its SYN was not captured.
-          conn.c2s.expect(tcp.ack)
+          conn.expectFromClient(tcp.ack)
         } else if (tcp.seq === conn.serverIsn) {
           facts.synAckRetransmissions.push({frame: packet.frame, ts: packet.ts})
         }
       }
-    } else if (conn.awaitingAck && flow.fromClient && (flags & (TCP_ACK | TCP_RST)) === TCP_ACK && ((tcp.ack - conn.serverIsn) | 0) > 0) {
+    } else if (conn.awaitingAck && fromClient && (flags & (TCP_ACK | TCP_RST)) === TCP_ACK && ((tcp.ack - conn.serverIsn) | 0) > 0) {
       // The client acknowledges the server's SYN (RFC 9293 §3.5); usually ack = ISN+1, more when
       // the server sent data before the client's ACK was captured.
       conn.awaitingAck = false
@@ -321,13 +432,13 @@ export class ConnectionTracker {
       if (facts.syn !== undefined && packet.ts >= conn.lastSynTs) facts.handshakeRttMs = (packet.ts - conn.lastSynTs) * 1000
     }
     if ((flags & TCP_FIN) !== 0 && facts.fin.length < MAX_RECORDED_FLAG_EVENTS) {
-      facts.fin.push({frame: packet.frame, ts: packet.ts, from: flow.fromClient ? 'client' : 'server'})
+      facts.fin.push({frame: packet.frame, ts: packet.ts, from: fromClient ? 'client' : 'server'})
     }
     if ((flags & TCP_RST) !== 0) {
-      if (facts.rst.length < MAX_RECORDED_FLAG_EVENTS) facts.rst.push({frame: packet.frame, ts: packet.ts, from: flow.fromClient ? 'client' : 'server'})
+      if (facts.rst.length < MAX_RECORDED_FLAG_EVENTS) facts.rst.push({frame: packet.frame, ts: packet.ts, from: fromClient ? 'client' : 'server'})
       // RFC 9293 §3.10.7.1: a closed port answers a SYN with <SEQ=0><ACK=ISN+1><CTL=RST,ACK>.
       if (
-        !flow.fromClient &&
+        !fromClient &&
         facts.rstToSyn === undefined &&
         facts.syn !== undefined &&
         facts.synAck === undefined &&
@@ -336,7 +447,7 @@ export class ConnectionTracker {
       ) {
         facts.rstToSyn = {frame: packet.frame, ts: packet.ts}
       }
-      if (!conn.ended) {
+      if (conn instanceof Connection && !conn.ended) {
         // A reset ends both directions at once (RFC 9293 §3.5.2): what is buffered will never be completed.
         this.flush(conn)
         conn.handler?.end?.('both', {frame: packet.frame, ts: packet.ts})
@@ -363,14 +474,10 @@ export class ConnectionTracker {
     conn.older = conn.newer = null
   }
 
-  /** Drops `conn` from the table and the activity list, finishing it. */
+  /** Drops `conn` (an open connection) from the table and the activity list, finishing it. */
   private forget(conn: Connection): void {
     removeFlow(conn.table, conn.forward)
     removeFlow(conn.table, conn.backward)
-    if (conn.released) {
-      this.unlinkLingering(conn)
-      return
-    }
     this.unlink(conn)
     this.tracked--
     this.flush(conn)
@@ -381,8 +488,7 @@ export class ConnectionTracker {
   private close(conn: Connection): void {
     if (conn.closed) return
     conn.closed = true
-    // The handler (the protocol readers and all they hold) is done: a released connection stays
-    // in the table for its late ACKs, and must not keep them alive until it is evicted.
+    // The handler (the protocol readers and all they hold) is done.
     conn.handler = undefined
     this.options.onConnectionClosed?.(conn.info)
   }
@@ -431,51 +537,60 @@ export class ConnectionTracker {
     }
   }
 
-  /** Both FINs were reached: nothing can be buffered any more; close the reassemblers. */
+  /**
+   * Both FINs were reached, or a RST: every byte has been delivered. The connection is handed
+   * over (its readers finished, its facts final) and leaves the table; a tombstone takes its
+   * place for LINGER_SECONDS so late ACKs and retransmitted FINs do not open a new connection.
+   * Tombstones do not count against maxConnections.
+   */
   private release(conn: Connection, ts: number): void {
-    conn.released = true
     conn.c2s.close()
     conn.s2c.close()
-    // Every byte has been delivered (both FINs, or a RST): its readers can be finished now. The
-    // 4-tuple stays in the table a while (LINGER_SECONDS) so late ACKs and retransmitted FINs do
-    // not open a new connection; it no longer counts against maxConnections.
     this.close(conn)
     this.unlink(conn)
     this.tracked--
-    conn.releasedTs = ts
-    conn.older = this.lingerNewest
-    if (this.lingerNewest !== null) this.lingerNewest.newer = conn
-    else this.lingerOldest = conn
-    this.lingerNewest = conn
+    const table = conn.table
+    removeFlow(table, conn.forward)
+    removeFlow(table, conn.backward)
+    const tomb = new Lingering(conn, ts)
+    addFlow(table, tomb.forward)
+    addFlow(table, tomb.backward)
+    tomb.older = this.lingerNewest
+    if (this.lingerNewest !== null) this.lingerNewest.newer = tomb
+    else this.lingerOldest = tomb
+    this.lingerNewest = tomb
     this.lingering++
   }
 
-  /** Lets go of released connections that have lingered long enough, or too many of them. */
+  /** Lets go of tombstones that have lingered long enough, or too many of them. */
   private expireLingering(now: number): void {
-    for (let conn = this.lingerOldest; conn !== null && (this.lingering > MAX_LINGERING || now - conn.releasedTs > LINGER_SECONDS); conn = this.lingerOldest) {
-      removeFlow(conn.table, conn.forward)
-      removeFlow(conn.table, conn.backward)
-      this.unlinkLingering(conn)
+    for (let tomb = this.lingerOldest; tomb !== null && (this.lingering > MAX_LINGERING || now - tomb.releasedTs > LINGER_SECONDS); tomb = this.lingerOldest) {
+      this.bury(tomb)
     }
   }
 
-  private unlinkLingering(conn: Connection): void {
-    if (conn.older !== null) conn.older.newer = conn.newer
-    else this.lingerOldest = conn.newer
-    if (conn.newer !== null) conn.newer.older = conn.older
-    else this.lingerNewest = conn.older
-    conn.older = conn.newer = null
+  /** Removes a tombstone from the table and the lingering list. */
+  private bury(tomb: Lingering): void {
+    removeFlow(this.flows, tomb.forward)
+    removeFlow(this.flows, tomb.backward)
+    if (tomb.older !== null) tomb.older.newer = tomb.newer
+    else this.lingerOldest = tomb.newer
+    if (tomb.newer !== null) tomb.newer.older = tomb.older
+    else this.lingerNewest = tomb.older
+    tomb.older = tomb.newer = null
     this.lingering--
   }
 }
 
-/** Does this SYN (no ACK) belong to the flow's connection rather than open a new one? */
-function continuesWithSyn(flow: Flow, seq: number): boolean {
-  const conn = flow.conn
-  if (!flow.fromClient) return false
-  if (conn.clientIsn >= 0) return seq === conn.clientIsn
-  // Only the SYN-ACK was seen so far: the SYN arriving late is the one it acknowledges.
-  return conn.synAckAck >= 0 && ((seq + 1) >>> 0) === conn.synAckAck
+/**
+ * Does this SYN (no ACK) belong to the flow's connection rather than open a new one? Only the
+ * client's own SYN does: its first (the same ISN) or, when only the SYN-ACK was seen so far, the
+ * late SYN that SYN-ACK acknowledges.
+ */
+function synContinues(fromClient: boolean, clientIsn: number, synAckAck: number, seq: number): boolean {
+  if (!fromClient) return false
+  if (clientIsn >= 0) return seq === clientIsn
+  return synAckAck >= 0 && ((seq + 1) >>> 0) === synAckAck
 }
 
 /** The flow table's key: both ports in one 32-bit integer (an int32, so V8 keeps it unboxed). */
@@ -483,12 +598,12 @@ function flowPorts(srcPort: number, dstPort: number): number {
   return (srcPort << 16) | dstPort
 }
 
-function addFlow(table: FlowTable, flow: Flow): void {
+function addFlow(table: FlowTable, flow: Flow | LingeringFlow): void {
   flow.samePorts = table.get(flow.ports)
   table.set(flow.ports, flow)
 }
 
-function removeFlow(table: FlowTable, flow: Flow): void {
+function removeFlow(table: FlowTable, flow: Flow | LingeringFlow): void {
   let at = table.get(flow.ports)
   if (at === flow) {
     if (flow.samePorts === undefined) table.delete(flow.ports)

@@ -5,13 +5,17 @@
  * connection reader stops feeding a direction once its records are encrypted.
  *
  * A message complete within one fragment is handed over as a view; a message that spans
- * fragments is copied. The body is valid only during the callback.
+ * fragments is copied. The body, and the HandshakeMessage object itself (one per reader, refilled
+ * for every message), are valid only during the callback.
  */
 import type {FrameRef} from '../../stream/types.js'
 
 const HEADER_LENGTH = 4
 export const DEFAULT_MAX_HANDSHAKE_MESSAGE_BYTES = 256 * 1024
+const EMPTY = new Uint8Array(0)
+const NO_REF: FrameRef = {frame: 0, ts: 0}
 
+/** Valid only during HandshakeReaderEvents.message(): the reader refills the same object for the next. */
 export interface HandshakeMessage {
   type: number
   body: Uint8Array
@@ -26,11 +30,16 @@ export interface HandshakeReaderEvents {
 }
 
 export class HandshakeReader {
-  private readonly header = new Uint8Array(HEADER_LENGTH)
+  /** The message type, and the header bytes gathered so far when it is split across fragments. */
+  private type = 0
   private headerLength = 0
+  /** The 24-bit length as its bytes arrive (split header). */
+  private partialLength = 0
   private body: Uint8Array | undefined
   private bodyLength = 0
   private stoppedFlag = false
+  /** Handed to events.message(): one object, refilled for every message. */
+  private readonly current: HandshakeMessage = {type: 0, body: EMPTY, ref: NO_REF}
 
   constructor(
     private readonly events: HandshakeReaderEvents,
@@ -66,31 +75,48 @@ export class HandshakeReader {
           const body = this.body
           this.body = undefined
           this.bodyLength = 0
-          this.events.message({type: this.header[0]!, body, ref})
+          this.emit(body, ref)
         }
         continue
       }
       if (this.headerLength === 0 && n - off >= HEADER_LENGTH) {
         const length = (fragment[off + 1]! << 16) | (fragment[off + 2]! << 8) | fragment[off + 3]!
-        this.header[0] = fragment[off]!
+        this.type = fragment[off]!
         off += HEADER_LENGTH
         if (!this.checkLength(length, ref)) return
         if (n - off >= length) {
-          this.events.message({type: this.header[0]!, body: fragment.subarray(off, off + length), ref})
+          this.emit(fragment.subarray(off, off + length), ref)
           off += length
         } else {
           this.body = new Uint8Array(length)
         }
         continue
       }
-      this.header[this.headerLength++] = fragment[off++]!
+      // Header split across fragments: its type, then the three length bytes.
+      const byte = fragment[off++]!
+      if (this.headerLength++ === 0) {
+        this.type = byte
+        this.partialLength = 0
+      } else {
+        this.partialLength = (this.partialLength << 8) | byte
+      }
       if (this.headerLength < HEADER_LENGTH) continue
       this.headerLength = 0
-      const length = (this.header[1]! << 16) | (this.header[2]! << 8) | this.header[3]!
+      const length = this.partialLength
       if (!this.checkLength(length, ref)) return
-      if (length === 0) this.events.message({type: this.header[0]!, body: this.header.subarray(HEADER_LENGTH), ref})
+      if (length === 0) this.emit(EMPTY, ref)
       else this.body = new Uint8Array(length)
     }
+  }
+
+  private emit(body: Uint8Array, ref: FrameRef): void {
+    const message = this.current
+    message.type = this.type
+    message.body = body
+    message.ref = ref
+    this.events.message(message)
+    message.body = EMPTY
+    message.ref = NO_REF
   }
 
   private checkLength(length: number, ref: FrameRef): boolean {

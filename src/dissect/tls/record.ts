@@ -11,7 +11,8 @@
  *   HTTP on the port, SSH...): `notTls` keeps the first bytes as evidence.
  *
  * A record complete within one chunk is handed over as a view of that chunk; only a record
- * that spans chunks is copied. The fragment is valid only during the callback.
+ * that spans chunks is copied. The fragment, and the TlsRecord object itself (one per reader,
+ * refilled for every record), are valid only during the callback.
  */
 import type {FrameRef} from '../../stream/types.js'
 
@@ -19,9 +20,11 @@ import type {FrameRef} from '../../stream/types.js'
 export const MAX_RECORD_LENGTH = 16384 + 256
 const HEADER_LENGTH = 5
 const NO_FRAGMENT = new Uint8Array(0)
+const NO_REF: FrameRef = {frame: 0, ts: 0}
 /** How many leading bytes of a non-TLS stream are kept as evidence. */
 export const NOT_TLS_PREFIX = 16
 
+/** Valid only during RecordReaderEvents.record(): the reader refills the same object for the next. */
 export interface TlsRecord {
   contentType: number
   version: number
@@ -58,7 +61,14 @@ function isContentType(b: number): boolean {
 }
 
 export class TlsRecordReader {
-  private readonly header = new Uint8Array(HEADER_LENGTH)
+  /** Type and version of the record being read. */
+  private contentType = 0
+  private version = 0
+  /**
+   * A header split across chunks, gathered byte by byte: made the first time one is (most
+   * streams never split a header, and a reader per direction per connection adds up).
+   */
+  private header: Uint8Array | undefined = undefined
   private headerLength = 0
   /** Fragment being filled when a record spans chunks. */
   private body: Uint8Array | undefined
@@ -69,6 +79,8 @@ export class TlsRecordReader {
   private stoppedFlag = false
   private recordsSeen = 0
   private notTlsState: {ref: FrameRef; bytes: Uint8Array; length: number} | undefined
+  /** The record handed to events.record(): one object, refilled for every record. */
+  private readonly current: TlsRecord = {contentType: 0, version: 0, fragment: NO_FRAGMENT, length: 0, ref: NO_REF}
 
   constructor(private readonly events: RecordReaderEvents) {}
 
@@ -133,10 +145,8 @@ export class TlsRecordReader {
           return
         }
         const length = (bytes[off + 3]! << 8) | bytes[off + 4]!
-        // Only type and version are read from `header` when the record is emitted.
-        this.header[0] = bytes[off]!
-        this.header[1] = bytes[off + 1]!
-        this.header[2] = bytes[off + 2]!
+        this.contentType = bytes[off]!
+        this.version = (bytes[off + 1]! << 8) | bytes[off + 2]!
         off += HEADER_LENGTH
         if (n - off >= length) {
           this.emit(bytes.subarray(off, off + length), ref)
@@ -147,10 +157,11 @@ export class TlsRecordReader {
         continue
       }
       // Header split across chunks: gather it byte by byte (at most 5).
-      this.header[this.headerLength++] = bytes[off++]!
+      const header = (this.header ??= new Uint8Array(HEADER_LENGTH))
+      header[this.headerLength++] = bytes[off++]!
       if (this.headerLength < HEADER_LENGTH) {
-        if (!this.checkPartialHeader(ref)) {
-          this.collectNotTls(this.header.subarray(0, this.headerLength), 0)
+        if (!this.checkPartialHeader(header, ref)) {
+          this.collectNotTls(header.subarray(0, this.headerLength), 0)
           this.collectNotTls(bytes, off)
           // Stopped: the gathered bytes are evidence now, not a header waiting for more data.
           this.headerLength = 0
@@ -159,20 +170,22 @@ export class TlsRecordReader {
         continue
       }
       this.headerLength = 0
-      if (!this.checkHeader(this.header, 0, ref)) {
-        this.collectNotTls(this.header, 0)
+      if (!this.checkHeader(header, 0, ref)) {
+        this.collectNotTls(header, 0)
         this.collectNotTls(bytes, off)
         return
       }
-      const length = (this.header[3]! << 8) | this.header[4]!
-      if (length === 0) this.emit(this.header.subarray(HEADER_LENGTH), ref)
+      this.contentType = header[0]!
+      this.version = (header[1]! << 8) | header[2]!
+      const length = (header[3]! << 8) | header[4]!
+      if (length === 0) this.emit(NO_FRAGMENT, ref)
       else this.startBody(length)
     }
   }
 
   /** A record of `length` bytes continues past this chunk: gather its bytes, or count them. */
   private startBody(length: number): void {
-    if (this.events.wantsFragment?.(this.header[0]!) === false) {
+    if (this.events.wantsFragment?.(this.contentType) === false) {
       this.skipRemaining = length
       this.skipLength = length
     } else {
@@ -181,20 +194,31 @@ export class TlsRecordReader {
   }
 
   private emit(fragment: Uint8Array, ref: FrameRef): void {
-    this.recordsSeen++
-    this.events.record({contentType: this.header[0]!, version: (this.header[1]! << 8) | this.header[2]!, fragment, length: fragment.length, ref})
+    this.emitRecord(fragment, fragment.length, ref)
   }
 
   /** A record whose fragment was declined: its header and length only. */
   private emitLength(length: number, ref: FrameRef): void {
+    this.emitRecord(NO_FRAGMENT, length, ref)
+  }
+
+  private emitRecord(fragment: Uint8Array, length: number, ref: FrameRef): void {
     this.recordsSeen++
-    this.events.record({contentType: this.header[0]!, version: (this.header[1]! << 8) | this.header[2]!, fragment: NO_FRAGMENT, length, ref})
+    const record = this.current
+    record.contentType = this.contentType
+    record.version = this.version
+    record.fragment = fragment
+    record.length = length
+    record.ref = ref
+    this.events.record(record)
+    record.fragment = NO_FRAGMENT
+    record.ref = NO_REF
   }
 
   /** Checks the bytes of a header gathered so far (content type, version major). */
-  private checkPartialHeader(ref: FrameRef): boolean {
-    if (this.headerLength >= 1 && !this.checkType(this.header[0]!, ref)) return false
-    if (this.headerLength >= 2 && !this.checkVersionMajor(this.header[1]!, ref)) return false
+  private checkPartialHeader(header: Uint8Array, ref: FrameRef): boolean {
+    if (this.headerLength >= 1 && !this.checkType(header[0]!, ref)) return false
+    if (this.headerLength >= 2 && !this.checkVersionMajor(header[1]!, ref)) return false
     return true
   }
 
