@@ -34,12 +34,12 @@ type SynOptions = NonNullable<TcpFacts['syn']>
 
 /** The options a SYN or SYN-ACK carried (RFC 9293 §3.2 MSS, RFC 7323 window scale and timestamps, RFC 2018 SACK), as words. */
 export function describeSynOptions(segment: SynOptions): string {
-  const parts: string[] = []
-  if (segment.mss !== undefined) parts.push(`MSS ${segment.mss}`)
-  if (segment.windowScale !== undefined) parts.push(`window scale ${segment.windowScale}`)
-  if (segment.sackPermitted) parts.push('SACK permitted')
-  if (segment.timestamps) parts.push('timestamps')
-  return parts.length > 0 ? parts.join(', ') : 'no options'
+  let text = ''
+  if (segment.mss !== undefined) text = `MSS ${segment.mss}`
+  if (segment.windowScale !== undefined) text += `${text === '' ? '' : ', '}window scale ${segment.windowScale}`
+  if (segment.sackPermitted) text += `${text === '' ? '' : ', '}SACK permitted`
+  if (segment.timestamps) text += `${text === '' ? '' : ', '}timestamps`
+  return text === '' ? 'no options' : text
 }
 
 /** The same options as evidence values (only those present). */

@@ -16,17 +16,19 @@ export function checkTcpSynAck(facts: TcpCheckFacts): CheckResult {
       : 'the SYN itself was not captured, so no delay'
     const retried = tcp.synRetransmissions.length > 0 ? `; the client had sent the SYN ${count(tcp.synRetransmissions.length + 1, 'time')}` : ''
     const repeated = tcp.synAckRetransmissions.length > 0 ? `; the server retransmitted the SYN-ACK ${count(tcp.synAckRetransmissions.length, 'time')}` : ''
-    const values: Record<string, unknown> = {...synOptionValues(synAck), synAckRetransmissions: tcp.synAckRetransmissions.length}
+    const values = synOptionValues(synAck)
+    values.synAckRetransmissions = tcp.synAckRetransmissions.length
     if (syn) values.delayMs = elapsedMs(syn.ts, synAck.ts)
+    const frames: number[] = []
+    if (syn) frames.push(syn.frame)
+    frames.push(synAck.frame)
+    for (const ref of tcp.synAckRetransmissions) frames.push(ref.frame)
     return {
       id: 'tcp.syn-ack',
       status: 'pass',
       confidence: 'observed',
       summary: `server answered with SYN-ACK in frame ${synAck.frame}, ${answered} (${describeSynOptions(synAck)})${retried}${repeated}`,
-      evidence: {
-        frames: [...(syn ? [syn.frame] : []), synAck.frame, ...tcp.synAckRetransmissions.map((ref) => ref.frame)],
-        values,
-      },
+      evidence: {frames, values},
     }
   }
   if (!syn) {

@@ -28,14 +28,15 @@ export function checkTcpSyn(facts: ConnectionFacts): CheckResult {
   }
   const retransmissions = tcp.synRetransmissions.length
   const retried = retransmissions > 0 ? `; sent ${count(retransmissions + 1, 'time')} (${count(retransmissions, 'retransmission')})` : ''
+  const frames = [syn.frame]
+  for (const ref of tcp.synRetransmissions) frames.push(ref.frame)
+  const values = synOptionValues(syn)
+  values.retransmissions = retransmissions
   return {
     id: 'tcp.syn',
     status: 'pass',
     confidence: 'observed',
     summary: `client SYN to ${formatEndpoint(facts.server)} in frame ${syn.frame} (${describeSynOptions(syn)})${retried}`,
-    evidence: {
-      frames: [syn.frame, ...tcp.synRetransmissions.map((ref) => ref.frame)],
-      values: {...synOptionValues(syn), retransmissions},
-    },
+    evidence: {frames, values},
   }
 }

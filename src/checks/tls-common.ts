@@ -184,50 +184,80 @@ export interface Tls13Handshake {
 /** A certificate in a Certificate message is hundreds of bytes; anything below is not one. */
 const MIN_CERTIFICATE_RECORD = 200
 
-/** Several checks read the same handshake: it is worked out once per TlsFacts. */
-const tls13Handshakes = new WeakMap<TlsFacts, Tls13Handshake | null>()
+/**
+ * Several checks read the same handshake: it is worked out once per TlsFacts. The checks of one
+ * connection run together, so remembering the last one is enough; a WeakMap kept every
+ * connection's entry (and the arrays in it) alive until the next full collection, which on a
+ * capture of 100,000 connections made the young generation promote them all.
+ */
+let lastHandshakeOf: TlsFacts | undefined
+let lastHandshake: Tls13Handshake | undefined
 
 export function tls13Handshake(tls: TlsFacts): Tls13Handshake | undefined {
-  let handshake = tls13Handshakes.get(tls)
-  if (handshake === undefined) {
-    handshake = readTls13Handshake(tls) ?? null
-    tls13Handshakes.set(tls, handshake)
+  if (tls !== lastHandshakeOf) {
+    lastHandshake = readTls13Handshake(tls)
+    lastHandshakeOf = tls
   }
-  return handshake ?? undefined
+  return lastHandshake
 }
 
 function readTls13Handshake(tls: TlsFacts): Tls13Handshake | undefined {
   const serverHello = tls.serverHello
   if (!serverHello || !isTls13(tls)) return undefined
   const sizes = tls13RecordSizes(tls.cipherSuite)
-  // The server's encrypted flight often shares the ServerHello's frame; client records before it are 0-RTT data.
-  const encrypted = tls.records.filter(
-    (r) => r.contentType === CONTENT_APPLICATION_DATA && (r.frame > serverHello.frame || (r.frame === serverHello.frame && r.direction === 's2c')),
-  )
-  const firstClient = encrypted.findIndex((r) => r.direction === 'c2s')
-  const serverFlight = (firstClient < 0 ? encrypted : encrypted.slice(0, firstClient)).filter((r) => r.direction === 's2c')
+  const alert = sizes.alert
+  const serverFlight: TlsRecordRef[] = []
+  const clientFlight: TlsRecordRef[] = []
+  const serverAfterClient: TlsRecordRef[] = []
+  let serverAlertAfterClient: TlsRecordRef | undefined
+  let serverAnswered = false
+  let clientLaterData = false
+  // One pass over the encrypted records after the ServerHello, in capture order: the server's
+  // flight, then the client's (its records up to the server's next), then what followed.
+  let phase: 'server' | 'client' | 'after' = 'server'
+  for (const r of tls.records) {
+    if (r.contentType !== CONTENT_APPLICATION_DATA) continue
+    // The server's encrypted flight often shares the ServerHello's frame; client records before it are 0-RTT data.
+    if (!(r.frame > serverHello.frame || (r.frame === serverHello.frame && r.direction === 's2c'))) continue
+    if (phase === 'server') {
+      if (r.direction === 's2c') {
+        serverFlight.push(r)
+        continue
+      }
+      phase = 'client'
+    }
+    if (phase === 'client') {
+      if (r.direction === 'c2s') {
+        clientFlight.push(r)
+        continue
+      }
+      phase = 'after'
+    }
+    if (r.direction === 's2c') {
+      // An alert-sized server record right after the client's flight: the server rejected it.
+      if (!serverAnswered && r.length === alert) serverAlertAfterClient = r
+      serverAnswered = true
+      if (r.length !== alert) serverAfterClient.push(r)
+    } else if (r.length !== alert) {
+      clientLaterData = true
+    }
+  }
   const result: Tls13Handshake = {
     sizes,
     serverFlight,
     serverFlightBytes: sum(serverFlight),
-    clientFlight: [],
+    clientFlight,
     clientFlightBytes: 0,
-    serverAfterClient: [],
+    serverAfterClient,
     clientSentData: false,
   }
-  if (firstClient < 0) return result
-  const after = encrypted.slice(firstClient)
-  const nextServer = after.findIndex((r) => r.direction === 's2c')
-  result.clientFlight = (nextServer < 0 ? after : after.slice(0, nextServer)).filter((r) => r.direction === 'c2s')
-  result.clientFlightBytes = sum(result.clientFlight)
-  result.clientFlightKind = classifyClientFlight(result.clientFlight, sizes)
-  const serverLater = after.filter((r) => r.direction === 's2c')
-  if (serverLater[0]?.length === sizes.alert) result.serverAlertAfterClient = serverLater[0]
-  result.serverAfterClient = serverLater.filter((r) => r.length !== sizes.alert)
+  if (clientFlight.length === 0) return result
+  result.clientFlightBytes = sum(clientFlight)
+  result.clientFlightKind = classifyClientFlight(clientFlight, sizes)
+  if (serverAlertAfterClient !== undefined) result.serverAlertAfterClient = serverAlertAfterClient
   // Client data: more client records than a Finished flight needs, or any after the server answered.
   const flightRecords = result.clientFlightKind === 'finished' ? 1 : result.clientFlightKind === 'empty-certificate' ? 2 : undefined
-  const clientLater = after.filter((r) => r.direction === 'c2s' && !result.clientFlight.includes(r))
-  result.clientSentData = clientLater.some((r) => r.length !== sizes.alert) || (flightRecords !== undefined && result.clientFlight.length > flightRecords)
+  result.clientSentData = clientLaterData || (flightRecords !== undefined && clientFlight.length > flightRecords)
   return result
 }
 

@@ -90,16 +90,19 @@ export const REQUEST_RECORD_RANGE = `${REQUEST_RECORD_MIN}-${REQUEST_RECORD_MAX}
  * the client sent nothing after it (or the connection is not TLS 1.3 with a completed handshake).
  */
 export function upgradeFlow(facts: ConnectionFacts, tls: TlsFacts): UpgradeFlow | undefined {
-  // ws.upgrade and ws.session both read it: worked out once per connection.
-  let flow = upgradeFlows.get(tls)
-  if (flow === undefined) {
-    flow = readUpgradeFlow(facts, tls) ?? null
-    upgradeFlows.set(tls, flow)
+  // ws.upgrade and ws.session both read it, one after the other: worked out once per connection
+  // (the last one remembered, as tls13Handshake() does).
+  if (tls !== lastFlowOf || facts !== lastFlowFacts) {
+    lastFlow = readUpgradeFlow(facts, tls)
+    lastFlowOf = tls
+    lastFlowFacts = facts
   }
-  return flow ?? undefined
+  return lastFlow
 }
 
-const upgradeFlows = new WeakMap<TlsFacts, UpgradeFlow | null>()
+let lastFlowOf: TlsFacts | undefined
+let lastFlowFacts: ConnectionFacts | undefined
+let lastFlow: UpgradeFlow | undefined
 
 function readUpgradeFlow(facts: ConnectionFacts, tls: TlsFacts): UpgradeFlow | undefined {
   const flights = tls13Handshake(tls)

@@ -76,8 +76,8 @@ export class SessionDecryption {
   /** A handshake message the transcript needs was not read (a direction failed before its Finished). */
   private transcriptBroken = false
   private readonly dirs: Record<Direction, DirectionKeys> = {c2s: {stopped: false, finished: false}, s2c: {stopped: false, finished: false}}
-  /** The record header, rebuilt per record: it is the AEAD additional data (RFC 8446 §5.2). */
-  private readonly header = new Uint8Array(5)
+  /** The record header, rebuilt per record: it is the AEAD additional data (RFC 8446 §5.2). Made at the first. */
+  private header: Uint8Array | undefined = undefined
 
   constructor(
     private readonly keys: SessionKeys,
@@ -135,7 +135,7 @@ export class SessionDecryption {
       return undefined
     }
     if (dir.decryptor === undefined && !this.start(direction, ref)) return undefined
-    const header = this.header
+    const header = (this.header ??= new Uint8Array(5))
     header[0] = contentType
     header[1] = version >> 8
     header[2] = version & 0xff

@@ -109,7 +109,12 @@ export class TlsCursor {
 
   /** A u8 list with a 1-byte length prefix (compression methods, point formats). */
   u8List(what: string): number[] {
-    return Array.from(this.vector(1, what))
+    const n = this.u8(what)
+    this.need(n, what)
+    const out = new Array<number>(n)
+    for (let i = 0; i < n; i++) out[i] = this.bytes[this.pos + i]!
+    this.pos += n
+    return out
   }
 
   /** The structure must end here (RFC 8446 §4: extensions and bodies fill their container). */
