@@ -7,11 +7,11 @@
  */
 import type {FrameSkipper} from '../capture/pcap.js'
 import type {CaptureSink, CaptureSummary, RawFrame} from '../capture/types.js'
-import {CONSOLE_TCP, FrameTriage, PASSED_OVER, sentByClient, type FrameHandling} from './frame-triage.js'
-import type {ServerCounts} from './server-counter.js'
+import {ServerCounter} from './server-counter.js'
 import {decodePacket} from '../dissect/packet.js'
 import {PrefilteredPacketBuilder} from '../dissect/prefiltered-packet.js'
-import type {Packet} from '../dissect/types.js'
+import {FRAME_DECODE, FRAME_TCP, newPrefilteredTcp, prefilterFrame} from '../dissect/prefilter.js'
+import {TCP_ACK, TCP_SYN, type Packet} from '../dissect/types.js'
 import type {Issue} from '../issues.js'
 import {runChecks, worstStatus} from '../checks/index.js'
 import type {SnaplenIssue} from '../checks/tls-common.js'
@@ -78,6 +78,9 @@ interface Tally {
   skip: number
 }
 
+/** How many distinct non-Console servers to remember for the "seen instead" hint. */
+const OTHER_TRAFFIC_LIMIT = 10_000
+
 interface ConnectionState {
   tracked: TrackedConnection
   readers: ConnectionReaders
@@ -89,8 +92,10 @@ export class Analyzer {
   readonly sink: CaptureSink
   private readonly policy: Policy
   private readonly ports: Set<number>
-  /** The first look at each frame: Console segment, something to decode, or passed over. */
-  private readonly triage: FrameTriage
+  /** ports as a 64 Ki-entry bitmap: a per-packet lookup without hashing. */
+  private readonly consolePorts = new Uint8Array(65536)
+  /** Scratch for the fixed-offset fast path, reused for every frame. */
+  private readonly fast = newPrefilteredTcp()
   /** The Packet of a prefiltered Console segment: one object, refilled per frame. */
   private readonly packets = new PrefilteredPacketBuilder()
   private readonly tracker: ConnectionTracker
@@ -100,6 +105,7 @@ export class Analyzer {
   private readonly reports: Array<ConnectionReport<ConnectionFacts>> = []
   private readonly tally: Tally = {connections: 0, failing: 0, pass: 0, fail: 0, warn: 0, skip: 0}
   private readonly maxReported: number
+  private readonly otherServers = new ServerCounter(OTHER_TRAFFIC_LIMIT)
   private readonly captureIssues: Issue[] = []
   private readonly issueCodesSeen = new Set<string>()
   private frames = 0
@@ -113,7 +119,7 @@ export class Analyzer {
   constructor(private readonly options: AnalyzerOptions) {
     this.policy = options.policy
     this.ports = new Set(options.policy.ports)
-    this.triage = new FrameTriage(this.ports)
+    for (const port of this.ports) this.consolePorts[port] = 1
     this.keys = options.keys ?? new KeyStore()
     this.maxReported = options.maxReportedConnections ?? DEFAULT_MAX_REPORTED_CONNECTIONS
     const anyPort = this.ports.size === 0
@@ -138,7 +144,7 @@ export class Analyzer {
         if (format === 'pcap') this.keys.seal()
       },
       skipFrame: (data, start, end, linkType, tsSec, tsNsec) => {
-        const kind = this.passOver(data, start, end, linkType, tsSec, tsNsec, this.frames + 1)
+        const kind = this.passOver(data, start, end, linkType, tsSec, tsNsec)
         if (kind === PASSED_OVER) {
           this.frames++
           return true
@@ -155,14 +161,13 @@ export class Analyzer {
   }
 
   private onFrame(frame: RawFrame): void {
-    // The reader's frame number: frames the capture worker passed over never come here.
-    this.frames = frame.index
-    // A reader that offers skipFrame (pcap, tcpdump's pipe) has asked already; others (pcapng,
-    // the capture worker's frames) are prefiltered here, once.
+    this.frames++
+    // A reader that offers skipFrame (pcap, tcpdump's pipe) has asked already; others (pcapng)
+    // are prefiltered here, once.
     if (this.prefiltered) this.prefiltered = false
     else {
       const data = frame.data
-      const kind = this.passOver(data, 0, data.length, frame.linkType, frame.tsSec, frame.tsNsec, frame.index)
+      const kind = this.passOver(data, 0, data.length, frame.linkType, frame.tsSec, frame.tsNsec)
       if (kind === PASSED_OVER) return
       if (kind === CONSOLE_TCP && this.consoleSegment(data, 0, data.length, frame.linkType, frame.tsSec, frame.tsNsec, frame.index)) return
     }
@@ -182,30 +187,13 @@ export class Analyzer {
     else if (this.tally.connections === 0) this.noteOtherServer(packet)
   }
 
-  /** A Console connection has been decided: other servers will not be reported. */
-  get foundConsoleTraffic(): boolean {
-    return this.tally.connections > 0
-  }
-
-  /**
-   * What the capture worker (parallel-read.ts) learnt from the frames it passed over instead of
-   * handing them here: their number, the capture's first and last times, the servers they went
-   * to. Called once, after its last frame and before finish().
-   */
-  passedOver(summary: PassedOverFrames): void {
-    this.frames = summary.frames
-    if (summary.firstTs !== undefined) this.firstTs = summary.firstTs
-    if (summary.lastTs !== undefined) this.lastTs = summary.lastTs
-    this.triage.otherServers.merge(summary.otherServers)
-  }
-
   /**
    * A plain TCP segment on a Console port, its headers already read by the prefilter: its Packet
    * is built from those offsets (dissect/prefiltered-packet.ts) instead of decoded layer by
    * layer. False when it must be decoded in full after all (VLAN tags).
    */
   private consoleSegment(data: Uint8Array, start: number, end: number, linkType: number, tsSec: number, tsNsec: number, frame: number): boolean {
-    const packet = this.packets.build(data, start, end, linkType, frame, tsSec + tsNsec / 1e9, this.triage.fast)
+    const packet = this.packets.build(data, start, end, linkType, frame, tsSec + tsNsec / 1e9, this.fast)
     if (packet === undefined) return false
     this.onPacket(packet, end - start)
     return true
@@ -214,17 +202,24 @@ export class Analyzer {
   /**
    * Most of a busy capture is not Console traffic: its headers are read at fixed offsets and it
    * is counted, not decoded in full (PASSED_OVER). A plain TCP segment on a Console port is
-   * CONSOLE_TCP (triage.fast holds what was read); tunnels, fragments and anything odd are
+   * CONSOLE_TCP (this.fast holds what was read); tunnels, fragments and anything odd are
    * left to decodePacket() (DECODE).
    */
-  private passOver(data: Uint8Array, start: number, end: number, linkType: number, tsSec: number, tsNsec: number, frame: number): FrameHandling {
-    const kind = this.triage.triage(data, start, end, linkType, frame)
-    if (kind === PASSED_OVER) {
-      const ts = tsSec + tsNsec / 1e9
-      if (this.firstTs === undefined) this.firstTs = ts
-      this.lastTs = ts
+  private passOver(data: Uint8Array, start: number, end: number, linkType: number, tsSec: number, tsNsec: number): FrameHandling {
+    if (this.ports.size === 0) return DECODE
+    const fast = this.fast
+    const kind = prefilterFrame(linkType, data, start, end, fast)
+    if (kind === FRAME_DECODE) return DECODE
+    if (kind === FRAME_TCP && (this.consolePorts[fast.srcPort] === 1 || this.consolePorts[fast.dstPort] === 1)) return CONSOLE_TCP
+    const ts = tsSec + tsNsec / 1e9
+    if (this.firstTs === undefined) this.firstTs = ts
+    this.lastTs = ts
+    // The "seen instead" servers matter only when no Console connection turns up at all.
+    if (kind === FRAME_TCP && this.tally.connections === 0) {
+      const clientSends = sentByClient(fast.flags, fast.srcPort, fast.dstPort)
+      this.otherServers.countBytes(data, clientSends ? fast.dstAddr : fast.srcAddr, fast.v6, clientSends ? fast.dstPort : fast.srcPort)
     }
-    return kind
+    return PASSED_OVER
   }
 
   /** A packet belongs to the analysis when one of its ports is a Console port (and the address matches --console IP). */
@@ -245,7 +240,7 @@ export class Analyzer {
     const tcp = packet.tcp!
     const ip = packet.ip!
     const clientSends = sentByClient(tcp.flags, tcp.srcPort, tcp.dstPort)
-    this.triage.otherServers.countText(clientSends ? ip.dst : ip.src, ip.version === 6, clientSends ? tcp.dstPort : tcp.srcPort, packet.frame)
+    this.otherServers.countText(clientSends ? ip.dst : ip.src, ip.version === 6, clientSends ? tcp.dstPort : tcp.srcPort)
   }
 
   /** Capture-level issues (e.g. unsupported link type) are kept once per code. */
@@ -307,8 +302,6 @@ export class Analyzer {
     const verdict = worstStatus(checks)
     const tally = this.tally
     tally.connections++
-    // The "seen instead" servers matter only when no Console connection turns up at all.
-    this.triage.countOtherServers = false
     if (verdict === 'fail') tally.failing++
     for (const check of checks) tally[check.status]++
     const report: ConnectionReport<ConnectionFacts> = {id: facts.id, client: facts.client, server: facts.server, startedAt: facts.startedAt, endedAt: facts.endedAt, facts, checks, verdict}
@@ -362,18 +355,20 @@ export class Analyzer {
   }
 
   private otherTraffic(): OtherTraffic {
-    return {servers: this.triage.otherServers.top(10)}
+    return {servers: this.otherServers.top(10)}
   }
 }
 
-/** What the capture worker tells the Analyzer about the frames it did not hand over. */
-export interface PassedOverFrames {
-  /** Frames in the whole capture. */
-  frames: number
-  /** Times (seconds since the epoch) of the capture's first and last frames. */
-  firstTs?: number
-  lastTs?: number
-  otherServers: ServerCounts
+/** What passOver() made of a frame. */
+type FrameHandling = typeof PASSED_OVER | typeof CONSOLE_TCP | typeof DECODE
+const PASSED_OVER = 0
+const CONSOLE_TCP = 1
+const DECODE = 2
+
+/** Whether a segment goes client → server: a SYN does, a SYN-ACK does not, else it goes to the lower port. */
+function sentByClient(flags: number, srcPort: number, dstPort: number): boolean {
+  const handshake = flags & (TCP_SYN | TCP_ACK)
+  return handshake === TCP_SYN || (handshake !== (TCP_SYN | TCP_ACK) && dstPort < srcPort)
 }
 
 /**

@@ -6,30 +6,16 @@ import {formatIpv4, formatIpv6} from '../dissect/address.js'
 import type {OtherTraffic} from './types.js'
 
 /**
- * What a ServerCounter holds, as typed arrays that cross to another thread (postMessage copies
- * them): the capture worker counts the frames it passes over, the Analyzer merges them in.
- */
-export interface ServerCounts {
-  size: number
-  words: Uint32Array
-  v6: Uint8Array
-  ports: Uint16Array
-  packets: Float64Array
-  firstFrames: Float64Array
-}
-
-/**
  * Packets per server endpoint (address, port), for the "seen instead" hint: an open-addressing
  * table over typed arrays, so counting a packet allocates nothing. Keeps the first `limit`
- * endpoints seen; top() ranks by packets, ties by the frame each was first seen in.
+ * endpoints seen; top() ranks by packets, ties in order of first appearance.
  */
 export class ServerCounter {
-  /** Per endpoint: address as four 32-bit words (IPv4: one word), IPv6 flag, port, packets, first frame. */
+  /** Per endpoint: address as four 32-bit words (IPv4: one word), IPv6 flag, port, packets. */
   private readonly words: Uint32Array
   private readonly v6: Uint8Array
   private readonly ports: Uint16Array
   private readonly packets: Float64Array
-  private readonly firstFrames: Float64Array
   private size = 0
   /** Hash slot → endpoint index + 1 (0 = empty); a power of two at least twice `limit`. */
   private readonly slots: Int32Array
@@ -40,54 +26,29 @@ export class ServerCounter {
     this.v6 = new Uint8Array(limit)
     this.ports = new Uint16Array(limit)
     this.packets = new Float64Array(limit)
-    this.firstFrames = new Float64Array(limit)
     let slots = 1
     while (slots < limit * 2) slots *= 2
     this.slots = new Int32Array(slots)
   }
 
-  /** Counts a packet (of capture frame `frame`) to the address at data[at..] (4 or 16 bytes), `port`. */
-  countBytes(data: Uint8Array, at: number, v6: boolean, port: number, frame: number): void {
+  /** Counts a packet to the address at data[at..] (4 or 16 bytes), `port`. */
+  countBytes(data: Uint8Array, at: number, v6: boolean, port: number): void {
     const w0 = word(data, at)
-    if (v6) this.count(w0, word(data, at + 4), word(data, at + 8), word(data, at + 12), 1, port, 1, frame)
-    else this.count(w0, 0, 0, 0, 0, port, 1, frame)
+    if (v6) this.count(w0, word(data, at + 4), word(data, at + 8), word(data, at + 12), 1, port)
+    else this.count(w0, 0, 0, 0, 0, port)
   }
 
   /** Counts a packet to a decoded address (dotted quad or RFC 5952 text). */
-  countText(address: string, v6: boolean, port: number, frame: number): void {
+  countText(address: string, v6: boolean, port: number): void {
     const bytes = this.scratch
     if (!parseAddress(address, v6, bytes)) return
-    this.countBytes(bytes, 0, v6, port, frame)
-  }
-
-  /** Everything counted, for another thread to merge(). */
-  counts(): ServerCounts {
-    const n = this.size
-    return {
-      size: n,
-      words: this.words.slice(0, n * 4),
-      v6: this.v6.slice(0, n),
-      ports: this.ports.slice(0, n),
-      packets: this.packets.slice(0, n),
-      firstFrames: this.firstFrames.slice(0, n),
-    }
-  }
-
-  /**
-   * Adds another counter's counts (of other frames of the same capture): packets summed, the
-   * earlier first frame kept. The result ranks as one counter over all those frames would, as
-   * long as neither reached its limit.
-   */
-  merge(other: ServerCounts): void {
-    for (let i = 0; i < other.size; i++) {
-      const w = other.words
-      this.count(w[i * 4]!, w[i * 4 + 1]!, w[i * 4 + 2]!, w[i * 4 + 3]!, other.v6[i]!, other.ports[i]!, other.packets[i]!, other.firstFrames[i]!)
-    }
+    this.countBytes(bytes, 0, v6, port)
   }
 
   top(n: number): OtherTraffic['servers'] {
     const order = Array.from({length: this.size}, (_, i) => i)
-    order.sort((a, b) => this.packets[b]! - this.packets[a]! || this.firstFrames[a]! - this.firstFrames[b]!)
+    // Array.prototype.sort is stable: ties stay in order of first appearance.
+    order.sort((a, b) => this.packets[b]! - this.packets[a]!)
     const bytes = new Uint8Array(16)
     return order.slice(0, n).map((i) => {
       const view = new DataView(bytes.buffer)
@@ -97,7 +58,7 @@ export class ServerCounter {
     })
   }
 
-  private count(w0: number, w1: number, w2: number, w3: number, v6: number, port: number, packets: number, frame: number): void {
+  private count(w0: number, w1: number, w2: number, w3: number, v6: number, port: number): void {
     const mask = this.slots.length - 1
     let h = Math.imul(w0 ^ Math.imul(w1, 0x9e3779b1) ^ Math.imul(w2, 0x85ebca6b) ^ Math.imul(w3, 0xc2b2ae35) ^ port, 0x27d4eb2d)
     h = (h ^ (h >>> 15)) & mask
@@ -107,8 +68,7 @@ export class ServerCounter {
       if (entry < 0) break
       const base = entry * 4
       if (words[base] === w0 && this.ports[entry] === port && this.v6[entry] === v6 && words[base + 1] === w1 && words[base + 2] === w2 && words[base + 3] === w3) {
-        this.packets[entry]! += packets
-        if (frame < this.firstFrames[entry]!) this.firstFrames[entry] = frame
+        this.packets[entry]!++
         return
       }
       h = (h + 1) & mask
@@ -121,8 +81,7 @@ export class ServerCounter {
     words[entry * 4 + 3] = w3
     this.v6[entry] = v6
     this.ports[entry] = port
-    this.packets[entry] = packets
-    this.firstFrames[entry] = frame
+    this.packets[entry] = 1
     this.slots[h] = entry + 1
   }
 }
