@@ -88,20 +88,19 @@ export const REQUEST_RECORD_RANGE = `${REQUEST_RECORD_MIN}-${REQUEST_RECORD_MAX}
 /**
  * The record flow of a completed TLS 1.3 handshake after the client's Finished, or undefined when
  * the client sent nothing after it (or the connection is not TLS 1.3 with a completed handshake).
+ * `tls` is the connection's own TLS facts (tlsFactsOf(facts)).
  */
 export function upgradeFlow(facts: ConnectionFacts, tls: TlsFacts): UpgradeFlow | undefined {
   // ws.upgrade and ws.session both read it, one after the other: worked out once per connection
   // (the last one remembered, as tls13Handshake() does).
-  if (tls !== lastFlowOf || facts !== lastFlowFacts) {
+  if (facts !== lastFlowOf) {
     lastFlow = readUpgradeFlow(facts, tls)
-    lastFlowOf = tls
-    lastFlowFacts = facts
+    lastFlowOf = facts
   }
   return lastFlow
 }
 
-let lastFlowOf: TlsFacts | undefined
-let lastFlowFacts: ConnectionFacts | undefined
+let lastFlowOf: ConnectionFacts | undefined
 let lastFlow: UpgradeFlow | undefined
 
 function readUpgradeFlow(facts: ConnectionFacts, tls: TlsFacts): UpgradeFlow | undefined {

@@ -109,11 +109,6 @@ export class PrefilteredPacketBuilder {
   }
 }
 
-/** A fresh Packet for one frame (tests, one-off callers); the analysis reuses a builder. */
-export function packetFromPrefiltered(data: Uint8Array, start: number, end: number, linkType: number, frame: number, ts: number, p: PrefilteredTcp): Packet | undefined {
-  return new PrefilteredPacketBuilder().build(data, start, end, linkType, frame, ts, p)
-}
-
 function readUint32(data: Uint8Array, offset: number): number {
   return ((data[offset]! << 24) | (data[offset + 1]! << 16) | (data[offset + 2]! << 8) | data[offset + 3]!) >>> 0
 }

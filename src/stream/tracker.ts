@@ -197,7 +197,6 @@ class Connection {
     tcp: TcpHeader,
     senderIsClient: boolean,
     clientBy: TcpFacts['clientBy'],
-    readonly table: FlowTable,
     reassembly: {c2s: StreamReassemblerOptions; s2c: StreamReassemblerOptions},
   ) {
     const ip = packet.ip!
@@ -286,14 +285,13 @@ export class ConnectionTracker {
     const tcp = packet.tcp
     const ip = packet.ip
     if (tcp === undefined || ip === undefined) return
-    const table = this.flows
     const ports = flowPorts(tcp.srcPort, tcp.dstPort)
     const flags = tcp.flags
-    let found = table.get(ports)
+    let found = this.flows.get(ports)
     while (found !== undefined && (found.src !== ip.src || found.dst !== ip.dst)) found = found.samePorts
     let flow: Flow
     if (found === undefined) {
-      flow = this.open(packet, tcp, table)
+      flow = this.open(packet, tcp)
     } else if (found.lingering) {
       const owner = found.owner
       // A straggler of a released connection (its last ACK, a retransmitted FIN) counts on it; a
@@ -303,11 +301,11 @@ export class ConnectionTracker {
         return
       }
       this.bury(owner)
-      flow = this.open(packet, tcp, table)
+      flow = this.open(packet, tcp)
     } else if ((flags & (TCP_SYN | TCP_ACK)) === TCP_SYN && !synContinues(found.fromClient, found.conn.clientIsn, found.conn.synAckAck, tcp.seq)) {
       // A SYN with a new ISN: the 4-tuple was reused for a new connection.
       this.replace(found.conn, packet)
-      flow = this.open(packet, tcp, table)
+      flow = this.open(packet, tcp)
     } else {
       flow = found
     }
@@ -347,7 +345,7 @@ export class ConnectionTracker {
   }
 
   /** A new connection from its first packet, deciding who is the client. */
-  private open(packet: Packet, tcp: TcpHeader, table: FlowTable): Flow {
+  private open(packet: Packet, tcp: TcpHeader): Flow {
     const handshake = tcp.flags & (TCP_SYN | TCP_ACK)
     let senderIsClient: boolean
     let clientBy: TcpFacts['clientBy']
@@ -365,10 +363,10 @@ export class ConnectionTracker {
       senderIsClient = srcIsServer !== dstIsServer ? dstIsServer : tcp.srcPort >= tcp.dstPort
     }
     this.expireLingering(packet.ts)
-    const conn = new Connection(++this.opened, packet, tcp, senderIsClient, clientBy, table, this.reassembly)
+    const conn = new Connection(++this.opened, packet, tcp, senderIsClient, clientBy, this.reassembly)
     if (this.options.onConnectionClosed === undefined) this.all.push(conn.info)
-    addFlow(table, conn.forward)
-    addFlow(table, conn.backward)
+    addFlow(this.flows, conn.forward)
+    addFlow(this.flows, conn.backward)
     this.tracked++
     if (this.tracked > this.maxConnections && this.oldest !== null) this.evict(this.oldest, packet)
     conn.handler = this.options.onConnection?.(conn.info)
@@ -476,8 +474,8 @@ export class ConnectionTracker {
 
   /** Drops `conn` (an open connection) from the table and the activity list, finishing it. */
   private forget(conn: Connection): void {
-    removeFlow(conn.table, conn.forward)
-    removeFlow(conn.table, conn.backward)
+    removeFlow(this.flows, conn.forward)
+    removeFlow(this.flows, conn.backward)
     this.unlink(conn)
     this.tracked--
     this.flush(conn)
@@ -549,11 +547,10 @@ export class ConnectionTracker {
     this.close(conn)
     this.unlink(conn)
     this.tracked--
-    const table = conn.table
     const tomb = new Lingering(conn, ts)
     // In the flows' places: overwriting a Map entry is cheaper than deleting and adding one.
-    replaceFlow(table, conn.forward, tomb.forward)
-    replaceFlow(table, conn.backward, tomb.backward)
+    replaceFlow(this.flows, conn.forward, tomb.forward)
+    replaceFlow(this.flows, conn.backward, tomb.backward)
     tomb.older = this.lingerNewest
     if (this.lingerNewest !== null) this.lingerNewest.newer = tomb
     else this.lingerOldest = tomb

@@ -11,7 +11,7 @@ import type {RawFrame} from '../../src/capture/types.js'
 import {formatIpv4, formatIpv6} from '../../src/dissect/address.js'
 import {decodePacket} from '../../src/dissect/packet.js'
 import {FRAME_DECODE, FRAME_OTHER, FRAME_TCP, newPrefilteredTcp, prefilterFrame} from '../../src/dissect/prefilter.js'
-import {PrefilteredPacketBuilder, packetFromPrefiltered} from '../../src/dissect/prefiltered-packet.js'
+import {PrefilteredPacketBuilder} from '../../src/dissect/prefiltered-packet.js'
 import type {Packet} from '../../src/dissect/types.js'
 
 const CORPUS = '/work/shared/corpus/ja4/pcap'
@@ -78,7 +78,7 @@ describe('prefilterFrame agrees with decodePacket', () => {
       const format = out.v6 ? formatIpv6 : formatIpv4
       expect([format(buffer, out.srcAddr), format(buffer, out.dstAddr)]).toEqual([packet.ip!.src, packet.ip!.dst])
       // The Packet built from the prefilter's offsets is decodePacket()'s, field for field.
-      const built = packetFromPrefiltered(buffer, 7, 7 + frame.data.length, frame.linkType, frame.index, frame.tsSec + frame.tsNsec / 1e9, out)
+      const built = new PrefilteredPacketBuilder().build(buffer, 7, 7 + frame.data.length, frame.linkType, frame.index, frame.tsSec + frame.tsNsec / 1e9, out)
       if (out.tagged) {
         expect(built).toBeUndefined()
         taggedLeft++
