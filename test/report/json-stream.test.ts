@@ -45,6 +45,15 @@ describe('JsonReportStream', () => {
     expect(validateReport(doc)).toEqual([])
   })
 
+  it('lays the document out byte for byte as JSON.stringify(…, 2) does', async () => {
+    for (const [ports, ordered] of [[['443'], JSON_ORDERED_CONNECTIONS], [['443'], 1], [['9999'], JSON_ORDERED_CONNECTIONS]] as const) {
+      const {text} = await streamed([...ports], ordered)
+      const doc = JSON.parse(text)
+      expect(doc.connections.length > 0).toBe(ports[0] === '443')
+      expect(text).toBe(`${JSON.stringify(doc, null, 2)}\n`)
+    }
+  })
+
   it('past its limit writes connections in the order decided, none lost or repeated', async () => {
     for (const ordered of [0, 1, 5]) {
       const {text, decided, whole} = await streamed(['443'], ordered)
