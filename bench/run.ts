@@ -140,6 +140,8 @@ interface FileResult {
   counts: Counts
   /** The same analysis with --format ndjson to a file: every connection written, none kept. */
   ndjson?: Run
+  /** read-floor.ts: reading and prefiltering alone, in-process time (best of the runs). */
+  floorSeconds: number
 }
 
 /**
@@ -180,12 +182,21 @@ async function measureFile(label: string, path: string, runs: number, withNdjson
         `(outputs in ${relative(ROOT, DATA)})`,
     )
   }
-  const result: FileResult = {label, path, bytes, ours, tcpdump, tshark, counts}
+  let floorSeconds = Infinity
+  for (let i = 0; i < runs; i++) floorSeconds = Math.min(floorSeconds, readFloor(name))
+  const result: FileResult = {label, path, bytes, ours, tcpdump, tshark, counts, floorSeconds}
   if (withNdjson) {
     result.ndjson = best(runs, () => timed('defender-check --format ndjson', [process.execPath, 'bin/run.js', 'analyze', name, '--format', 'ndjson'], `${path}.ours.ndjson`))
     await checkNdjson(`${path}.ours.ndjson`, counts)
   }
   return result
+}
+
+/** read-floor.ts on `path` in a child process: seconds for reading and prefiltering alone. */
+function readFloor(path: string): number {
+  const child = spawnSync(process.execPath, ['--import', 'tsx', 'bench/read-floor.ts', path], {cwd: ROOT, encoding: 'utf8'})
+  if (child.status !== 0) fail(`read-floor.ts failed on ${path}: ${child.stderr.slice(-500)}`)
+  return (JSON.parse(child.stdout) as {seconds: number}).seconds
 }
 
 /** The CLI's fixed cost: analyze on a capture of 3 frames (Node, oclif and our modules loading). */
@@ -230,8 +241,32 @@ function table(results: FileResult[], start: Run, flat?: Flat): string {
     const analysis = r.ours.seconds - start.seconds
     lines.push(`- ${r.label} without the CLI start: ${analysis.toFixed(2)} s, ${(r.bytes / MB / analysis).toFixed(0)} MB/s`)
   }
+  for (const r of results) {
+    lines.push(
+      `- ${r.label}, reading and prefiltering alone (bench/read-floor.ts: no connection tracked, no CLI): ` +
+        `${r.floorSeconds.toFixed(2)} s, ${(r.bytes / MB / r.floorSeconds).toFixed(0)} MB/s`,
+    )
+  }
+  if (results.length === 2) lines.push(...budget(results[0]!, results[1]!, start))
   if (results.length === 2) lines.push('', ...targets(results[0]!, results[1]!, flat))
   return lines.join('\n')
+}
+
+/**
+ * What the time targets leave for the analysis once the CLI start and the read floor are paid:
+ * context for the targets table, computed from this run's figures.
+ */
+function budget(a: FileResult, b: FileResult, start: Run): string[] {
+  const aTarget = a.bytes / 1.5e9
+  const bTarget = 2 * (b.bytes / a.bytes) * aTarget
+  const left = (target: number, r: FileResult) => target - start.seconds - r.floorSeconds
+  const perConnection = (seconds: number) => `${((seconds / b.counts.connections) * 1e6).toFixed(1)} µs`
+  return [
+    `- budget: (a) at 1.5 GB/s is ${aTarget.toFixed(2)} s of wall time; CLI start + read floor take ${(start.seconds + a.floorSeconds).toFixed(2)} s of it, ` +
+      `leaving ${left(aTarget, a).toFixed(2)} s for ${a.counts.connections} connections (this run: ${(a.ours.seconds - start.seconds - a.floorSeconds).toFixed(2)} s)`,
+    `- budget: (b) at 2x the per-byte time of (a) at 1.5 GB/s is ${bTarget.toFixed(2)} s; CLI start + read floor take ${(start.seconds + b.floorSeconds).toFixed(2)} s, ` +
+      `leaving ${perConnection(left(bTarget, b))} per connection (this run: ${perConnection(b.ours.seconds - start.seconds - b.floorSeconds)})`,
+  ]
 }
 
 /** Issue 6's targets, each with what this run measured: met or not. */
