@@ -6,7 +6,7 @@
  * (ndjsonConnectionLine), the summary last (ndjsonSummaryLine): the CLI streams them so.
  */
 import type {AnalysisReport, ConnectionReport} from '../analysis/types.js'
-import {withoutDer} from './json.js'
+import {stringifyWithoutDer} from './json.js'
 
 export function renderNdjson(report: AnalysisReport): string {
   const source = report.source.name
@@ -17,7 +17,7 @@ export function renderNdjson(report: AnalysisReport): string {
 
 /** One connection's line, newline included. */
 export function ndjsonConnectionLine(connection: ConnectionReport, source: string): string {
-  return `${JSON.stringify({type: 'connection', ...connection, source}, withoutDer)}\n`
+  return `${stringifyWithoutDer({type: 'connection', ...connection, source})}\n`
 }
 
 /** The summary line that ends the stream, newline included. */
@@ -31,5 +31,5 @@ export function ndjsonSummaryLine(report: AnalysisReport): string {
     ...report.summary,
   }
   if (report.otherTraffic !== undefined) summary.otherTraffic = report.otherTraffic
-  return `${JSON.stringify(summary, withoutDer)}\n`
+  return `${stringifyWithoutDer(summary)}\n`
 }

@@ -1,7 +1,7 @@
 import {readFileSync} from 'node:fs'
 import {describe, expect, it} from 'vitest'
 import {CHECK_IDS} from '../../src/checks/types.js'
-import {renderJson} from '../../src/report/json.js'
+import {renderJson, stringifyWithoutDer, withoutDer} from '../../src/report/json.js'
 import {validateReport} from '../../src/report/schema.js'
 import {CURVEBALL_CERTIFICATE, noTrafficReport, sampleReport} from './sample-report.js'
 
@@ -31,6 +31,28 @@ describe('renderJson', () => {
   it('validates against schema/report.schema.json, with and without connections', () => {
     expect(validateReport(parsed)).toEqual([])
     expect(validateReport(JSON.parse(renderJson(noTrafficReport())))).toEqual([])
+  })
+})
+
+describe('stringifyWithoutDer', () => {
+  it('gives what JSON.stringify with the withoutDer replacer gives, with or without a derBase64 anywhere', () => {
+    const values: unknown[] = [
+      {a: 1, b: [1, 'x', {c: null}]},
+      {certificates: [{sha256: 'ab', derBase64: 'MIIB'}, {derBase64: 'MIIC', sans: []}]},
+      [[{deep: {deeper: {derBase64: 'MIID', kept: true}}}]],
+      // A value that reads "derBase64" is data, not the key: it stays.
+      {sni: 'derBase64', note: '"derBase64"'},
+      sampleReport(),
+    ]
+    for (const value of values) {
+      for (const space of [undefined, 2]) {
+        const text = stringifyWithoutDer(value, space)
+        expect(text).toBe(JSON.stringify(value, withoutDer, space))
+        expect(JSON.parse(text, (key, v) => (key === 'derBase64' ? expect.unreachable(`derBase64 in ${text}`) : v))).toBeDefined()
+      }
+    }
+    expect(stringifyWithoutDer({sni: 'derBase64'})).toBe('{"sni":"derBase64"}')
+    expect(stringifyWithoutDer({x: {derBase64: 'MIIB', y: 2}})).toBe('{"x":{"y":2}}')
   })
 })
 
