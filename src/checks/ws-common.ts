@@ -9,7 +9,7 @@ import {CONTENT_APPLICATION_DATA} from '../dissect/tls/iana/content-types.js'
 import type {TlsFacts, TlsRecordRef} from '../dissect/tls/types.js'
 import type {WebSocketFacts} from '../dissect/websocket/types.js'
 import type {TcpFlagEvent} from '../stream/types.js'
-import {isTls13, tls13Handshake} from './tls-common.js'
+import {isTls13, tls13Handshake, tlsFactsOf} from './tls-common.js'
 
 /** The HTTP upgrade and WebSocket facts of a connection (the one place the ws checks reach into ConnectionFacts). */
 export function webFactsOf(facts: ConnectionFacts): {http?: HttpUpgradeFacts; ws?: WebSocketFacts} {
@@ -88,13 +88,13 @@ export const REQUEST_RECORD_RANGE = `${REQUEST_RECORD_MIN}-${REQUEST_RECORD_MAX}
 /**
  * The record flow of a completed TLS 1.3 handshake after the client's Finished, or undefined when
  * the client sent nothing after it (or the connection is not TLS 1.3 with a completed handshake).
- * `tls` is the connection's own TLS facts (tlsFactsOf(facts)).
  */
-export function upgradeFlow(facts: ConnectionFacts, tls: TlsFacts): UpgradeFlow | undefined {
+export function upgradeFlow(facts: ConnectionFacts): UpgradeFlow | undefined {
   // ws.upgrade and ws.session both read it, one after the other: worked out once per connection
   // (the last one remembered, as tls13Handshake() does).
   if (facts !== lastFlowOf) {
-    lastFlow = readUpgradeFlow(facts, tls)
+    const tls = tlsFactsOf(facts)
+    lastFlow = tls === undefined ? undefined : readUpgradeFlow(facts, tls)
     lastFlowOf = facts
   }
   return lastFlow

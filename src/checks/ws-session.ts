@@ -231,7 +231,7 @@ function rttRange(pings: WebSocketPing[]): string {
 
 /** TLS 1.3 without keys: the flow of encrypted records after the upgrade (ws-common.ts). */
 function inferred(facts: ConnectionFacts): CheckResult {
-  const flow = upgradeFlow(facts, tlsFactsOf(facts)!)
+  const flow = upgradeFlow(facts)
   if (!flow || flow.answer.length === 0 || flow.clientAfter.length === 0 || flow.serverAfter.length === 0) {
     return skip(ID, 'no WebSocket session was seen (see ws.upgrade)')
   }

@@ -23,7 +23,7 @@ export function checkWsUpgrade(facts: ConnectionFacts): CheckResult {
   if (tls && !tls.notTls) {
     if (tls.decryption?.keys === 'found') return skip(ID, 'the client sent no application data after the TLS handshake')
     if (!isTls13(tls)) return skip(ID, `${tls.versionName ?? 'this TLS version'}'s application data is encrypted and its record sizes are not read`, 'give --keylog to read the upgrade')
-    const flow = upgradeFlow(facts, tls)
+    const flow = upgradeFlow(facts)
     if (!flow) return skip(ID, 'the client sent no application data after the TLS handshake', 'capture longer, or check why the Defender did not send its upgrade request')
     return inferred(facts, flow)
   }
