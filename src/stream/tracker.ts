@@ -602,24 +602,22 @@ function addFlow(table: FlowTable, flow: Flow | LingeringFlow): void {
 /** Puts `replacement` (same ports and addresses) where `flow` is in its chain. */
 function replaceFlow(table: FlowTable, flow: Flow, replacement: LingeringFlow): void {
   replacement.samePorts = flow.samePorts
-  let at = table.get(flow.ports)
-  if (at === flow) table.set(flow.ports, replacement)
-  else {
-    while (at !== undefined && at.samePorts !== flow) at = at.samePorts
-    if (at !== undefined) at.samePorts = replacement
-  }
-  flow.samePorts = undefined
+  relinkFlow(table, flow, replacement)
 }
 
 function removeFlow(table: FlowTable, flow: Flow | LingeringFlow): void {
+  relinkFlow(table, flow, flow.samePorts)
+}
+
+/** Takes `flow` out of its chain of flows with the same ports, `next` in its place. */
+function relinkFlow(table: FlowTable, flow: Flow | LingeringFlow, next: Flow | LingeringFlow | undefined): void {
   let at = table.get(flow.ports)
   if (at === flow) {
-    if (flow.samePorts === undefined) table.delete(flow.ports)
-    else table.set(flow.ports, flow.samePorts)
+    if (next === undefined) table.delete(flow.ports)
+    else table.set(flow.ports, next)
   } else {
     while (at !== undefined && at.samePorts !== flow) at = at.samePorts
-    if (at === undefined) return
-    at.samePorts = flow.samePorts
+    if (at !== undefined) at.samePorts = next
   }
   flow.samePorts = undefined
 }

@@ -180,6 +180,49 @@ describe('ConnectionTracker: connections', () => {
     expect(recorders[0]!.ends).toEqual([['c2s', 4], ['s2c', 5]])
   })
 
+  it('keeps connections apart that share both ports (one table chain): closing, stragglers and reopening in the middle of it', () => {
+    // Three Defenders behind different addresses that picked the same source port: the flow
+    // table keys on the ports, so their flows chain under one key. B, in the middle of the chain,
+    // closes (its flows become tombstones in place), gets a straggler, then reopens on a new ISN
+    // (its tombstones are taken out of the chain); A and C carry on throughout.
+    const {t, recorders} = tracker()
+    const at = (ip: string) => ({
+      c: (frame: number, seq: number, ack: number, flags: number, payload?: Uint8Array) => segment({frame, src: ip, sport: C.port, dst: S.ip, dport: S.port, seq, ack, flags, payload}),
+      s: (frame: number, seq: number, ack: number, flags: number, payload?: Uint8Array) => segment({frame, src: S.ip, sport: S.port, dst: ip, dport: C.port, seq, ack, flags, payload}),
+    })
+    const [a, b, c] = [at('10.9.0.1'), at('10.9.0.2'), at('10.9.0.3')]
+    let frame = 0
+    for (const p of [a, b, c]) {
+      t.push(p.c(++frame, 100, 0, TCP_SYN))
+      t.push(p.s(++frame, 900, 101, TCP_SYN | TCP_ACK))
+      t.push(p.c(++frame, 101, 901, TCP_ACK, SOURCE.subarray(0, 4)))
+    }
+    t.push(b.c(++frame, 105, 901, TCP_FIN | TCP_ACK)) // 10
+    t.push(b.s(++frame, 901, 106, TCP_FIN | TCP_ACK))
+    t.push(b.c(++frame, 106, 902, TCP_ACK)) // 12: B released
+    t.push(a.c(++frame, 105, 901, TCP_ACK, SOURCE.subarray(4, 8))) // 13
+    t.push(b.c(++frame, 106, 902, TCP_ACK)) // 14: B's straggler
+    t.push(c.s(++frame, 901, 105, TCP_ACK, SOURCE.subarray(8, 12))) // 15
+    t.push(b.c(++frame, 777000, 0, TCP_SYN)) // 16: B again, a new ISN
+    t.push(b.s(++frame, 5000, 777001, TCP_SYN | TCP_ACK))
+    t.push(b.c(++frame, 777001, 5001, TCP_ACK, SOURCE.subarray(12, 16))) // 18
+    t.push(c.c(++frame, 105, 905, TCP_ACK, SOURCE.subarray(16, 20))) // 19
+    const conns = t.finish()
+    expect(conns.map((x) => [x.id, x.client.ip, x.tcp.firstFrame, x.tcp.lastFrame, x.tcp.c2s.packets])).toEqual([
+      [1, '10.9.0.1', 1, 13, 3],
+      [2, '10.9.0.2', 4, 14, 5],
+      [3, '10.9.0.3', 7, 19, 3],
+      [4, '10.9.0.2', 16, 18, 2],
+    ])
+    expect(recorders.map((r) => [r.bytes.c2s, r.bytes.s2c])).toEqual([
+      [[...SOURCE.subarray(0, 8)], []],
+      [[...SOURCE.subarray(0, 4)], []],
+      [[...SOURCE.subarray(0, 4), ...SOURCE.subarray(16, 20)], [...SOURCE.subarray(8, 12)]],
+      [[...SOURCE.subarray(12, 16)], []],
+    ])
+    expect(conns.every((x) => x.issues.length === 0)).toBe(true)
+  })
+
   it('keeps one connection when each direction travels in its own GENEVE VNI (as in tcpdump-geneve.pcap)', () => {
     const {t} = tracker()
     t.push(fromClient(1, 1, 0, TCP_SYN, undefined, {vni: 11}))
