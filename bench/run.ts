@@ -19,6 +19,9 @@ const DATA = join(ROOT, 'bench', 'data')
 const TEMPLATE = join(ROOT, 'fixtures', 'tls', 'openssl13-mtls', 'capture.pcap')
 const TIME = '/usr/bin/time'
 const MB = 1e6
+/** Issue 6's time targets: (a) at this many bytes a second; (b) within this multiple of (a)'s time per byte. */
+const TARGET_A_BYTES_PER_SECOND = 1.5e9
+const TARGET_B_PER_BYTE_MULTIPLE = 2
 
 interface Run {
   tool: string
@@ -257,14 +260,14 @@ function table(results: FileResult[], start: Run, flat?: Flat): string {
  * context for the targets table, computed from this run's figures.
  */
 function budget(a: FileResult, b: FileResult, start: Run): string[] {
-  const aTarget = a.bytes / 1.5e9
-  const bTarget = 2 * (b.bytes / a.bytes) * aTarget
+  const aTarget = a.bytes / TARGET_A_BYTES_PER_SECOND
+  const bTarget = TARGET_B_PER_BYTE_MULTIPLE * (b.bytes / a.bytes) * aTarget
   const left = (target: number, r: FileResult) => target - start.seconds - r.floorSeconds
   const perConnection = (seconds: number) => `${((seconds / b.counts.connections) * 1e6).toFixed(1)} µs`
   return [
-    `- budget: (a) at 1.5 GB/s is ${aTarget.toFixed(2)} s of wall time; CLI start + read floor take ${(start.seconds + a.floorSeconds).toFixed(2)} s of it, ` +
+    `- budget: (a) at ${TARGET_A_BYTES_PER_SECOND / 1e9} GB/s is ${aTarget.toFixed(2)} s of wall time; CLI start + read floor take ${(start.seconds + a.floorSeconds).toFixed(2)} s of it, ` +
       `leaving ${left(aTarget, a).toFixed(2)} s for ${a.counts.connections} connections (this run: ${(a.ours.seconds - start.seconds - a.floorSeconds).toFixed(2)} s)`,
-    `- budget: (b) at 2x the per-byte time of (a) at 1.5 GB/s is ${bTarget.toFixed(2)} s; CLI start + read floor take ${(start.seconds + b.floorSeconds).toFixed(2)} s, ` +
+    `- budget: (b) at ${TARGET_B_PER_BYTE_MULTIPLE}x the per-byte time of (a) at that rate is ${bTarget.toFixed(2)} s; CLI start + read floor take ${(start.seconds + b.floorSeconds).toFixed(2)} s, ` +
       `leaving ${perConnection(left(bTarget, b))} per connection (this run: ${perConnection(b.ours.seconds - start.seconds - b.floorSeconds)})`,
   ]
 }
@@ -277,14 +280,14 @@ function targets(a: FileResult, b: FileResult, flat?: Flat): string[] {
   const rows = [
     '| target | this run | |',
     '|---|---|---|',
-    row('(a) analyze at >= 1.5 GB/s', `${gbps.toFixed(2)} GB/s`, gbps >= 1.5),
+    row(`(a) analyze at >= ${TARGET_A_BYTES_PER_SECOND / 1e9} GB/s`, `${gbps.toFixed(2)} GB/s`, a.bytes / a.ours.seconds >= TARGET_A_BYTES_PER_SECOND),
     row('(a) within 3x of tcpdump', `${(a.ours.seconds / a.tcpdump.seconds).toFixed(2)}x`, a.ours.seconds <= 3 * a.tcpdump.seconds),
     row('(a) >= 50x faster than tshark', `${(a.tshark.seconds / a.ours.seconds).toFixed(1)}x`, a.tshark.seconds >= 50 * a.ours.seconds),
     row('(a) peak RSS <= 150 MB', `${a.ours.rssMB.toFixed(0)} MB`, a.ours.rssMB <= 150),
   ]
   if (flat) rows.push(row('(a) RSS flat when the file doubles', `${flat.half.rssMB.toFixed(0)} -> ${flat.full.rssMB.toFixed(0)} MB`, flat.full.rssMB <= flat.half.rssMB * 1.15))
   rows.push(
-    row('(b) <= 2x the time per byte of (a)', `${perByte.toFixed(2)}x`, perByte <= 2),
+    row(`(b) <= ${TARGET_B_PER_BYTE_MULTIPLE}x the time per byte of (a)`, `${perByte.toFixed(2)}x`, perByte <= TARGET_B_PER_BYTE_MULTIPLE),
     row('(b) peak RSS <= 400 MB', `${b.ours.rssMB.toFixed(0)} MB`, b.ours.rssMB <= 400),
   )
   return rows
