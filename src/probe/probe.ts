@@ -266,8 +266,14 @@ async function tlsHandshake(socket: Socket, options: ProbeOptions, keylog: numbe
     minVersion: options.minTls === '1.3' ? 'TLSv1.3' : 'TLSv1.2',
     // Judged below, after the handshake, so the certificate can be reported (see the file comment).
     rejectUnauthorized: false,
+    // node checks the name inside the handshake too, and over an existing socket without `host`
+    // it checks "localhost", folding a name mismatch into tls.authorized. The chain (authorized)
+    // and the name (checked below against the target) are two separate questions.
+    checkServerIdentity: () => undefined,
   }
-  // RFC 6066 §3: SNI carries host names only, never an IP literal.
+  // RFC 6066 §3: SNI carries host names only, never an IP literal; an IP target is still
+  // verified, against the certificate's IP SANs (RFC 6125 §6.2.1, as curl and `openssl s_client
+  // -verify_ip` do).
   if (target.servername !== undefined && isIP(target.servername) === 0) tlsOptions.servername = target.servername
   if (credentials.ca) tlsOptions.ca = credentials.ca.pem
   if (credentials.client) {

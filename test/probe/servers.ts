@@ -22,6 +22,8 @@ export interface ConsoleOptions {
   refuseUpgrade?: number
   /** Server certificate/key file names under fixtures/certs (default console-server). */
   serverCert?: string
+  /** Listening address (default 127.0.0.1). */
+  host?: string
 }
 
 export interface RunningServer {
@@ -52,7 +54,7 @@ export async function startConsole(options: ConsoleOptions = {}): Promise<Runnin
   server.on('tlsClientError', () => undefined)
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject)
-    server.listen(options.port ?? 0, '127.0.0.1', () => resolve())
+    server.listen(options.port ?? 0, options.host ?? '127.0.0.1', () => resolve())
   })
   const sockets = new Set<Socket>()
   server.on('connection', (s: Socket) => {
