@@ -7,6 +7,7 @@
 import type {ConnectionFacts} from '../analysis/types.js'
 import type {CertificateVerdict} from '../analysis/cert-policy.js'
 import type {CertificateInfo, TlsFacts} from '../dissect/tls/types.js'
+import {HS_CERTIFICATE} from '../dissect/tls/iana/handshake-types.js'
 import type {CheckResult, Policy} from './types.js'
 import {describeEnding, formatBytes, isTls13, noTlsReason, serverCertificateVerdictOf, skip, tls13Handshake, tlsFactsOf} from './tls-common.js'
 
@@ -27,6 +28,19 @@ export function checkTlsCertificate(facts: ConnectionFacts, policy: Policy): Che
     const result = judgeVerdict(leaf, message.frame, message.certificates.length, serverCertificateVerdictOf(facts))
     if (message.decrypted) result.summary += ' [decrypted]'
     return result
+  }
+  const oversized = tls.oversizedHandshake
+  if (oversized?.direction === 's2c') {
+    // The reader stopped at a message over its limit: the certificate was sent, and not read.
+    const what = oversized.type === HS_CERTIFICATE ? 'Certificate message' : `${oversized.typeName} message before any Certificate`
+    return {
+      id: ID,
+      status: 'warn',
+      confidence: 'observed',
+      summary: `the server's ${what} of ${oversized.length} bytes exceeds the ${oversized.limit}-byte limit (frame ${oversized.frame}): not read, so the certificate was not evaluated`,
+      evidence: {frames: [oversized.frame], values: {length: oversized.length, limit: oversized.limit, type: oversized.typeName}},
+      hint: 'a certificate chain this large is unusual for a Console: check what the server sends (openssl s_client -showcerts)',
+    }
   }
   if (isTls13(tls)) return inferTls13(facts, tls, policy)
   if (tls.changeCipherSpec.s2c) {

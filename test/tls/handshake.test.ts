@@ -102,14 +102,36 @@ describe('handshake reader limits', () => {
     expect(over.seen).toEqual([])
   })
 
-  it('defaults to 256 KiB', () => {
+  it('defaults to 1 MiB (raised from 256 KiB for issue 15: Zeek\'s 340 kB Certificate trace)', () => {
     const r = reader()
-    r.h.push(Uint8Array.of(11, 0x04, 0x00, 0x00), ref(1))
+    r.h.push(Uint8Array.of(11, 0x10, 0x00, 0x00), ref(1))
     expect(r.issues).toEqual([])
     expect(r.h.pendingBytes).toBe(4)
     const big = reader()
-    big.h.push(Uint8Array.of(11, 0x04, 0x00, 0x01), ref(1))
+    big.h.push(Uint8Array.of(11, 0x10, 0x00, 0x01), ref(1))
     expect(big.issues).toEqual(['tls.handshake-too-large'])
+  })
+
+  it('names the refused message, its length and the limit', () => {
+    const got: unknown[] = []
+    const h = new HandshakeReader({message: () => undefined, malformed: (code, message, at, oversized) => got.push({code, message, frame: at.frame, oversized})}, 1000)
+    h.push(Uint8Array.of(11, 0x00, 0x10, 0x00), ref(7))
+    expect(got).toEqual([
+      {code: 'tls.handshake-too-large', message: "certificate message of 4096 bytes exceeds the 1000-byte limit (maxHandshakeMessageBytes): this direction's handshake is not read further", frame: 7, oversized: {type: 11, length: 4096, limit: 1000}},
+    ])
+  })
+
+  it('a message announced at the limit but cut short holds only the bytes that came, and one that arrives whole is intact', () => {
+    const r = reader()
+    r.h.push(Uint8Array.of(11, 0x10, 0x00, 0x00, 1, 2, 3), ref(1))
+    expect(r.h.pendingBytes).toBe(7)
+    // A 100,000-byte message in 1,000-byte pieces (the buffer grows past its first 16 KiB).
+    const body = Uint8Array.from({length: 100_000}, (_, i) => (i * 7) & 0xff)
+    const whole = Uint8Array.of(11, 0x01, 0x86, 0xa0, ...body)
+    const w = reader()
+    for (let at = 0; at < whole.length; at += 1000) w.h.push(whole.subarray(at, at + 1000), ref(at))
+    expect(w.seen).toHaveLength(1)
+    expect(w.seen[0]!.hex).toBe(Buffer.from(body).toString('hex'))
   })
 
   it('emits a zero-length message (ServerHelloDone, RFC 5246 §7.4.5) split anywhere', () => {

@@ -26,7 +26,7 @@ import {parseCertificateRequest12, parseCertificateRequest13} from './certificat
 import {parseClientHello} from './client-hello.js'
 import {SessionDecryption, type SessionKeys} from './decryption.js'
 import {TlsParseError, toHex} from './errors.js'
-import {DEFAULT_MAX_HANDSHAKE_MESSAGE_BYTES, HandshakeReader, type HandshakeMessage, type HandshakeReaderEvents} from './handshake.js'
+import {DEFAULT_MAX_HANDSHAKE_MESSAGE_BYTES, HandshakeReader, type HandshakeMessage, type HandshakeReaderEvents, type OversizedHandshake} from './handshake.js'
 import {CIPHER_SUITES} from './iana/cipher-suites.js'
 import {
   CONTENT_ALERT,
@@ -52,7 +52,7 @@ import {parseServerHello} from './server-hello.js'
 import type {CertificateInfo, TlsFacts} from './types.js'
 
 export interface TlsConnectionReaderOptions {
-  /** Largest handshake message accepted before an Issue stops the direction. Default 256 KiB. */
+  /** Largest handshake message accepted before an Issue stops the direction. Default 1 MiB. */
   maxHandshakeMessageBytes?: number
   /** Records kept in TlsFacts.records (both directions together). Default 256. */
   maxRecords?: number
@@ -102,8 +102,9 @@ class DirectionState implements RecordReaderEvents, HandshakeReaderEvents {
     return this.reader.wantsFragment(this.direction, contentType)
   }
 
-  malformed(code: string, message: string, ref: FrameRef): void {
+  malformed(code: string, message: string, ref: FrameRef, oversized?: OversizedHandshake): void {
     this.reader.issue(code, 'error', `${this.direction}: ${message}`, ref)
+    if (oversized) this.reader.onOversized(this.direction, oversized, ref, false)
   }
 
   message(message: HandshakeMessage): void {
@@ -276,7 +277,10 @@ export class TlsConnectionReader implements StreamHandler {
         dir.decryptedHandshake ??= new HandshakeReader(
           {
             message: (message) => this.onDecryptedHandshake(direction, message),
-            malformed: (code, message, at) => this.issue(code, 'error', `${direction}: ${message} (decrypted)`, at),
+            malformed: (code, message, at, oversized) => {
+              this.issue(code, 'error', `${direction}: ${message} (decrypted)`, at)
+              this.onOversized(direction, oversized, at, true)
+            },
           },
           this.maxMessage,
         )
@@ -293,6 +297,11 @@ export class TlsConnectionReader implements StreamHandler {
         this.issue('tls.unexpected-content-type', 'warn', `${direction}: decrypted record of content type ${contentType}`, ref)
         break
     }
+  }
+
+  /** (Called by DirectionState.) The first message refused for its length, so checks can name it. */
+  onOversized(direction: Direction, oversized: OversizedHandshake, ref: FrameRef, decrypted: boolean): void {
+    this.state.oversizedHandshake ??= {frame: ref.frame, ts: ref.ts, direction, ...oversized, typeName: nameOf(HANDSHAKE_TYPES, oversized.type), decrypted}
   }
 
   private onAlert(direction: Direction, fragment: Uint8Array, ref: FrameRef, decrypted: boolean): void {

@@ -7,7 +7,8 @@
  *
  * TLS 1.3 (RFC 8446 §7): handshake traffic secrets after the ServerHello; the sender's
  * application traffic secret after its Finished; the next generation after a KeyUpdate (§4.6.3).
- * TLS 1.2 (RFC 5246 §6.3, §7.4.9): keys from the master secret (CLIENT_RANDOM), AEAD suites only.
+ * TLS 1.2 (RFC 5246 §6.3, §7.4.9): keys from the master secret (CLIENT_RANDOM); AEAD suites, and
+ * CBC suites (RFC 5246 §6.2.3.2) with encrypt-then-MAC when the ServerHello echoed it (RFC 7366 §3).
  *
  * A record that does not decrypt (wrong keys) stops decryption of its direction: the connection
  * reader then carries on as if it had no keys, and the failure is an Issue and a fact.
@@ -19,8 +20,10 @@ import type {Direction, FrameRef, Side} from '../../stream/types.js'
 import {verifyFinished} from './crypto/finished.js'
 import {TLS13_CIPHER_SUITES, type HashName} from './crypto/key-schedule.js'
 import {DecryptError, RecordDecryptor, type DecryptedRecord} from './crypto/record-protection.js'
-import {requireTls12AeadSuite, TLS12_AEAD_SUITES, Tls12RecordDecryptor, tls12KeyBlock, verifyFinished12} from './crypto/tls12.js'
+import {TLS12_AEAD_SUITES, Tls12RecordDecryptor, tls12KeyBlock, verifyFinished12} from './crypto/tls12.js'
+import {TLS12_CBC_SUITES, Tls12CbcRecordDecryptor, tls12CbcKeyBlock} from './crypto/tls12-cbc.js'
 import {TranscriptHash} from './crypto/transcript-hash.js'
+import {EXT_ENCRYPT_THEN_MAC} from './iana/extension-types.js'
 import {HS_CLIENT_HELLO, HS_FINISHED, HS_KEY_UPDATE, HS_SERVER_HELLO} from './iana/handshake-types.js'
 import {TLS_1_2, TLS_1_3} from './iana/versions.js'
 import type {ServerHello} from './server-hello.js'
@@ -41,7 +44,7 @@ export interface SessionDecryptionEvents {
 }
 
 interface DirectionKeys {
-  decryptor?: RecordDecryptor | Tls12RecordDecryptor
+  decryptor?: RecordDecryptor | Tls12RecordDecryptor | Tls12CbcRecordDecryptor
   /** Decryption of this direction stopped (a failure or a missing secret). */
   stopped: boolean
   /** The sender's Finished was read: what follows is post-handshake, outside the transcript. */
@@ -56,7 +59,7 @@ interface DirectionKeys {
 /** The transcript hash: the TLS 1.3 suite's hash, or the TLS 1.2 PRF hash (RFC 5246 §5). */
 function transcriptHashOf(version: number, cipherSuite: number): HashName | undefined {
   if (version === TLS_1_3) return TLS13_CIPHER_SUITES.get(cipherSuite)?.hash
-  if (version === TLS_1_2) return TLS12_AEAD_SUITES.get(cipherSuite)?.hash
+  if (version === TLS_1_2) return (TLS12_AEAD_SUITES.get(cipherSuite) ?? TLS12_CBC_SUITES.get(cipherSuite))?.hash
   return undefined
 }
 
@@ -72,6 +75,8 @@ export class SessionDecryption {
   private serverRandom: string | undefined
   private version: number | undefined
   private cipherSuite = 0
+  /** The ServerHello echoed encrypt_then_mac: CBC records carry their MAC after the ciphertext (RFC 7366 §3). */
+  private encryptThenMac = false
   private transcript: TranscriptHash | undefined
   /** A handshake message the transcript needs was not read (a direction failed before its Finished). */
   private transcriptBroken = false
@@ -114,6 +119,7 @@ export class SessionDecryption {
     this.version = hello.version
     this.cipherSuite = hello.cipherSuite
     this.serverRandom = hello.random
+    this.encryptThenMac = hello.extensions.includes(EXT_ENCRYPT_THEN_MAC)
     this.withTranscript((t) => t.setHash(hash!), hash)
     this.addToTranscript(HS_SERVER_HELLO, body)
   }
@@ -238,12 +244,25 @@ export class SessionDecryption {
     return secret && new RecordDecryptor(this.cipherSuite, secret)
   }
 
-  private tls12Decryptor(secrets: SessionSecrets, direction: Direction): Tls12RecordDecryptor | undefined {
+  private tls12Decryptor(secrets: SessionSecrets, direction: Direction): Tls12RecordDecryptor | Tls12CbcRecordDecryptor | undefined {
     const master = secrets.masterSecret
     if (!master || this.clientRandom === undefined || this.serverRandom === undefined) return undefined
-    const suite = requireTls12AeadSuite(this.cipherSuite)
-    const block = tls12KeyBlock(suite, master, Buffer.from(this.clientRandom, 'hex'), Buffer.from(this.serverRandom, 'hex'))
-    return new Tls12RecordDecryptor(suite, direction === 'c2s' ? block.client : block.server)
+    const suiteName = `0x${this.cipherSuite.toString(16).padStart(4, '0')}`
+    // TLS 1.0/1.1 derive keys with the MD5/SHA-1 PRF (RFC 4346 §5) and TLS 1.0 chains CBC IVs.
+    if (this.version !== TLS_1_2) throw new DecryptError('unsupported-version', `version 0x${this.version!.toString(16).padStart(4, '0')} records are not decrypted (TLS 1.2 and 1.3 only)`)
+    const clientRandom = Buffer.from(this.clientRandom, 'hex')
+    const serverRandom = Buffer.from(this.serverRandom, 'hex')
+    const aead = TLS12_AEAD_SUITES.get(this.cipherSuite)
+    if (aead) {
+      const block = tls12KeyBlock(aead, master, clientRandom, serverRandom)
+      return new Tls12RecordDecryptor(aead, direction === 'c2s' ? block.client : block.server)
+    }
+    const cbc = TLS12_CBC_SUITES.get(this.cipherSuite)
+    if (cbc) {
+      const block = tls12CbcKeyBlock(cbc, master, clientRandom, serverRandom)
+      return new Tls12CbcRecordDecryptor(cbc, direction === 'c2s' ? block.client : block.server, this.encryptThenMac)
+    }
+    throw new DecryptError('unsupported-cipher-suite', `cipher suite ${suiteName} is not a TLS 1.2 AEAD or AES-CBC suite this tool can decrypt`)
   }
 
   /** RFC 8446 §7.1: after its Finished the sender protects with [sender]_application_traffic_secret_0. */

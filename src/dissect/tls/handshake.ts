@@ -9,9 +9,19 @@
  * for every message), are valid only during the callback.
  */
 import type {FrameRef} from '../../stream/types.js'
+import {HANDSHAKE_TYPES} from './iana/handshake-types.js'
+import {nameOf} from './iana/table.js'
 
 const HEADER_LENGTH = 4
-export const DEFAULT_MAX_HANDSHAKE_MESSAGE_BYTES = 256 * 1024
+/**
+ * 1 MiB. Certificate chains are what grows: usually 1-10 KiB, a few hundred KiB for certificates
+ * with thousands of SANs (Zeek's tls-fragmented-handshake trace: 340 kB, 10,000 SANs; Go's
+ * client accepts up to 256 KiB). TLS itself allows 2^24 - 1 (RFC 8446 §4). The body buffer
+ * grows with the bytes that arrive, so a length field alone does not make the reader hold this.
+ */
+export const DEFAULT_MAX_HANDSHAKE_MESSAGE_BYTES = 1024 * 1024
+/** A spanning message's buffer starts at this size (or its length, when smaller) and doubles. */
+const INITIAL_BODY_BYTES = 16 * 1024
 const EMPTY = new Uint8Array(0)
 const NO_REF: FrameRef = {frame: 0, ts: 0}
 
@@ -23,10 +33,18 @@ export interface HandshakeMessage {
   ref: FrameRef
 }
 
+/** A message the reader refused for its length. */
+export interface OversizedHandshake {
+  type: number
+  /** The length its header announced. */
+  length: number
+  limit: number
+}
+
 export interface HandshakeReaderEvents {
   message(message: HandshakeMessage): void
   /** A message longer than the limit: the reader has stopped. */
-  malformed(code: 'tls.handshake-too-large', message: string, ref: FrameRef): void
+  malformed(code: 'tls.handshake-too-large', message: string, ref: FrameRef, oversized: OversizedHandshake): void
 }
 
 export class HandshakeReader {
@@ -35,8 +53,10 @@ export class HandshakeReader {
   private headerLength = 0
   /** The 24-bit length as its bytes arrive (split header). */
   private partialLength = 0
+  /** The spanning message's bytes so far: grown as they arrive, up to bodyExpected. */
   private body: Uint8Array | undefined
   private bodyLength = 0
+  private bodyExpected = 0
   private stoppedFlag = false
   /** Handed to events.message(): one object, refilled for every message. */
   private readonly current: HandshakeMessage = {type: 0, body: EMPTY, ref: NO_REF}
@@ -67,11 +87,12 @@ export class HandshakeReader {
     let off = 0
     while (off < n && !this.stoppedFlag) {
       if (this.body !== undefined) {
-        const take = Math.min(n - off, this.body.length - this.bodyLength)
+        const take = Math.min(n - off, this.bodyExpected - this.bodyLength)
+        if (this.bodyLength + take > this.body.length) this.grow(this.bodyLength + take)
         this.body.set(fragment.subarray(off, off + take), this.bodyLength)
         this.bodyLength += take
         off += take
-        if (this.bodyLength === this.body.length) {
+        if (this.bodyLength === this.bodyExpected) {
           const body = this.body
           this.body = undefined
           this.bodyLength = 0
@@ -88,7 +109,7 @@ export class HandshakeReader {
           this.emit(fragment.subarray(off, off + length), ref)
           off += length
         } else {
-          this.body = new Uint8Array(length)
+          this.startBody(length)
         }
         continue
       }
@@ -105,8 +126,22 @@ export class HandshakeReader {
       const length = this.partialLength
       if (!this.checkLength(length, ref)) return
       if (length === 0) this.emit(EMPTY, ref)
-      else this.body = new Uint8Array(length)
+      else this.startBody(length)
     }
+  }
+
+  private startBody(length: number): void {
+    this.body = new Uint8Array(Math.min(length, INITIAL_BODY_BYTES))
+    this.bodyExpected = length
+  }
+
+  /** Doubles the body buffer (at most to the announced length) until `needed` bytes fit. */
+  private grow(needed: number): void {
+    let size = this.body!.length
+    while (size < needed) size *= 2
+    const bigger = new Uint8Array(Math.min(size, this.bodyExpected))
+    bigger.set(this.body!.subarray(0, this.bodyLength))
+    this.body = bigger
   }
 
   private emit(body: Uint8Array, ref: FrameRef): void {
@@ -122,7 +157,8 @@ export class HandshakeReader {
   private checkLength(length: number, ref: FrameRef): boolean {
     if (length <= this.maxMessageBytes) return true
     this.stop()
-    this.events.malformed('tls.handshake-too-large', `handshake message of ${length} bytes exceeds the ${this.maxMessageBytes}-byte limit`, ref)
+    const limit = this.maxMessageBytes
+    this.events.malformed('tls.handshake-too-large', `${nameOf(HANDSHAKE_TYPES, this.type)} message of ${length} bytes exceeds the ${limit}-byte limit (maxHandshakeMessageBytes): this direction's handshake is not read further`, ref, {type: this.type, length, limit})
     return false
   }
 }

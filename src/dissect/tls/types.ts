@@ -174,6 +174,11 @@ export interface TlsFacts {
   recordsTruncated: boolean
   /** Totals per direction over the whole connection. */
   totals: Record<Direction, {records: number; bytes: number; applicationData: number; applicationDataBytes: number}>
+  /**
+   * The first handshake message refused for its length (over maxHandshakeMessageBytes): that
+   * direction's handshake was not read further, so what it carried is unknown, not absent.
+   */
+  oversizedHandshake?: FrameRef & {direction: Direction; type: number; typeName: string; length: number; limit: number; decrypted: boolean}
   /** Decryption with a key log (see TlsDecryptionFacts); absent when nothing was protected or the reader had no KeyLookup. */
   decryption?: TlsDecryptionFacts
   /**

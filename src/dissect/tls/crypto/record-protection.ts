@@ -20,10 +20,11 @@ const HEADER_LENGTH = 5
 
 export type DecryptErrorCode =
   | 'unsupported-cipher-suite' // not one of TLS13_CIPHER_SUITES
+  | 'unsupported-version' // TLS 1.0/1.1 records (their PRF and CBC IVs differ): not decrypted
   | 'bad-header' // header is not 5 bytes or its length field does not match the ciphertext
   | 'too-short' // shorter than the AEAD tag plus the content type byte
   | 'too-long' // ciphertext or inner plaintext over the RFC 8446 §5.2/§5.4 limits
-  | 'bad-tag' // authentication failed: wrong key, wrong sequence number, or corrupted record
+  | 'bad-tag' // authentication failed (AEAD tag, or a TLS 1.2 CBC record's MAC or padding): wrong key, wrong sequence number, or corrupted record
   | 'no-content-type' // the plaintext is all zeros: no content type (RFC 8446 §5.4)
 
 export class DecryptError extends Error {

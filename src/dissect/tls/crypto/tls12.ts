@@ -1,8 +1,8 @@
 /**
  * TLS 1.2 AEAD record protection, read side, from a key log's CLIENT_RANDOM master secret:
  * the PRF (RFC 5246 §5), the key block (§6.3), AES-GCM records (RFC 5288 §3) and
- * ChaCha20-Poly1305 records (RFC 7905 §2), and Finished verify_data (§7.4.9). CBC suites are not
- * decrypted (MAC-then-encrypt needs a different record path; modern stacks negotiate AEAD).
+ * ChaCha20-Poly1305 records (RFC 7905 §2), and Finished verify_data (§7.4.9). The CBC suites'
+ * records (MAC-then-encrypt or encrypt-then-MAC) are in tls12-cbc.ts.
  *
  * Failures are DecryptErrors with the codes record-protection.ts uses.
  */
@@ -48,14 +48,6 @@ export const TLS12_AEAD_SUITES: ReadonlyMap<number, Tls12AeadSuite> = new Map(
     chacha(0xccaa), // TLS_DHE_RSA_WITH_CHACHA20_POLY1305_SHA256
   ].map((suite) => [suite.id, suite]),
 )
-
-export function requireTls12AeadSuite(cipherSuite: number): Tls12AeadSuite {
-  const found = TLS12_AEAD_SUITES.get(cipherSuite)
-  if (!found) {
-    throw new DecryptError('unsupported-cipher-suite', `cipher suite 0x${cipherSuite.toString(16).padStart(4, '0')} is not a TLS 1.2 AEAD suite this tool can decrypt`)
-  }
-  return found
-}
 
 /** PRF(secret, label, seed) = P_<hash>(secret, label + seed), first `length` bytes (RFC 5246 §5). */
 export function prf12(hash: HashName, secret: Uint8Array, label: string, seed: Uint8Array, length: number): Uint8Array {

@@ -6,6 +6,7 @@ export const EXT_SUPPORTED_GROUPS = 10
 export const EXT_EC_POINT_FORMATS = 11
 export const EXT_SIGNATURE_ALGORITHMS = 13
 export const EXT_ALPN = 16
+export const EXT_ENCRYPT_THEN_MAC = 22
 export const EXT_SUPPORTED_VERSIONS = 43
 export const EXT_PSK_KEY_EXCHANGE_MODES = 45
 export const EXT_CERTIFICATE_AUTHORITIES = 47
