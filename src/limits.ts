@@ -7,7 +7,7 @@
  * |---|---|---|
  * | maxConnections | 'stream.connection-limit' on the least recently active connection, which is finished early | connection state (a few KiB each) × this |
  * | maxBufferedBytesPerDirection | 'stream.buffer-limit': the hole in front of the buffered bytes becomes a gap | out-of-order TCP bytes held per direction |
- * | maxHandshakeMessageBytes | 'tls.handshake-too-large': that direction's handshake stops being parsed | one TLS handshake message being reassembled per direction |
+ * | maxHandshakeMessageBytes | 'tls.handshake-too-large' naming the message, its length and the limit (TlsFacts.oversizedHandshake; tls.certificate says so): that direction's handshake stops being parsed | one TLS handshake message being reassembled per direction |
  * | maxHttpHeaderBytes | 'http.headers-too-large': the upgrade request/response is not read further | one HTTP header block per direction |
  * | maxReportedConnections | 'report.connection-limit' on the capture: later connections are counted in the summary and verdict, not listed (only where a report is kept whole: JUnit, --html, --json, table --all) | the kept report (~30 KB per listed connection) |
  *
@@ -27,7 +27,7 @@ export interface Limits {
    * buffering that happens before a handshake can complete (default 4 MiB).
    */
   maxBufferedBytesPerDirection: number
-  /** Largest TLS handshake message reassembled (default 256 KiB; certificate chains are ~1-10 KiB). */
+  /** Largest TLS handshake message reassembled (default 1 MiB: certificate chains are ~1-10 KiB, a few hundred KiB with thousands of SANs). */
   maxHandshakeMessageBytes: number
   /** Largest HTTP header block of the WebSocket upgrade (default 64 KiB). */
   maxHttpHeaderBytes: number

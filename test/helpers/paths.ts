@@ -6,6 +6,8 @@ export const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..', '..')
 /** The public JA4 corpus lives beside the repository (../shared in a checkout, as in CI). */
 export const CORPUS = resolve(ROOT, '..', 'shared', 'corpus', 'ja4')
 export const CORPUS_PCAPS = join(CORPUS, 'pcap')
+/** The peers corpus (other projects' captures and key logs, with score.mjs) beside the repository. */
+export const PEERS_CORPUS = resolve(ROOT, '..', 'shared', 'corpus', 'peers')
 export const FIXTURES = join(ROOT, 'fixtures')
 
 /** Every corpus capture file. */

@@ -103,8 +103,8 @@ const runs = vectors.fixtures.map((fixture) => {
 describe('decryption with the fixtures\' key logs agrees with tshark', () => {
   it('covers every TLS fixture', () => {
     expect(runs.map((r) => r.fixture.name)).toEqual([
-      'expired', 'expired13', 'hello-retry', 'intercepted', 'node13-mtls', 'node13-noclientcert-requested-optional', 'openssl12-mtls',
-      'openssl12-nocert', 'openssl13-mtls', 'openssl13-nocert', 'python13', 'tls12-only-server', 'wrong-name',
+      'expired', 'expired13', 'hello-retry', 'intercepted', 'node13-mtls', 'node13-noclientcert-requested-optional', 'openssl12-cbc-etm',
+      'openssl12-cbc-mte', 'openssl12-cbc-sha384', 'openssl12-mtls', 'openssl12-nocert', 'openssl13-mtls', 'openssl13-nocert', 'python13', 'tls12-only-server', 'wrong-name',
     ])
   })
 
