@@ -44,7 +44,9 @@ Exit codes: 0 every connection passed (warnings allowed); 1 a check failed or no
       description: 'the Console: an IP address restricts to connections to it; a host name selects by TLS SNI and is the name the server certificate must carry',
     }),
     'min-tls': Flags.string({description: 'lowest acceptable negotiated TLS version', options: ['1.2', '1.3'], default: '1.3'}),
-    ca: Flags.file({description: 'PEM bundle of the CA(s) that must have issued the Console certificate', exists: true}),
+    // Read by loadCaBundle (as capture does), whose error is one line naming the file: oclif's
+    // `exists` check printed "internal error: Parsing --ca" over several lines.
+    ca: Flags.string({description: 'PEM bundle of the CA(s) that must have issued the Console certificate'}),
     pin: Flags.string({description: 'expected SHA-256 fingerprint of the Console certificate, as sha256:HEX'}),
     keylog: Flags.string({
       char: 'k',
