@@ -247,7 +247,6 @@ export class SessionDecryption {
   private tls12Decryptor(secrets: SessionSecrets, direction: Direction): Tls12RecordDecryptor | Tls12CbcRecordDecryptor | undefined {
     const master = secrets.masterSecret
     if (!master || this.clientRandom === undefined || this.serverRandom === undefined) return undefined
-    const suiteName = `0x${this.cipherSuite.toString(16).padStart(4, '0')}`
     // TLS 1.0/1.1 derive keys with the MD5/SHA-1 PRF (RFC 4346 §5) and TLS 1.0 chains CBC IVs.
     if (this.version !== TLS_1_2) throw new DecryptError('unsupported-version', `version 0x${this.version!.toString(16).padStart(4, '0')} records are not decrypted (TLS 1.2 and 1.3 only)`)
     const clientRandom = Buffer.from(this.clientRandom, 'hex')
@@ -262,7 +261,7 @@ export class SessionDecryption {
       const block = tls12CbcKeyBlock(cbc, master, clientRandom, serverRandom)
       return new Tls12CbcRecordDecryptor(cbc, direction === 'c2s' ? block.client : block.server, this.encryptThenMac)
     }
-    throw new DecryptError('unsupported-cipher-suite', `cipher suite ${suiteName} is not a TLS 1.2 AEAD or AES-CBC suite this tool can decrypt`)
+    throw new DecryptError('unsupported-cipher-suite', `cipher suite 0x${this.cipherSuite.toString(16).padStart(4, '0')} is not a TLS 1.2 AEAD or AES-CBC suite this tool can decrypt`)
   }
 
   /** RFC 8446 §7.1: after its Finished the sender protects with [sender]_application_traffic_secret_0. */
