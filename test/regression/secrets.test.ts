@@ -15,6 +15,9 @@ import {existsSync, mkdtempSync, readFileSync} from 'node:fs'
 import {tmpdir} from 'node:os'
 import {join} from 'node:path'
 import {afterAll, beforeAll, describe, expect, it} from 'vitest'
+import {inspect} from 'node:util'
+import {HttpUpgradeReader} from '../../src/dissect/http/upgrade.js'
+import {parseConnectRequest} from '../../src/dissect/proxy/http-connect.js'
 import {describeHeaderLine, redactUrl, reportableHeaderValue} from '../../src/secrets.js'
 import {runCli} from '../helpers/cli.js'
 import {FIXTURES, RELIABILITY_REPRO, ROOT} from '../helpers/paths.js'
@@ -65,6 +68,32 @@ describe('the redaction helper (src/secrets.ts)', () => {
 
   it('quotes only the name of a header line typed without its colon', () => {
     expect(describeHeaderLine('Authorization Bearer TOKENs3cret')).toBe('"Authorization" followed by [redacted, 19 bytes]')
+  })
+})
+
+describe('the readers hold no credential in their facts', () => {
+  const ref = {frame: 4, ts: 1}
+  it('HTTP upgrade reader: headers (also folded over lines), a line without its colon, a token in the path', () => {
+    const reader = new HttpUpgradeReader()
+    const request =
+      'GET /ws?x=1&access_token=AT-h5secret HTTP/1.1\r\nHost: c\r\nAuthorization: Bearer\r\n  BEARER-h5secret\r\nCookie: a=COOKIE-h5secret\r\n' +
+      'Proxy-Authorization Basic NOCOLON-h5secret\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n\r\n'
+    reader.data('c2s', Buffer.from(request, 'latin1'), ref)
+    reader.data('s2c', Buffer.from('HTTP/1.1 401 Unauthorized\r\nSet-Cookie: s=SETCOOKIE-h5secret\r\n\r\n', 'latin1'), {frame: 5, ts: 2})
+    const facts = reader.facts
+    const shown = JSON.stringify(facts) + inspect(facts, {depth: Infinity})
+    expect(shown).not.toContain('h5secret')
+    expect(facts.request!.path).toBe('/ws?x=1&access_token=[redacted, 11 bytes]')
+    expect(facts.request!.headers.find((h) => h.name === 'Authorization')!.value).toBe('[redacted, 22 bytes]')
+    expect(facts.response!.headers).toEqual([{name: 'Set-Cookie', value: '[redacted, 20 bytes]'}])
+    expect(facts.issues.map((i) => i.message)).toContain('c2s header line is not name:value: "Proxy-Authorization" followed by [redacted, 23 bytes]')
+  })
+
+  it('proxy CONNECT reader: a request line that is not CONNECT quotes its target without a token', () => {
+    const request = parseConnectRequest(Buffer.from('GET http://u:PW-h5secret@proxy/x?token=TOK-h5secret HTTP/1.1\r\nProxy-Authorization: Basic QUJD-h5secret\r\n\r\n', 'latin1'))
+    expect(JSON.stringify(request)).not.toContain('h5secret')
+    expect(request.malformed).toContain('token=[redacted, 12 bytes]')
+    expect(request.authorizationScheme).toBe('Basic')
   })
 })
 
