@@ -91,8 +91,9 @@ async function tcpdumpStarted(run: Running, tcpdumps: number[]): Promise<number>
     const pid = tcpdumpChildOf(run.child.pid!)
     if (pid !== undefined && hasSocket(pid)) {
       tcpdumps.push(pid)
-      // The command reads "listening on" from tcpdump's stderr just after the socket is open.
-      await sleep(1000)
+      // The command reads "listening on" from tcpdump's stderr just after the socket is open
+      // (a signal before that kills tcpdump and exits 128+n, with no report: not the case tested).
+      await sleep(2000)
       return pid
     }
     if (run.child.exitCode !== null) break
