@@ -6,6 +6,7 @@
 import {setFlagsFromString} from 'node:v8'
 import {Command, Errors} from '@oclif/core'
 import {describeUserError} from '../errors.js'
+import {watchStdout} from './output.js'
 
 /**
  * After each full garbage collection V8 lets the old generation grow to up to 4x what survived
@@ -21,6 +22,8 @@ const HEAP_GROWING_PERCENT = 150
 export abstract class BaseCommand extends Command {
   public override async init(): Promise<void> {
     setFlagsFromString(`--heap-growing-percent=${HEAP_GROWING_PERCENT}`)
+    // A report that cannot be written to stdout (ENOSPC) is one line and exit code 2, not oclif's uncaught rethrow.
+    watchStdout()
     await super.init()
   }
 

@@ -84,8 +84,12 @@ export async function writeReport(report: AnalysisReport, options: OutputOptions
   const to = destinationOf(options)
   let text = renderReport(report, to.format, {color: to.color, width: to.width, all: options.all, timeline: options.timeline}, digest)
   if (!text.endsWith('\n')) text += '\n'
-  if (to.file !== undefined) await writeFileOrFail(to.file, text, 'cannot write the report')
-  else process.stdout.write(text)
+  if (to.file !== undefined) {
+    await writeFileOrFail(to.file, text, 'cannot write the report')
+  } else {
+    writeStdout(text)
+    await stdoutWritten()
+  }
 }
 
 /**
@@ -118,7 +122,7 @@ export function openReport(options: OutputOptions & {sourceName: string; policy?
       analysis: {onConnection: (connection) => out.write(json.connection(connection)), maxReportedConnections: 0},
       finish: async (report) => {
         out.write(json.end(report))
-        out.close()
+        await out.close()
       },
     }
   }
@@ -138,7 +142,7 @@ export function openReport(options: OutputOptions & {sourceName: string; policy?
       },
       finish: async (report) => {
         out.write(ndjsonSummaryLine(report))
-        out.close()
+        await out.close()
       },
     }
   }
@@ -165,15 +169,15 @@ class LineWriter {
   write(text: string): void {
     if (text === '') return
     if (this.file === undefined) {
-      process.stdout.write(text)
+      writeStdout(text)
       return
     }
     this.pending += text
     if (this.pending.length >= LINE_WRITER_BATCH) this.flush()
   }
 
-  close(): void {
-    if (this.file === undefined) return
+  async close(): Promise<void> {
+    if (this.file === undefined) return stdoutWritten()
     this.flush()
     closeSync(this.fd!)
   }
@@ -190,6 +194,56 @@ class LineWriter {
 }
 
 const LINE_WRITER_BATCH = 64 * 1024
+
+/**
+ * stdout as the report's destination. A write error there (ENOSPC on a full disk or /dev/full,
+ * EIO) reaches node after the write returned, as an 'error' event that oclif's listener rethrows
+ * as an uncaught exception (a stack trace and exit 1, which reads as "a check failed"). Here it is
+ * kept, and the next write or the end of the report throws it as one line naming stdout, exit 2.
+ * EPIPE (the reader went away: `| head`) stays quiet, as oclif has it.
+ */
+let stdoutFailure: NodeJS.ErrnoException | undefined
+/** The failure was thrown (and so reported by the command's error handler). */
+let stdoutFailureThrown = false
+let stdoutWatched = false
+
+/**
+ * Replaces oclif's rethrowing listener; called by every command at start. A failure no report
+ * writer threw (oclif's own --json output) is reported at exit: one line, exit code 2.
+ */
+export function watchStdout(): void {
+  if (stdoutWatched) return
+  stdoutWatched = true
+  process.stdout.removeAllListeners('error')
+  process.stdout.on('error', (error: NodeJS.ErrnoException) => {
+    stdoutFailure ??= error
+  })
+  process.once('exit', () => {
+    if (stdoutFailure === undefined || stdoutFailure.code === 'EPIPE' || stdoutFailureThrown) return
+    process.stderr.write(`defender-check: stdout: cannot write the report: ${stdoutFailure.message}\n`)
+    process.exitCode = 2
+  })
+}
+
+function writeStdout(text: string): void {
+  watchStdout()
+  throwIfStdoutFailed()
+  process.stdout.write(text, (error) => {
+    if (error) stdoutFailure ??= error
+  })
+}
+
+/** Resolves once everything written to stdout so far is written, or throws the write's error. */
+async function stdoutWritten(): Promise<void> {
+  if (stdoutWatched) await new Promise<void>((resolve) => process.stdout.write('', () => resolve()))
+  throwIfStdoutFailed()
+}
+
+function throwIfStdoutFailed(): void {
+  if (stdoutFailure === undefined || stdoutFailure.code === 'EPIPE') return
+  stdoutFailureThrown = true
+  throw new InputError(`cannot write the report: ${stdoutFailure.message}`, 'stdout')
+}
 
 async function writeFileOrFail(path: string, text: string, what: string): Promise<void> {
   try {

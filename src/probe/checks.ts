@@ -100,9 +100,12 @@ function tcpConnect(facts: ProbeFacts): CheckResult {
   const port = facts.proxy ? Number(new URL(facts.proxy.url).port) : facts.target.port
   const address = tcp.attempts[tcp.attempts.length - 1]?.address ?? facts.dns.name
   const where = formatEndpoint({ip: address, port})
+  const refusedBy = facts.proxy ? `the proxy ${where}` : where
+  // Through a proxy the refusal is the proxy's: its address comes from --proxy or HTTPS_PROXY, not the Console URL.
+  const proxyOrigin = facts.proxy ? ` (${facts.proxy.url}, from ${facts.proxy.from === 'flag' ? '--proxy' : 'HTTPS_PROXY'})` : ''
   switch (error.code) {
     case 'ECONNREFUSED':
-      return result('tcp.syn-ack', 'fail', `connection refused by ${where} (RST answered the SYN)${earlier}`, values, `nothing listens on ${where}, or a firewall rejects it; check that ${what} is running and listening on port ${port}`)
+      return result('tcp.syn-ack', 'fail', `connection refused by ${refusedBy} (RST answered the SYN)${earlier}`, values, `nothing listens on ${where}, or a firewall rejects it; check that ${what}${proxyOrigin} is running and listening on port ${port}`)
     case 'ETIMEDOUT':
       return result('tcp.syn-ack', 'fail', `no SYN-ACK from ${where}: ${error.message}${earlier}`, values, `the SYNs go unanswered: a firewall or security group drops port ${port} between here and ${what}, or the address is wrong`)
     case 'EHOSTUNREACH':

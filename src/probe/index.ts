@@ -6,6 +6,7 @@ import {buildPolicy} from '../analysis/policy.js'
 import type {AnalysisReport} from '../analysis/types.js'
 import type {Policy} from '../checks/types.js'
 import {UsageError} from '../errors.js'
+import {describeHeaderLine} from '../secrets.js'
 import {loadCredentials, type CredentialFiles} from './credentials.js'
 import {runProbe, type ProbeOptions} from './probe.js'
 import {proxyFor} from './proxy.js'
@@ -75,7 +76,8 @@ function parseHeaders(lines: string[]): Record<string, string> {
   for (const line of lines) {
     const colon = line.indexOf(':')
     const name = colon < 0 ? '' : line.slice(0, colon).trim()
-    if (!/^[!#$%&'*+.^_`|~0-9A-Za-z-]+$/.test(name)) throw new UsageError(`--header ${JSON.stringify(line)}: expected "Name: value"`)
+    // The line is not quoted whole: `Authorization Bearer TOKEN` (no colon) has the credential in it.
+    if (!/^[!#$%&'*+.^_`|~0-9A-Za-z-]+$/.test(name)) throw new UsageError(`--header ${describeHeaderLine(line)}: expected "Name: value"`)
     headers[name] = line.slice(colon + 1).trim()
   }
   return headers

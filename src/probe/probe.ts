@@ -19,6 +19,7 @@ import WebSocket from 'ws'
 import type {ClientCredentials} from './credentials.js'
 import {summarizeX509} from './credentials.js'
 import {alertOf, failureOf, formatSeconds, PhaseTimeout, withTimeout} from './failure.js'
+import {reportableHeaderValue, redactUrl} from '../secrets.js'
 import {hasBasicAuth, redactedProxyUrl, sendConnect, type ProxyConfig} from './proxy.js'
 import type {HandshakeFacts, ProbeFacts, ProbeTarget, ReceivedAlert, SessionFacts} from './types.js'
 
@@ -56,7 +57,8 @@ export async function runProbe(options: ProbeOptions): Promise<ProbeFacts> {
   const connectPort = proxy ? Number(proxy.url.port) : target.port
   const facts: ProbeFacts = {
     kind: 'probe',
-    target,
+    // The URL as reported: a token in its query is a credential (src/secrets.ts).
+    target: {...target, url: redactUrl(target.url), path: redactUrl(target.path)},
     startedAt: new Date(start).toISOString(),
     endedAt: '',
     dns: {name: dnsName, literal: isIP(dnsName) !== 0, addresses: []},
@@ -64,6 +66,9 @@ export async function runProbe(options: ProbeOptions): Promise<ProbeFacts> {
     issues: [],
   }
   if (options.keylogFile !== undefined) facts.keylogFile = options.keylogFile
+  const authority = formatAuthority(target.host, target.port)
+  // Known before the first SYN, so that a proxy that refuses the TCP connection is the one named.
+  if (proxy) facts.proxy = {url: redactedProxyUrl(proxy.url), from: proxy.from, basicAuth: hasBasicAuth(proxy.url), authority}
   const finish = (): ProbeFacts => {
     const end = Date.now()
     facts.endedAt = new Date(end).toISOString()
@@ -117,9 +122,7 @@ export async function runProbe(options: ProbeOptions): Promise<ProbeFacts> {
 
   try {
     // 3. The proxy's tunnel.
-    if (proxy) {
-      const authority = formatAuthority(target.host, target.port)
-      facts.proxy = {url: redactedProxyUrl(proxy.url), from: proxy.from, basicAuth: hasBasicAuth(proxy.url), authority}
+    if (proxy && facts.proxy) {
       const t0 = performance.now()
       try {
         const answer = await withTimeout(sendConnect(connected, proxy.url, authority), options.timeoutMs, `to CONNECT ${authority} from the proxy`)
@@ -152,7 +155,7 @@ export async function runProbe(options: ProbeOptions): Promise<ProbeFacts> {
       perMessageDeflate: false,
       followRedirects: false,
     })
-    facts.upgrade = {path: target.path}
+    facts.upgrade = {path: facts.target.path}
     const upgrade = facts.upgrade
     let lastError: unknown
     ws.on('error', (error) => {
@@ -175,7 +178,7 @@ export async function runProbe(options: ProbeOptions): Promise<ProbeFacts> {
       ws.once('close', () => reject(lastError ?? new Error('the connection closed before the upgrade was answered')))
     })
     try {
-      await withTimeout(opened, options.timeoutMs, `to the WebSocket upgrade (GET ${target.path})`, () => ws.terminate())
+      await withTimeout(opened, options.timeoutMs, `to the WebSocket upgrade (GET ${facts.target.path})`, () => ws.terminate())
       upgrade.ms = elapsed(upgradeStart)
       upgrade.protocol = ws.protocol
       upgrade.extensions = ws.extensions
@@ -352,9 +355,10 @@ function noteAlert(handshake: HandshakeFacts | undefined, error: unknown, during
   if (handshake && alert && !handshake.alert) handshake.alert = {...alert, during}
 }
 
+/** The response's headers as reported: Set-Cookie and other credentials only as their size (src/secrets.ts). */
 function headersOf(headers: Record<string, string | string[] | undefined>): Record<string, string> {
   const out: Record<string, string> = {}
-  for (const [name, value] of Object.entries(headers)) if (value !== undefined) out[name] = Array.isArray(value) ? value.join(', ') : value
+  for (const [name, value] of Object.entries(headers)) if (value !== undefined) out[name] = reportableHeaderValue(name, Array.isArray(value) ? value.join(', ') : value)
   return out
 }
 

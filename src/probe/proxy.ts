@@ -6,6 +6,7 @@
 import {request} from 'node:http'
 import type {Socket} from 'node:net'
 import {UsageError} from '../errors.js'
+import {redactUrl} from '../secrets.js'
 
 export interface ProxyConfig {
   url: URL
@@ -21,15 +22,29 @@ export function proxyFor(host: string, flag: string | undefined, env: NodeJS.Pro
   return {url: parseProxyUrl(fromEnv, 'HTTPS_PROXY'), from: 'env'}
 }
 
+/**
+ * `http://[user:password@]host[:port]` or a bare `host:port`. Anything else is a usage error
+ * (exit 2) quoting the value with its credentials replaced (src/secrets.ts): HTTPS_PROXY lands in
+ * CI logs. A bare word without a port (`--proxy notaurl`) is refused here rather than looked up
+ * as a host name, whose failure would read as the Console's DNS problem.
+ */
 function parseProxyUrl(text: string, where: string): URL {
   const value = text.trim()
+  const hasScheme = /^[a-z][a-z0-9+.-]*:\/\//i.test(value)
+  const shown = JSON.stringify(hasScheme ? redactUrl(value) : redactUrl(`http://${value}`).slice('http://'.length))
+  const expected = 'expected http://[user:password@]host:port'
   let url: URL
   try {
-    url = new URL(/^[a-z][a-z0-9+.-]*:\/\//i.test(value) ? value : `http://${value}`)
+    url = new URL(hasScheme ? value : `http://${value}`)
   } catch {
-    throw new UsageError(`${where} ${JSON.stringify(value)} is not a proxy URL (http://[user:password@]host:port)`)
+    throw new UsageError(`${where} ${shown} is not a proxy URL (${expected})`)
   }
-  if (url.protocol !== 'http:') throw new UsageError(`${where} ${JSON.stringify(value)}: only http:// proxies (HTTP CONNECT) are supported`)
+  if (url.protocol !== 'http:') throw new UsageError(`${where} ${shown}: only http:// proxies (HTTP CONNECT) are supported`)
+  if (url.hostname === '') throw new UsageError(`${where} ${shown}: no proxy host (${expected})`)
+  if (!hasScheme && url.port === '' && !/:\d+$/.test(value)) throw new UsageError(`${where} ${shown} is not a proxy URL: no port (${expected})`)
+  if ((url.pathname !== '/' && url.pathname !== '') || url.search !== '' || url.hash !== '') {
+    throw new UsageError(`${where} ${shown}: a proxy URL has no path or query (${expected})`)
+  }
   if (url.port === '') url.port = '80'
   return url
 }

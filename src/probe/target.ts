@@ -6,6 +6,7 @@
 import {isIP} from 'node:net'
 import {DEFAULT_CONSOLE_PORT} from '../analysis/policy.js'
 import {UsageError} from '../errors.js'
+import {redactUrl} from '../secrets.js'
 import type {ProbeTarget} from './types.js'
 
 const SCHEME = /^[a-z][a-z0-9+.-]*:\/\//i
@@ -25,29 +26,32 @@ export function parseProbeTarget(input: string, servername?: string): ProbeTarge
 }
 
 function parseUrl(text: string): URL {
+  // Error lines quote the URL without its credentials (userinfo, ?token=): they end up in logs.
+  const shown = redactUrl(text)
   let url: URL
   try {
     url = new URL(text)
   } catch {
-    throw new UsageError(`${JSON.stringify(text)} is not a URL`)
+    throw new UsageError(`${JSON.stringify(shown)} is not a URL`)
   }
-  if (url.protocol === 'ws:') throw new UsageError(`${text}: the Console speaks TLS: use wss://`)
-  if (url.protocol !== 'wss:') throw new UsageError(`${text}: the probe speaks WebSocket over TLS: use a wss:// URL (or a bare host:port)`)
-  if (url.hostname === '') throw new UsageError(`${text}: no host in the URL`)
-  if (url.username !== '' || url.password !== '') throw new UsageError(`${text}: credentials in the Console URL are not used; remove them`)
+  if (url.protocol === 'ws:') throw new UsageError(`${shown}: the Console speaks TLS: use wss://`)
+  if (url.protocol !== 'wss:') throw new UsageError(`${shown}: the probe speaks WebSocket over TLS: use a wss:// URL (or a bare host:port)`)
+  if (url.hostname === '') throw new UsageError(`${shown}: no host in the URL`)
+  if (url.username !== '' || url.password !== '') throw new UsageError(`${shown}: credentials in the Console URL are not used; remove them`)
   return url
 }
 
 /** `host`, `host:port`, `[v6]:port`, or a bare IPv6 address. */
 function parseBare(text: string): URL {
+  const shown = redactUrl(`wss://${text}`).slice('wss://'.length)
   const authority = isIP(text) === 6 ? `[${text}]` : text
   let url: URL
   try {
     url = new URL(`wss://${authority}`)
   } catch {
-    throw new UsageError(`${JSON.stringify(text)} is neither a wss:// URL nor a host[:port]`)
+    throw new UsageError(`${JSON.stringify(shown)} is neither a wss:// URL nor a host[:port]`)
   }
-  if (url.username !== '' || url.password !== '' || url.hostname === '') throw new UsageError(`${JSON.stringify(text)} is neither a wss:// URL nor a host[:port]`)
+  if (url.username !== '' || url.password !== '' || url.hostname === '') throw new UsageError(`${JSON.stringify(shown)} is neither a wss:// URL nor a host[:port]`)
   // No port written: the Console's 8084. (`host:443` leaves url.port empty, the wss default, read as 443.)
   if (!/^(\[[^\]]*\]|[^/:?#]*):\d+/.test(authority)) url.port = String(DEFAULT_CONSOLE_PORT)
   return url

@@ -9,7 +9,7 @@
  * tshark is a requirement of this test (CI installs it): without it the test fails saying so.
  */
 import {execFileSync} from 'node:child_process'
-import {readdirSync} from 'node:fs'
+import {existsSync, readdirSync, readFileSync} from 'node:fs'
 import {join, relative} from 'node:path'
 import {describe, expect, it} from 'vitest'
 import {analyzeCapture} from '../../src/analysis/analyze.js'
@@ -21,7 +21,8 @@ import {loadKeyStore} from '../../src/keys/store.js'
 import type {Direction} from '../../src/stream/types.js'
 import {FIXTURES} from '../helpers/paths.js'
 
-const PORT = 8084
+/** The Console port of the fixtures; one whose expected.json names another (`--port N`) uses that. */
+const DEFAULT_PORT = 8084
 const CLIENT_HELLO = 1
 const SERVER_HELLO = 2
 /** RFC 6455 §11.8 opcodes, as tshark prints websocket.opcode. */
@@ -31,6 +32,15 @@ interface Case {
   name: string
   capture: string
   keylog?: string
+  port: number
+}
+
+function portOf(dir: string): number {
+  const expected = join(dir, 'expected.json')
+  if (!existsSync(expected)) return DEFAULT_PORT
+  const args = (JSON.parse(readFileSync(expected, 'utf8')) as {args?: string[]}).args ?? []
+  const at = args.indexOf('--port')
+  return at >= 0 ? Number(args[at + 1]) : DEFAULT_PORT
 }
 
 /** Fixture folders of fixtures/tls and fixtures/wss holding a capture and its secrets. */
@@ -46,7 +56,7 @@ function cases(): Case[] {
       const keylog = files.includes('keys.log') ? join(dir, 'keys.log') : undefined
       // A pcapng made with editcap --inject-secrets carries its own keys.
       if (!keylog && !capture.endsWith('.pcapng')) continue
-      found.push({name: relative(FIXTURES, dir), capture: join(dir, capture), keylog})
+      found.push({name: relative(FIXTURES, dir), capture: join(dir, capture), keylog, port: portOf(dir)})
     }
   }
   return found.sort((a, b) => a.name.localeCompare(b.name))
@@ -69,7 +79,7 @@ interface TsharkView {
 /** The command the brief names, plus tcp.srcport to tell the directions apart. */
 function tshark(c: Case): TsharkView {
   const out = execFileSync('tshark', [
-    '-r', c.capture, '-o', `tls.keylog_file:${c.keylog ?? ''}`, '-d', `tcp.port==${PORT},tls`,
+    '-r', c.capture, '-o', `tls.keylog_file:${c.keylog ?? ''}`, '-d', `tcp.port==${c.port},tls`,
     '-Y', 'tls.handshake || http || websocket', '-T', 'fields', '-E', 'occurrence=a', '-E', 'aggregator=,',
     '-e', 'frame.number', '-e', 'tcp.srcport', '-e', 'tls.handshake.type', '-e', 'http.response.code', '-e', 'websocket.opcode',
   ], {encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'], maxBuffer: 64 << 20})
@@ -77,7 +87,7 @@ function tshark(c: Case): TsharkView {
   for (const line of out.split('\n')) {
     if (!line) continue
     const [frame, srcport, types, codes, opcodes] = line.split('\t')
-    const direction: Direction = Number(srcport) === PORT ? 's2c' : 'c2s'
+    const direction: Direction = Number(srcport) === c.port ? 's2c' : 'c2s'
     for (const type of list(types)) view.handshake[direction].push({frame: Number(frame), type})
     view.httpStatus.push(...list(codes))
     for (const opcode of list(opcodes)) {
@@ -94,7 +104,7 @@ function list(field: string | undefined): number[] {
 
 async function ours(c: Case): Promise<ConnectionFacts> {
   const keys = c.keylog ? (await loadKeyStore([c.keylog])).store : undefined
-  const report = await analyzeCapture(c.capture, {policy: buildPolicy({ports: [String(PORT)]}), keys})
+  const report = await analyzeCapture(c.capture, {policy: buildPolicy({ports: [String(c.port)]}), keys})
   expect(report.connections, 'one connection per fixture').toHaveLength(1)
   return report.connections[0].facts as ConnectionFacts
 }

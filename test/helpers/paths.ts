@@ -32,3 +32,5 @@ export function fixtureDirs(): string[] {
   walk(FIXTURES)
   return found.sort()
 }
+/** Reproductions of issue 16 (hostile input, signals, secrets), beside the repository like the corpus. */
+export const RELIABILITY_REPRO = resolve(ROOT, '..', 'shared', 'repro', 'reliability')

@@ -12,6 +12,7 @@
  */
 import {createHash} from 'node:crypto'
 import type {Issue, IssueSeverity} from '../../issues.js'
+import {describeHeaderLine, redactUrl, reportableHeaderValue} from '../../secrets.js'
 import type {Direction, FrameRef, StreamHandler} from '../../stream/types.js'
 import type {HttpHeader, HttpUpgradeFacts, HttpUpgradeRequest, HttpUpgradeResponse, WebSocketExtension} from './types.js'
 
@@ -231,18 +232,22 @@ export class HttpUpgradeReader implements StreamHandler {
       const name = colon > 0 ? line.slice(0, colon) : ''
       if (!FIELD_NAME.test(name)) {
         // Includes whitespace before the colon, which RFC 9112 §5.1 forbids.
-        this.issue('http.header-malformed', 'warn', `${direction} header line is not name:value: ${JSON.stringify(line.slice(0, 80))}`, ref)
+        // Only the name is quoted: `Authorization Bearer …` without its colon has the credential there.
+        this.issue('http.header-malformed', 'warn', `${direction} header line is not name:value: ${describeHeaderLine(line.slice(0, 80))}`, ref)
         continue
       }
       headers.push({name, value: trimOws(line.slice(colon + 1))})
     }
+    // Credentials (Authorization, Cookie, Set-Cookie...) are dropped here, after any obs-fold
+    // joined their lines: no later layer or report holds them, only their size (src/secrets.ts).
+    for (const h of headers) h.value = reportableHeaderValue(h.name, h.value, h.value.length)
     return headers
   }
 
   private request(d: DirectionReader, startLine: string, headers: HttpHeader[], ref: FrameRef): void {
     const m = REQUEST_LINE.exec(startLine)
     if (!m) {
-      this.issue('http.start-line-malformed', 'error', `request line is malformed: ${JSON.stringify(startLine.slice(0, 80))}`, ref)
+      this.issue('http.start-line-malformed', 'error', `request line is malformed: ${JSON.stringify(redactUrl(startLine.slice(0, 80)))}`, ref)
       d.state = 'done'
       return
     }
@@ -251,7 +256,8 @@ export class HttpUpgradeReader implements StreamHandler {
       frame: ref.frame,
       ts: ref.ts,
       method: m[1]!,
-      path: m[2]!,
+      // A token in the query (`?token=`, `access_token=`) is a credential too.
+      path: redactUrl(m[2]!),
       httpVersion: m[3]!,
       headers,
       host: joined(headers, 'host'),

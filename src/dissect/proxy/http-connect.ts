@@ -4,6 +4,7 @@
  * line: RFC 9112 §2.1). Credentials are never returned: of Proxy-Authorization only the scheme
  * name is read (RFC 9110 §11.6.2).
  */
+import {redactUrl} from '../../secrets.js'
 import type {ProxyTarget} from './types.js'
 
 const LF = 0x0a
@@ -95,9 +96,9 @@ function clean(value: string): string {
   return printable.length > MAX_VALUE_CHARS ? printable.slice(0, MAX_VALUE_CHARS) + '...' : printable
 }
 
-/** A request-target for a message: any userinfo (never valid in authority-form, RFC 9112 §3.2.3) is masked. */
+/** A request-target for a message: any userinfo (never valid in authority-form, RFC 9112 §3.2.3) is masked, and so are credentials in an absolute or origin-form target's query (src/secrets.ts). */
 function describeTarget(target: string): string {
-  return JSON.stringify(clean(target.replace(/^[^@/]*@/, '***@')))
+  return JSON.stringify(clean(redactUrl(target.replace(/^[^@/]*@/, '***@'))))
 }
 
 /** host:port or [IPv6]:port (RFC 9112 §3.2.3 authority-form). */
