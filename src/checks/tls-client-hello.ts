@@ -1,12 +1,14 @@
 /**
  * tls.client-hello: the client's ClientHello was seen and offers TLS 1.3 in supported_versions
- * (RFC 8446 §4.2.1); under --min-tls 1.2 a ClientHello offering up to TLS 1.2 also passes.
+ * (RFC 8446 §4.2.1); one offering up to TLS 1.2 is judged by the version policy (tls-version.ts):
+ * warn by default, pass under --min-tls 1.2, fail under --min-tls 1.3.
  */
 import type {ConnectionFacts} from '../analysis/types.js'
 import type {ClientHelloInfo} from '../dissect/tls/types.js'
 import {TLS_1_2} from '../dissect/tls/iana/versions.js'
 import type {CheckResult, Policy} from './types.js'
 import {noTlsReason, skip, tlsFactsOf, versionName} from './tls-common.js'
+import {judgeVersion} from './tls-version.js'
 
 const ID = 'tls.client-hello'
 
@@ -36,7 +38,8 @@ export function checkTlsClientHello(facts: ConnectionFacts, policy: Policy): Che
     return {id: ID, status: 'pass', confidence: 'observed', summary: `ClientHello offers TLS 1.3${sniText(hello)}`, evidence: {frames: [hello.frame], values}}
   }
   const highest = highestOffered(hello)
-  if (policy.minTls === '1.2' && highest >= TLS_1_2) {
+  const judged = judgeVersion(highest, policy)
+  if (judged.status === 'pass') {
     return {
       id: ID,
       status: 'pass',
@@ -47,13 +50,13 @@ export function checkTlsClientHello(facts: ConnectionFacts, policy: Policy): Che
   }
   return {
     id: ID,
-    status: 'fail',
+    status: judged.status,
     confidence: 'observed',
     summary: `ClientHello offers only up to ${versionName(highest)} (no TLS 1.3 in supported_versions)${sniText(hello)}`,
     evidence: {frames: hellos.map((h) => h.frame), values},
     hint:
       highest >= TLS_1_2
-        ? 'the client does not offer TLS 1.3: update the Defender (or the proxy that originates TLS); if the deployment accepts TLS 1.2, run with --min-tls 1.2'
+        ? `the client does not offer TLS 1.3: update the Defender (or the proxy that originates TLS); ${judged.status === 'warn' ? 'if the deployment accepts TLS 1.2, --min-tls 1.2 accepts it' : 'if the deployment accepts TLS 1.2, run with --min-tls 1.2'}`
         : `${versionName(highest)} is obsolete and refused by the Console: update the client`,
   }
 }
