@@ -7,6 +7,8 @@ export const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..', '..')
 export const CORPUS = resolve(ROOT, '..', 'shared', 'corpus', 'ja4')
 export const CORPUS_PCAPS = join(CORPUS, 'pcap')
 export const FIXTURES = join(ROOT, 'fixtures')
+/** The reliability reproductions (issue 16) beside the repository: ../shared/repro/reliability. */
+export const REPRO_RELIABILITY = resolve(ROOT, '..', 'shared', 'repro', 'reliability')
 
 /** Every corpus capture file. */
 export function corpusFiles(): string[] {
