@@ -156,11 +156,11 @@ function bigCaptureSummary(digest: ConnectionDigest, shown: number, width: numbe
       lines.push(`  ${statusCell(reason.status, chalk)} ${wrap(clean(text), width, 7)}`)
     }
   }
-  const rest = verdicts.fail + verdicts.warn - shown
+  const rest = verdicts.fail + verdicts.inconclusive + verdicts.warn - shown
   lines.push(wrap(
     shown === 0
       ? 'no connection failed or warned; --all prints every connection, --format json or ndjson carries everything'
-      : `the ${shown} worst connection${shown === 1 ? '' : 's'} follow${shown === 1 ? 's' : ''}${rest > 0 ? ` (${rest} more failed or warned)` : ''}; --all prints every connection, --format json or ndjson carries everything`,
+      : `the ${shown} worst connection${shown === 1 ? '' : 's'} follow${shown === 1 ? 's' : ''}${rest > 0 ? ` (${rest} more failed or warned${verdicts.inconclusive > 0 ? ', or were inconclusive' : ''})` : ''}; --all prints every connection, --format json or ndjson carries everything`,
     width,
   ))
   return lines
