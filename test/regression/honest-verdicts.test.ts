@@ -4,7 +4,7 @@
  * the exit code a CI job gates on.
  */
 import {spawnSync} from 'node:child_process'
-import {existsSync, mkdtempSync, rmSync} from 'node:fs'
+import {existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync} from 'node:fs'
 import {tmpdir} from 'node:os'
 import {join} from 'node:path'
 import {afterAll, describe, expect, it} from 'vitest'
@@ -13,7 +13,7 @@ import {summarizeConnections} from '../../src/analysis/analyzer.js'
 import {buildPolicy} from '../../src/analysis/policy.js'
 import {validateNdjsonLine, validateReport} from '../../src/report/schema.js'
 import {runCli} from '../helpers/cli.js'
-import {REPRO_RELIABILITY} from '../helpers/paths.js'
+import {FIXTURES, REPRO_RELIABILITY} from '../helpers/paths.js'
 
 interface Check {
   id: string
@@ -185,5 +185,64 @@ describe('issue 16 item 7: a connection whose every ClientHello is malformed', (
     expect(hello.summary).not.toContain('no TLS handshake was seen')
     expect(report.summary.verdict).toBe('fail')
     expect(run.status).toBe(1)
+  })
+})
+
+/**
+ * The real tls13-lo capture (pcap, Ethernet, IPv4) with its ClientHello segment (frame 4) resent
+ * the way a broken path would: the tail of the segment first with a corrupted byte, then the same
+ * tail intact, then the head. The first bytes received win (Wireshark's rule), so the ClientHello
+ * read is the corrupted one, and the capture holds two different copies of the same bytes.
+ */
+function conflictingClientHello(): Uint8Array {
+  const pcap = readFileSync(join(FIXTURES, 'tcp', 'tls13-lo', 'tls13-lo.pcap'))
+  const records: Buffer[] = []
+  for (let off = 24; off < pcap.length; ) {
+    const caplen = pcap.readUInt32LE(off + 8)
+    records.push(pcap.subarray(off, off + 16 + caplen))
+    off += 16 + caplen
+  }
+  const hello = records[3]! // frame 4
+  const ip = 16 + 14
+  const tcp = ip + (hello[ip]! & 0x0f) * 4
+  const payloadAt = tcp + (hello[tcp + 12]! >> 4) * 4
+  const payload = hello.subarray(payloadAt)
+  expect(payload[0]).toBe(22) // a handshake record: the ClientHello
+  const seq = hello.readUInt32BE(tcp + 4)
+  const segment = (from: number, bytes: Buffer): Buffer => {
+    const frame = Buffer.concat([hello.subarray(0, payloadAt), bytes])
+    frame.writeUInt32LE(frame.length - 16, 8)
+    frame.writeUInt32LE(frame.length - 16, 12)
+    frame.writeUInt16BE(frame.length - ip, ip + 2) // IPv4 total length
+    frame.writeUInt32BE((seq + from) >>> 0, tcp + 4)
+    return frame
+  }
+  const split = 10
+  const tail = Buffer.from(payload.subarray(split))
+  const corrupt = Buffer.from(tail)
+  // legacy_session_id's length (record 5 + handshake header 4 + version 2 + random 32 = offset 43):
+  // 255 runs past the message, so this ClientHello cannot be parsed (RFC 8446 §4.1.2).
+  corrupt[43 - split] = 0xff
+  const frames = [...records.slice(0, 3), segment(split, corrupt), segment(split, tail), segment(0, Buffer.from(payload.subarray(0, split))), ...records.slice(4)]
+  return Buffer.concat([pcap.subarray(0, 24), ...frames])
+}
+
+describe('issue 16 item 7: a conflicting retransmission corrupted the ClientHello', () => {
+  const work = mkdtempSync(join(tmpdir(), 'dc-h3-conflict-'))
+  afterAll(() => rmSync(work, {recursive: true, force: true}))
+
+  it('the capture cannot tell which copy the Console got: tls.client-hello skips with the reason, the verdict is inconclusive (exit 3)', () => {
+    const file = join(work, 'conflict.pcap')
+    writeFileSync(file, conflictingClientHello())
+    const {run, report, checks} = analyze([file])
+    expect(report.connections[0].facts.issues.map((i: {code: string}) => i.code)).toEqual(expect.arrayContaining(['tcp.overlap-mismatch', 'tls.malformed-handshake']))
+    const hello = checks.get('tls.client-hello')!
+    expect(hello.status).toBe('skip')
+    expect(hello.summary).toContain('a retransmission from the client carried different bytes')
+    expect(hello.summary).not.toContain('no TLS handshake was seen')
+    expect(report.connections[0].verdict).toBe('inconclusive')
+    expect(report.summary.verdict).toBe('inconclusive')
+    expect(report.summary.hint).toContain('two copies of the same TCP bytes differed')
+    expect(run.status).toBe(3)
   })
 })
