@@ -92,6 +92,21 @@ describe('inconclusive: the handshake that matters was not in the capture', () =
     expect(ndjson.status).toBe(3)
   })
 
+  it('midstream in the HTML report: the INCONCLUSIVE badge, the reason and the hint', () => {
+    const work = mkdtempSync(join(tmpdir(), 'dc-h3-html-'))
+    try {
+      const html = join(work, 'report.html')
+      const run = runCli(['analyze', 'fixtures/tcp/midstream/midstream.pcap', '--format', 'json', '--html', html])
+      expect(run.status).toBe(3)
+      const text = readFileSync(html, 'utf8')
+      expect(text).toContain('Verdict: <span class="status inconclusive">INCONCLUSIVE</span>')
+      expect(text).toContain('<p class="inconclusive">inconclusive: the capture started after the connection opened')
+      expect(text).toContain('<p class="hint hint-inconclusive">hint: capture again, starting tcpdump before the Defender connects')
+    } finally {
+      rmSync(work, {recursive: true, force: true})
+    }
+  })
+
   it('a capture cut by the snaplen: inconclusive, exit 3, the hint says -s 0', () => {
     const {run, report} = analyze(['fixtures/snaplen/snaplen.pcap'])
     expect(report.summary.verdict).toBe('inconclusive')
