@@ -13,7 +13,7 @@ import {PrefilteredPacketBuilder} from '../dissect/prefiltered-packet.js'
 import {FRAME_DECODE, FRAME_TCP, newPrefilteredTcp, prefilterFrame} from '../dissect/prefilter.js'
 import {TCP_ACK, TCP_SYN, type Packet} from '../dissect/types.js'
 import type {Issue} from '../issues.js'
-import {runChecks, worstStatus} from '../checks/index.js'
+import {connectionVerdict, inconclusiveOf, runChecks} from '../checks/index.js'
 import type {SnaplenIssue} from '../checks/tls-common.js'
 import type {Policy} from '../checks/types.js'
 import {ConnectionTracker} from '../stream/tracker.js'
@@ -72,6 +72,9 @@ export const DEFAULT_MAX_REPORTED_CONNECTIONS = 25_000
 interface Tally {
   connections: number
   failing: number
+  /** Connections with an inconclusive verdict, and the first one's reason (the summary's hint). */
+  inconclusive: number
+  firstInconclusive?: {reason: string; hint: string}
   pass: number
   fail: number
   warn: number
@@ -103,7 +106,7 @@ export class Analyzer {
   /** Reader state of the connections still open: dropped as each one closes. */
   private readonly states = new Map<number, ConnectionState>()
   private readonly reports: Array<ConnectionReport<ConnectionFacts>> = []
-  private readonly tally: Tally = {connections: 0, failing: 0, pass: 0, fail: 0, warn: 0, skip: 0}
+  private readonly tally: Tally = {connections: 0, failing: 0, inconclusive: 0, pass: 0, fail: 0, warn: 0, skip: 0}
   private readonly maxReported: number
   private readonly otherServers = new ServerCounter(OTHER_TRAFFIC_LIMIT)
   private readonly captureIssues: Issue[] = []
@@ -299,12 +302,14 @@ export class Analyzer {
     const facts = this.assembleFacts(conn, state)
     if (!this.selectedByConsoleName(facts)) return
     const checks = runChecks(facts, this.policy)
-    const verdict = worstStatus(checks)
+    const inconclusive = inconclusiveOf(facts, checks)
+    const verdict = connectionVerdict(checks, this.policy, inconclusive)
     const tally = this.tally
     tally.connections++
-    if (verdict === 'fail') tally.failing++
     for (const check of checks) tally[check.status]++
     const report: ConnectionReport<ConnectionFacts> = {id: facts.id, client: facts.client, server: facts.server, startedAt: facts.startedAt, endedAt: facts.endedAt, facts, checks, verdict}
+    if (verdict === 'inconclusive') report.inconclusive = inconclusive
+    countVerdict(tally, report)
     this.options.onConnection?.(report)
     if (this.reports.length < this.maxReported) this.reports.push(report)
   }
@@ -376,12 +381,20 @@ function sentByClient(flags: number, srcPort: number, dstPort: number): boolean 
  * to judge (no Console traffic). Shared by capture analysis and the probe.
  */
 export function summarizeConnections(connections: ReadonlyArray<ConnectionReport>, policy: Policy): Summary {
-  const tally: Tally = {connections: connections.length, failing: 0, pass: 0, fail: 0, warn: 0, skip: 0}
+  const tally: Tally = {connections: connections.length, failing: 0, inconclusive: 0, pass: 0, fail: 0, warn: 0, skip: 0}
   for (const connection of connections) {
-    if (connection.verdict === 'fail') tally.failing++
     for (const check of connection.checks) tally[check.status]++
+    countVerdict(tally, connection)
   }
   return summaryOf(tally, policy)
+}
+
+function countVerdict(tally: Tally, connection: ConnectionReport): void {
+  if (connection.verdict === 'fail') tally.failing++
+  if (connection.verdict === 'inconclusive') {
+    tally.inconclusive++
+    tally.firstInconclusive ??= connection.inconclusive
+  }
 }
 
 function summaryOf(tally: Tally, policy: Policy): Summary {
@@ -390,10 +403,19 @@ function summaryOf(tally: Tally, policy: Policy): Summary {
     summary.verdict = 'fail'
     const ports = policy.ports.length === 0 ? 'any port' : `port ${policy.ports.join(', ')}`
     summary.reason = `no TCP traffic to the Console (${ports}${policy.consoleIp ? ` at ${policy.consoleIp}` : ''}) in the capture`
-  } else if (tally.fail > 0) {
+  } else if (tally.failing > 0) {
     summary.verdict = 'fail'
-    summary.reason = `${tally.failing} of ${tally.connections} connection(s) failed a check`
+    summary.reason =
+      policy.strict === true && tally.fail === 0
+        ? `${tally.failing} of ${tally.connections} connection(s) had a warning, which --strict counts as a failure`
+        : `${tally.failing} of ${tally.connections} connection(s) failed a check${policy.strict === true ? ' (or warned, under --strict)' : ''}`
+  } else if (tally.inconclusive > 0) {
+    // fail > inconclusive > pass: nothing failed, but a handshake that matters was never seen.
+    summary.verdict = 'inconclusive'
+    summary.reason = `${tally.inconclusive} of ${tally.connections} connection(s) inconclusive: ${tally.firstInconclusive?.reason ?? 'the handshake was not in the capture'}`
+    if (tally.firstInconclusive !== undefined) summary.hint = tally.firstInconclusive.hint
   }
+  if (tally.inconclusive > 0) summary.inconclusive = tally.inconclusive
   return summary
 }
 

@@ -15,11 +15,22 @@ export interface PolicyInput {
   minTls?: string
   caFile?: string
   pin?: string
+  /** --strict: a warn fails the verdict. */
+  strict?: boolean
+  /** --saas; a Console port of 443 selects the SaaS profile too. */
+  saas?: boolean
 }
+
+/** The SaaS Console port (DESIGN.md): Defenders reach SaaS on 443 and authenticate with a token. */
+export const SAAS_CONSOLE_PORT = 443
 
 export function buildPolicy(input: PolicyInput): Policy {
   const ports = parsePorts(input.ports)
-  const policy: Policy = {ports, minTls: parseMinTls(input.minTls)}
+  const policy: Policy = {ports}
+  const minTls = parseMinTls(input.minTls)
+  if (minTls !== undefined) policy.minTls = minTls
+  if (input.strict === true) policy.strict = true
+  if (input.saas === true || ports.includes(SAAS_CONSOLE_PORT)) policy.saas = true
   if (input.console !== undefined) {
     const value = input.console.trim().replace(/^\[(.*)\]$/, '$1')
     if (value === '') throw new UsageError('--console needs a host name or an IP address')
@@ -49,8 +60,9 @@ function parsePorts(values: Array<number | string> | undefined): number[] {
   return [...ports]
 }
 
-function parseMinTls(value: string | undefined): TlsVersionPolicy {
-  if (value === undefined) return '1.3'
+/** Absent: the default policy (TLS 1.3 pass, TLS 1.2 warn, below fail). */
+function parseMinTls(value: string | undefined): TlsVersionPolicy | undefined {
+  if (value === undefined) return undefined
   const text = value.trim().replace(/^tls\s*/i, '').replace(/^v/i, '')
   if (text === '1.2' || text === '1.3') return text
   throw new UsageError(`--min-tls ${JSON.stringify(value)}: use 1.2 or 1.3`)

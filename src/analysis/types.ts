@@ -5,7 +5,7 @@
 import type {Issue} from '../issues.js'
 import type {TunnelInfo} from '../dissect/types.js'
 import type {Endpoint, TcpFacts} from '../stream/types.js'
-import type {CheckResult, CheckStatus, Policy} from '../checks/types.js'
+import type {CheckResult, ConnectionVerdict, Policy} from '../checks/types.js'
 import type {CaptureSummary} from '../capture/types.js'
 import type {TlsFacts} from '../dissect/tls/types.js'
 import type {ProxyFacts} from '../dissect/proxy/types.js'
@@ -54,8 +54,13 @@ export interface ConnectionReport<F extends ConnectionFacts | ProbeFacts = Conne
   endedAt: string
   facts: F
   checks: CheckResult[]
-  /** Worst status among the checks. */
-  verdict: CheckStatus
+  /**
+   * Worst status among the checks (fail > warn > pass > skip), except: a warn under --strict is
+   * fail, and a connection with no fail whose essential handshake was not seen is inconclusive.
+   */
+  verdict: ConnectionVerdict
+  /** Why the verdict is inconclusive, and how to capture again (only then). */
+  inconclusive?: {reason: string; hint: string}
 }
 
 /** Where the analysed packets came from. */
@@ -85,10 +90,18 @@ export interface Summary {
   fail: number
   warn: number
   skip: number
-  /** pass: every connection passed (warnings allowed); fail: a check failed or no Console traffic. */
-  verdict: 'pass' | 'fail'
+  /** Connections whose verdict is inconclusive (present when there are any). */
+  inconclusive?: number
+  /**
+   * fail > inconclusive > pass. pass: every connection passed (warnings allowed, unless
+   * --strict); fail: a check failed (or warned under --strict) or no Console traffic;
+   * inconclusive: no failure, but a connection's essential handshake was not in the capture.
+   */
+  verdict: 'pass' | 'fail' | 'inconclusive'
   /** Why the verdict is what it is, when not obvious (e.g. no Console traffic). */
   reason?: string
+  /** How to capture again, when the verdict is inconclusive. */
+  hint?: string
 }
 
 export interface AnalysisReport<F extends ConnectionFacts | ProbeFacts = ConnectionFacts | ProbeFacts> {

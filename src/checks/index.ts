@@ -14,11 +14,11 @@ import {checkTlsClientCertificate} from './tls-client-certificate.js'
 import {checkTlsClientHello} from './tls-client-hello.js'
 import {checkTlsFinished} from './tls-finished.js'
 import {checkTlsServerHello} from './tls-server-hello.js'
-import {snaplenVerdict} from './tls-common.js'
+import {SNAPLEN_HINT, snaplenCut, snaplenVerdict} from './tls-common.js'
 import {checkTlsVersion} from './tls-version.js'
 import {checkWsSession} from './ws-session.js'
 import {checkWsUpgrade} from './ws-upgrade.js'
-import {CHECK_IDS, type Check, type CheckId, type CheckResult, type CheckStatus, type Policy} from './types.js'
+import {CHECK_IDS, type Check, type CheckId, type CheckResult, type CheckStatus, type ConnectionVerdict, type Policy} from './types.js'
 
 interface RegisteredCheck {
   id: CheckId
@@ -67,5 +67,52 @@ const SEVERITY: Record<CheckStatus, number> = {skip: 0, pass: 1, warn: 2, fail: 
 export function worstStatus(results: ReadonlyArray<{status: CheckStatus}>): CheckStatus {
   let worst: CheckStatus = 'skip'
   for (const result of results) if (SEVERITY[result.status] > SEVERITY[worst]) worst = result.status
+  return worst
+}
+
+/** Why a connection's verdict is inconclusive, and how to capture it again. */
+export interface Inconclusive {
+  reason: string
+  hint: string
+}
+
+export const MIDSTREAM_HINT =
+  'capture again, starting tcpdump before the Defender connects (e.g. start the capture, then restart the Defender so it reconnects), so the TCP and TLS handshakes are in the capture'
+
+const OVERLAP_HINT =
+  'capture again on the Defender host (tcpdump -i any -s 0): two copies of the same TCP bytes differed in this capture, so what the Console received cannot be told'
+
+/**
+ * The essential handshake was not in the capture: neither the SYN nor a ClientHello (the capture
+ * started mid-connection), the snaplen cut the TLS handshake's payload so the TLS checks could
+ * not judge it, or the ClientHello bytes the capture holds disagree with a retransmission of
+ * them. Passing such a connection would claim what was never seen.
+ */
+export function inconclusiveOf(facts: ConnectionFacts, checks: readonly CheckResult[]): Inconclusive | undefined {
+  const tls = facts.tls
+  const sawHello = (tls?.clientHellos.length ?? 0) > 0 || tls?.serverHello !== undefined
+  if (!facts.tcp.sawOpening && !sawHello && tls?.notTls === undefined) {
+    return {reason: 'the capture started after the connection opened: neither its SYN nor its ClientHello is in it, so nothing about the handshake could be verified', hint: MIDSTREAM_HINT}
+  }
+  const cut = snaplenCut(facts)
+  if (cut !== undefined && checks.some((check) => check.status === 'skip' && check.evidence.values?.firstCutFrame !== undefined)) {
+    return {reason: `the capture kept only the first ${cut.snaplen ?? 'few'} bytes of each packet (snaplen), so the TLS handshake from frame ${cut.frame} on could not be read`, hint: SNAPLEN_HINT}
+  }
+  const hello = checks.find((check) => check.id === 'tls.client-hello')
+  if (hello?.status === 'skip' && hello.evidence.values?.overlapMismatchFrame !== undefined) {
+    return {reason: hello.summary, hint: OVERLAP_HINT}
+  }
+  return undefined
+}
+
+/**
+ * A connection's verdict, by precedence fail > inconclusive > warn > pass > skip. Under --strict
+ * a warn fails (CI gates: nothing short of verified passes).
+ */
+export function connectionVerdict(checks: readonly CheckResult[], policy: Policy, inconclusive?: Inconclusive): ConnectionVerdict {
+  const worst = worstStatus(checks)
+  if (worst === 'fail') return 'fail'
+  if (worst === 'warn' && policy.strict === true) return 'fail'
+  if (inconclusive !== undefined) return 'inconclusive'
   return worst
 }

@@ -4,9 +4,9 @@
  * encrypted, so one that ends a failed handshake is inferred from its size (2 bytes + type + tag).
  */
 import type {ConnectionFacts} from '../analysis/types.js'
-import {CONTENT_ALERT} from '../dissect/tls/iana/content-types.js'
+import {CONTENT_ALERT, CONTENT_APPLICATION_DATA} from '../dissect/tls/iana/content-types.js'
 import type {TlsAlertInfo} from '../dissect/tls/types.js'
-import type {CheckResult} from './types.js'
+import type {CheckResult, Policy} from './types.js'
 import {decryptedThroughout, describeEnding, noTlsReason, skip, tls13Handshake, tlsFactsOf} from './tls-common.js'
 
 const ID = 'tls.alerts'
@@ -21,10 +21,18 @@ const ALERT_HINTS: Record<number, string> = {
   48: 'unknown_ca: the peer does not trust the issuer of the certificate it was shown (wrong CA, or a TLS-inspecting proxy)',
   70: 'protocol_version: no TLS version both sides accept (see tls.client-hello and --min-tls)',
   112: 'unrecognized_name: the server does not know the SNI name; connect with the Console\'s name',
-  116: 'certificate_required: the Console requires the Defender\'s client certificate and got none: check the Defender certificates (/var/lib/twistlock/certificates/) and that nothing in between terminates TLS',
+  116: 'certificate_required: the Console requires the Defender\'s client certificate and got none: check the Defender certificates (/var/lib/twistlock/certificates/ on a self-hosted Console) and that nothing in between terminates TLS',
 }
 
-export function checkTlsAlerts(facts: ConnectionFacts): CheckResult {
+/** certificate_required from a server on the SaaS profile: SaaS does not ask Defenders for certificates. */
+const SAAS_CERTIFICATE_REQUIRED = 'certificate_required: the server asks for a client certificate, which a SaaS Console does not (it authenticates Defenders with a token): check that this address is the SaaS Console and not a proxy or a self-hosted Console'
+
+function alertHint(description: number, policy: Policy | undefined): string | undefined {
+  if (description === 116 && policy?.saas === true) return SAAS_CERTIFICATE_REQUIRED
+  return ALERT_HINTS[description]
+}
+
+export function checkTlsAlerts(facts: ConnectionFacts, policy?: Policy): CheckResult {
   const tls = tlsFactsOf(facts)
   if (!tls || tls.notTls || (tls.clientHellos.length === 0 && tls.records.length === 0)) return skip(ID, tls?.notTls ? 'the connection does not carry TLS' : noTlsReason(facts))
   const fatal = tls.alerts.filter((a) => a.level === FATAL)
@@ -37,7 +45,7 @@ export function checkTlsAlerts(facts: ConnectionFacts): CheckResult {
       confidence: 'observed',
       summary: `the ${first.from} sent fatal alert ${alertName(first)} (frame ${first.frame})${first.decrypted ? ' [decrypted]' : ''}${fatal.length > 1 ? ` and ${fatal.length - 1} more` : ''}`,
       evidence: {frames: fatal.map((a) => a.frame), values},
-      hint: ALERT_HINTS[first.description] ?? `the ${first.from} aborted the connection with ${first.descriptionName}`,
+      hint: alertHint(first.description, policy) ?? `the ${first.from} aborted the connection with ${first.descriptionName}`,
     }
   }
   const warnings = tls.alerts.filter((a) => a.description !== CLOSE_NOTIFY)
@@ -49,7 +57,7 @@ export function checkTlsAlerts(facts: ConnectionFacts): CheckResult {
       confidence: 'observed',
       summary: `the ${first.from} sent warning alert ${alertName(first)} (frame ${first.frame})`,
       evidence: {frames: warnings.map((a) => a.frame), values},
-      hint: ALERT_HINTS[first.description] ?? 'a warning-level alert is not fatal but says something went wrong',
+      hint: alertHint(first.description, policy) ?? 'a warning-level alert is not fatal but says something went wrong',
     }
   }
   const closes = tls.alerts.length
@@ -62,6 +70,12 @@ export function checkTlsAlerts(facts: ConnectionFacts): CheckResult {
       summary: `no fatal alert${closes > 0 ? ` (${closes} close_notify)` : ''}; every encrypted record was decrypted (${tls.decryption!.records} records)`,
       evidence: {frames: tls.alerts.map((a) => a.frame), values},
     }
+  }
+  if (!tls.serverHello && tls.records.some((r) => r.contentType === CONTENT_APPLICATION_DATA)) {
+    // No ServerHello in the capture (it started mid-connection): the version is unknown, and a
+    // TLS 1.3 alert travels inside an application_data record (RFC 8446 §5.2), so "no fatal
+    // alert" cannot be claimed.
+    return skip(ID, `${noTlsReason(facts)}: the encrypted records may carry alerts that cannot be read without the handshake`)
   }
   const flights = tls13Handshake(tls)
   const rejected = flights && inferredAlert(facts, flights)

@@ -25,7 +25,7 @@ export function checkTlsCertificate(facts: ConnectionFacts, policy: Policy): Che
     if (!leaf) {
       return {id: ID, status: 'fail', confidence: 'observed', summary: `the server sent an empty Certificate message (frame ${message.frame})`, evidence: {frames: [message.frame]}, hint: 'the server has no certificate configured for this name'}
     }
-    const result = judgeVerdict(leaf, message.frame, message.certificates.length, serverCertificateVerdictOf(facts))
+    const result = judgeVerdict(leaf, message.frame, message.certificates.length, serverCertificateVerdictOf(facts), policy)
     if (message.decrypted) result.summary += ' [decrypted]'
     return result
   }
@@ -58,7 +58,7 @@ export function checkTlsCertificate(facts: ConnectionFacts, policy: Policy): Che
   }
 }
 
-function judgeVerdict(leaf: CertificateInfo, frame: number, chainLength: number, verdict: CertificateVerdict | undefined): CheckResult {
+function judgeVerdict(leaf: CertificateInfo, frame: number, chainLength: number, verdict: CertificateVerdict | undefined, policy: Policy): CheckResult {
   const values: Record<string, unknown> = {subject: leaf.subject, issuer: leaf.issuer, sans: leaf.sans, notBefore: leaf.notBefore, notAfter: leaf.notAfter, sha256: leaf.sha256, chainLength}
   const parseError = leaf.parseError ?? verdict?.parseError
   if (parseError) {
@@ -66,7 +66,8 @@ function judgeVerdict(leaf: CertificateInfo, frame: number, chainLength: number,
   }
   const who = leaf.commonName ?? leaf.subject
   if (!verdict) {
-    return {id: ID, status: 'pass', confidence: 'observed', summary: `server certificate "${who}" issued by "${leaf.issuer}" (not evaluated against a policy)`, evidence: {frames: [frame], values}}
+    // Nothing judged the certificate (not even its validity): delivered, but not verified.
+    return {id: ID, status: 'warn', confidence: 'observed', summary: `server certificate "${who}" issued by "${leaf.issuer}" was delivered but could not be evaluated`, evidence: {frames: [frame], values}, hint: 'the certificate could not be evaluated: see the connection\'s issues'}
   }
   values.verdict = verdict
   const failures: string[] = []
@@ -96,6 +97,15 @@ function judgeVerdict(leaf: CertificateInfo, frame: number, chainLength: number,
     return {id: ID, status: 'fail', confidence: 'observed', summary: `server certificate "${who}": ${failures.join('; ')}`, evidence: {frames, values}, hint: hints.join('; ')}
   }
   const summary = `server certificate "${who}" issued by "${leaf.issuer}": ${notes.join(', ')}`
+  // A policy asked for but left unjudged (no CA bundle loaded for --ca, say) is not a pass.
+  const unjudged = [
+    policy.consoleName !== undefined && verdict.nameMatches === undefined && 'the name (--console)',
+    policy.caFile !== undefined && verdict.chainVerified === undefined && 'the chain (--ca)',
+    policy.pin !== undefined && verdict.pinMatches === undefined && 'the pin (--pin)',
+  ].filter((item): item is string => typeof item === 'string')
+  if (unjudged.length > 0) {
+    return {id: ID, status: 'warn', confidence: 'observed', summary: `${summary}; ${unjudged.join(', ')} could not be checked`, evidence: {frames, values}, hint: `${unjudged.join(', ')} asked for but not evaluated`}
+  }
   if (verdict.expiresInDays < EXPIRY_WARNING_DAYS) {
     return {id: ID, status: 'warn', confidence: 'observed', summary, evidence: {frames, values}, hint: `the certificate expires in ${verdict.expiresInDays} days (${leaf.notAfter}): renew it`}
   }
@@ -106,8 +116,8 @@ function inferTls13(facts: ConnectionFacts, tls: TlsFacts, policy: Policy): Chec
   const serverHello = tls.serverHello!
   if (serverHello.extensions.includes(EXT_PRE_SHARED_KEY)) return skip(ID, 'resumed TLS 1.3 session (pre_shared_key): the server sends no certificate on resumption')
   const flights = tls13Handshake(tls)!
-  const unchecked = [policy.consoleName && 'name', policy.caFile && 'chain', policy.pin && 'pin'].filter(Boolean)
-  const uncheckedNote = unchecked.length > 0 ? `; the ${unchecked.join(', ')} cannot be checked without keys (--keylog)` : ''
+  const unchecked = [policy.consoleName !== undefined && 'name (--console)', policy.caFile !== undefined && 'chain (--ca)', policy.pin !== undefined && 'pin (--pin)'].filter((item): item is string => typeof item === 'string')
+  const uncheckedNote = unchecked.length > 0 ? `; the ${unchecked.join(', ')} cannot be checked: the certificate is encrypted (TLS 1.3)` : ''
   const serverFrames = flights.serverFlight.map((r) => r.frame)
   const values = {serverFlightBytes: flights.serverFlightBytes, serverFlightRecords: flights.serverFlight.length, clientFlightKind: flights.clientFlightKind}
   if (flights.serverFlight.length === 0) {
@@ -138,11 +148,18 @@ function inferTls13(facts: ConnectionFacts, tls: TlsFacts, policy: Policy): Chec
       hint: 'the Defender does not trust the certificate it was shown: a TLS-inspecting proxy or a load balancer presenting its own certificate, or a Console certificate not issued by the CA the Defender trusts; capture with --keylog to see it',
     }
   }
-  return {
+  const accepted: CheckResult = {
     id: ID,
     status: 'pass',
     confidence: 'inferred',
     summary: `inferred: ${flightText} is large enough to carry a certificate and the client continued (sent its Finished flight, frame ${flights.clientFlight[0].frame}), so it accepted it${uncheckedNote}`,
     evidence: {frames: [...serverFrames, flights.clientFlight[0].frame], values},
   }
+  // The client accepting the certificate says nothing of the policy the user asked for: a pass
+  // would claim --ca/--pin/--console were verified (a CI gate green for the wrong CA).
+  if (unchecked.length > 0) {
+    accepted.status = 'warn'
+    accepted.hint = `encrypted: give --keylog (the Defender's SSLKEYLOGFILE, or a pcapng with its keys) to check the ${unchecked.join(', ')}`
+  }
+  return accepted
 }

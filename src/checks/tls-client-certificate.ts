@@ -8,7 +8,7 @@
 import type {ConnectionFacts} from '../analysis/types.js'
 import {HS_SERVER_HELLO_DONE} from '../dissect/tls/iana/handshake-types.js'
 import type {TlsFacts} from '../dissect/tls/types.js'
-import type {CheckResult} from './types.js'
+import type {CheckResult, Policy} from './types.js'
 import {decryptedThroughout, describeEnding, endingAfter, formatBytes, isTls13, skip, tls13Handshake, tlsFactsOf} from './tls-common.js'
 import type {FrameRef} from '../stream/types.js'
 
@@ -16,9 +16,12 @@ const ID = 'tls.client-certificate'
 const FATAL_ALERT = 2
 const NOT_ASKED_HINT = 'self-hosted Consoles require the Defender\'s certificate (mTLS); a server that does not ask is likely a load balancer or proxy terminating TLS in front of the Console'
 
-export function checkTlsClientCertificate(facts: ConnectionFacts): CheckResult {
+export const SAAS_NO_CLIENT_CERTIFICATE = 'SaaS Consoles authenticate Defenders with a token, not a client certificate, so none is expected (SaaS profile: port 443 or --saas)'
+
+export function checkTlsClientCertificate(facts: ConnectionFacts, policy?: Policy): CheckResult {
   const tls = tlsFactsOf(facts)
   if (!tls?.serverHello) return skip(ID, 'no ServerHello (see tls.server-hello)')
+  if (policy?.saas === true) return skip(ID, SAAS_NO_CLIENT_CERTIFICATE)
   if (tls.certificateRequest || tls.clientCertificate) return observed(facts, tls)
   const serverFinished = tls.finished?.server
   if (isTls13(tls) && serverFinished && decryptedThroughout(tls)) {

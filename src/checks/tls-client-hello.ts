@@ -1,12 +1,15 @@
 /**
  * tls.client-hello: the client's ClientHello was seen and offers TLS 1.3 in supported_versions
- * (RFC 8446 §4.2.1); under --min-tls 1.2 a ClientHello offering up to TLS 1.2 also passes.
+ * (RFC 8446 §4.2.1); one offering up to TLS 1.2 is judged by the version policy (tls-version.ts):
+ * warn by default, pass under --min-tls 1.2, fail under --min-tls 1.3.
  */
 import type {ConnectionFacts} from '../analysis/types.js'
 import type {ClientHelloInfo} from '../dissect/tls/types.js'
 import {TLS_1_2} from '../dissect/tls/iana/versions.js'
+import {HS_CLIENT_HELLO} from '../dissect/tls/iana/handshake-types.js'
 import type {CheckResult, Policy} from './types.js'
 import {noTlsReason, skip, tlsFactsOf, versionName} from './tls-common.js'
+import {judgeVersion} from './tls-version.js'
 
 const ID = 'tls.client-hello'
 
@@ -28,7 +31,7 @@ export function checkTlsClientHello(facts: ConnectionFacts, policy: Policy): Che
     }
   }
   const hellos = tls?.clientHellos ?? []
-  if (hellos.length === 0) return skip(ID, noTlsReason(facts))
+  if (hellos.length === 0) return malformedHellos(facts) ?? skip(ID, noTlsReason(facts))
   const tls13 = hellos.find((hello) => hello.offersTls13)
   const hello = tls13 ?? hellos[0]
   const values = helloValues(hello)
@@ -36,7 +39,8 @@ export function checkTlsClientHello(facts: ConnectionFacts, policy: Policy): Che
     return {id: ID, status: 'pass', confidence: 'observed', summary: `ClientHello offers TLS 1.3${sniText(hello)}`, evidence: {frames: [hello.frame], values}}
   }
   const highest = highestOffered(hello)
-  if (policy.minTls === '1.2' && highest >= TLS_1_2) {
+  const judged = judgeVersion(highest, policy)
+  if (judged.status === 'pass') {
     return {
       id: ID,
       status: 'pass',
@@ -47,14 +51,48 @@ export function checkTlsClientHello(facts: ConnectionFacts, policy: Policy): Che
   }
   return {
     id: ID,
-    status: 'fail',
+    status: judged.status,
     confidence: 'observed',
     summary: `ClientHello offers only up to ${versionName(highest)} (no TLS 1.3 in supported_versions)${sniText(hello)}`,
     evidence: {frames: hellos.map((h) => h.frame), values},
     hint:
       highest >= TLS_1_2
-        ? 'the client does not offer TLS 1.3: update the Defender (or the proxy that originates TLS); if the deployment accepts TLS 1.2, run with --min-tls 1.2'
+        ? `the client does not offer TLS 1.3: update the Defender (or the proxy that originates TLS); ${judged.status === 'warn' ? 'if the deployment accepts TLS 1.2, --min-tls 1.2 accepts it' : 'if the deployment accepts TLS 1.2, run with --min-tls 1.2'}`
         : `${versionName(highest)} is obsolete and refused by the Console: update the client`,
+  }
+}
+
+/**
+ * The client sent ClientHello messages (handshake type 1, RFC 8446 §4.1.2) and none could be
+ * read: that is not "no TLS handshake". When a retransmission in the client's direction carried
+ * different bytes for the same sequence numbers, the capture cannot tell which copy the server
+ * got: the check skips with that reason and the connection's verdict is inconclusive
+ * (checks/index.ts). Otherwise the ClientHello on the wire is malformed: fail.
+ */
+function malformedHellos(facts: ConnectionFacts): CheckResult | undefined {
+  const sent = facts.tls?.handshakeMessages.filter((m) => m.type === HS_CLIENT_HELLO && m.direction === 'c2s') ?? []
+  if (sent.length === 0) return undefined
+  const frames = [...new Set(sent.map((m) => m.frame))]
+  const problem = facts.issues.find((issue) => issue.code === 'tls.malformed-handshake' && issue.message.includes('client_hello'))
+  const why = problem === undefined ? '' : `: ${problem.message.replace(/^from the client: /, '')}`
+  const count = sent.length === 1 ? 'the ClientHello' : `all ${sent.length} ClientHellos`
+  const conflict = facts.issues.find((issue) => issue.code === 'tcp.overlap-mismatch' && issue.message.startsWith('client'))
+  if (conflict !== undefined) {
+    return {
+      id: ID,
+      status: 'skip',
+      confidence: 'observed',
+      summary: `${count} from the client could not be read${why}, and a retransmission from the client carried different bytes for the same data (frame ${conflict.frame}): which copy the server received is unknown`,
+      evidence: {frames: [...frames, ...(conflict.frame === undefined ? [] : [conflict.frame])], values: {clientHellos: sent.length, overlapMismatchFrame: conflict.frame ?? frames[0]}},
+    }
+  }
+  return {
+    id: ID,
+    status: 'fail',
+    confidence: 'observed',
+    summary: `${count} from the client ${sent.length === 1 ? 'is' : 'are'} malformed${why} (frame ${frames[0]})`,
+    evidence: {frames, values: {clientHellos: sent.length}},
+    hint: 'the bytes on the wire are not a valid ClientHello: something between the Defender and the Console rewrites them (a middlebox or a broken proxy), or the client is not a TLS client',
   }
 }
 

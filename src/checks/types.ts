@@ -25,6 +25,13 @@ export type CheckId = (typeof CHECK_IDS)[number] | 'dns.resolve' | 'ws.ping'
 
 export type CheckStatus = 'pass' | 'fail' | 'warn' | 'skip'
 
+/**
+ * A connection's verdict: its worst check status, or inconclusive when no check failed but the
+ * essential handshake was not seen (no SYN and no ClientHello, or payload cut by the snaplen).
+ * Under --strict a warn is a fail.
+ */
+export type ConnectionVerdict = CheckStatus | 'inconclusive'
+
 /** observed: the bytes were read; inferred: concluded from what is visible (reasoning in summary). */
 export type Confidence = 'observed' | 'inferred'
 
@@ -56,7 +63,15 @@ export interface Policy {
   consoleIp?: string
   /** --console as a host name (SNI selection, certificate identity). */
   consoleName?: string
-  minTls: TlsVersionPolicy
+  /**
+   * --min-tls as given. Absent: the default policy (TLS 1.3 pass, TLS 1.2 warn, below fail), since
+   * newer Consoles negotiate TLS 1.3 and some versions document mutual TLS 1.2 (DESIGN.md).
+   */
+  minTls?: TlsVersionPolicy
+  /** --strict: a warn makes the verdict fail (CI gates). */
+  strict?: boolean
+  /** SaaS Console (port 443 or --saas): Defenders authenticate with a token, not a client certificate. */
+  saas?: boolean
   /** PEM bundle path for chain verification. */
   caFile?: string
   /** sha256:HEX pin of the server certificate. */

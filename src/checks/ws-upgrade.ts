@@ -19,7 +19,7 @@ export function checkWsUpgrade(facts: ConnectionFacts): CheckResult {
   const blocked = tlsBlocker(tls)
   if (blocked) return skip(ID, blocked)
   const {http} = webFactsOf(facts)
-  if (http?.request || http?.issues.some((i) => i.code === 'http.not-http')) return observed(facts, http, tls)
+  if (http?.request || http?.notHttpFrom?.client !== undefined) return observed(facts, http, tls)
   if (tls && !tls.notTls) {
     if (tls.decryption?.keys === 'found') return skip(ID, 'the client sent no application data after the TLS handshake')
     if (!isTls13(tls)) return skip(ID, `${tls.versionName ?? 'this TLS version'}'s application data is encrypted and its record sizes are not read`, 'give --keylog to read the upgrade')
@@ -34,8 +34,10 @@ function observed(facts: ConnectionFacts, http: HttpUpgradeFacts, tls: TlsFacts 
   const how = tls && !tls.notTls ? ' [decrypted]' : ''
   const request = http.request
   if (!request) {
-    const notHttp = http.issues.find((i) => i.code === 'http.not-http')!
-    return fail(`the client's application data is not an HTTP request${how}: ${notHttp.message}`, [notHttp.frame ?? facts.tcp.firstFrame], 'the connection carries another protocol than WebSocket: check the Defender\'s Console address and port')
+    // The client's bytes, not the server's: the summary names the client (issue 15).
+    const frame = http.notHttpFrom!.client!
+    const notHttp = http.issues.find((i) => i.code === 'http.not-http' && i.frame === frame)
+    return fail(`the client's application data is not an HTTP request${how}${notHttp ? `: ${notHttp.message}` : ` (frame ${frame})`}`, [frame], 'the connection carries another protocol than WebSocket: check the Defender\'s Console address and port')
   }
   const asked = `${request.method} ${request.path}`
   const requestProblem = upgradeRequestProblem(request)

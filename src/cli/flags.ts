@@ -38,10 +38,16 @@ export const reportFlags = {
   html: Flags.string({description: 'also write a self-contained HTML report (summary, checks, SVG ladder per connection) to this file, e.g. for a support ticket'}),
 }
 
+/** How strict the verdict is and which Console profile applies: analyze, capture and probe. */
+export const verdictFlags = {
+  strict: Flags.boolean({description: 'any warning fails the verdict (exit 1): for CI gates where only what was verified may pass'}),
+  saas: Flags.boolean({description: 'SaaS Console: Defenders authenticate with a token, so no client certificate is expected [default: on for port 443]'}),
+}
+
 /** The probe's flags; `capture --probe` takes them too. */
 export const probeFlags = {
   servername: Flags.string({description: 'TLS server name (SNI) and the name the Console certificate must carry, when it differs from the URL host (e.g. connecting by IP)'}),
-  'min-tls': Flags.string({description: 'lowest TLS version the probe offers and accepts', options: ['1.2', '1.3'], default: '1.3'}),
+  'min-tls': Flags.string({description: 'lowest acceptable TLS version; the probe offers it and up [default: offers 1.2 and 1.3; 1.3 passes, 1.2 warns]', options: ['1.2', '1.3']}),
   ca: Flags.string({description: 'PEM bundle of the CA(s) that must have issued the Console certificate [default: node\'s built-in roots]'}),
   cert: Flags.string({description: 'PEM client certificate (the Defender\'s defender-client-cert.pem)'}),
   key: Flags.string({description: 'PEM private key of --cert, plain or encrypted'}),
@@ -68,6 +74,8 @@ interface ProbeFlagValues {
   subprotocol?: string[]
   timeout?: string
   keylog?: string
+  strict?: boolean
+  saas?: boolean
 }
 
 /** probeFlags → the probe library's input, shared by `probe` and `capture --probe`. */
@@ -86,5 +94,7 @@ export function probeInputFromFlags(url: string, flags: ProbeFlagValues): ProbeI
     subprotocols: flags.subprotocol,
     timeoutMs: parseDuration(flags.timeout ?? '10s', 'timeout'),
     keylogFile: flags.keylog,
+    strict: flags.strict,
+    saas: flags.saas,
   }
 }

@@ -6,16 +6,17 @@ import {loadKeyStore} from '../keys/store.js'
 import type {AnalysisReport} from '../analysis/types.js'
 import {BaseCommand} from '../cli/base-command.js'
 import {createProgress} from '../cli/progress.js'
-import {reportFlags} from '../cli/flags.js'
+import {reportFlags, verdictFlags} from '../cli/flags.js'
 import {openReport, writeHtmlReport, type ReportFormat} from '../cli/output.js'
 import {renderJson} from '../report/json.js'
+import {exitCodeFor} from '../cli/exit-codes.js'
 
 export default class Analyze extends BaseCommand {
   static override summary = 'Check a saved capture: did the Defender reach its Console over TCP, TLS and WebSocket?'
 
   static override description = `Reads a pcap or pcapng capture (from tcpdump, dumpcap, Wireshark, "-i any"; gzip-compressed is fine; "-" reads stdin), finds every TCP connection to the Console port and reports pass/fail per check per connection: tcp.syn, tcp.syn-ack, tcp.ack, tls.client-hello, tls.server-hello, tls.version, tls.certificate, tls.client-certificate, tls.finished, tls.alerts.
 
-Exit codes: 0 every connection passed (warnings allowed); 1 a check failed or no Console traffic was found; 2 usage or input error (unreadable or corrupt file).`
+Exit codes: 0 every connection passed (warnings allowed, unless --strict); 1 a check failed (or warned, with --strict) or no Console traffic was found; 3 inconclusive: nothing failed but the handshake was not in the capture (it started mid-connection, or the snaplen cut the packets): capture again; 2 usage or input error (unreadable or corrupt file).`
 
   static override examples = [
     {description: 'Analyze a capture taken on the Defender host', command: '<%= config.bin %> <%= command.id %> defender.pcap'},
@@ -43,7 +44,7 @@ Exit codes: 0 every connection passed (warnings allowed); 1 a check failed or no
       char: 'c',
       description: 'the Console: an IP address restricts to connections to it; a host name selects by TLS SNI and is the name the server certificate must carry',
     }),
-    'min-tls': Flags.string({description: 'lowest acceptable negotiated TLS version', options: ['1.2', '1.3'], default: '1.3'}),
+    'min-tls': Flags.string({description: 'lowest acceptable negotiated TLS version [default: 1.3 passes, 1.2 warns, below fails]', options: ['1.2', '1.3']}),
     // Read by loadCaBundle (as capture does), whose error is one line naming the file: oclif's
     // `exists` check printed "internal error: Parsing --ca" over several lines.
     ca: Flags.string({description: 'PEM bundle of the CA(s) that must have issued the Console certificate'}),
@@ -53,12 +54,13 @@ Exit codes: 0 every connection passed (warnings allowed); 1 a check failed or no
       description: 'TLS key log (SSLKEYLOGFILE format) to decrypt the handshake and the WebSocket upgrade; repeatable [default: $SSLKEYLOGFILE if set; keys in a pcapng Decryption Secrets Block are used without this flag]',
       multiple: true,
     }),
+    ...verdictFlags,
     ...reportFlags,
   }
 
   public async run(): Promise<AnalysisReport> {
     const {args, flags} = await this.parse(Analyze)
-    const policy = buildPolicy({ports: flags.port, console: flags.console, minTls: flags['min-tls'], caFile: flags.ca, pin: flags.pin})
+    const policy = buildPolicy({ports: flags.port, console: flags.console, minTls: flags['min-tls'], caFile: flags.ca, pin: flags.pin, strict: flags.strict, saas: flags.saas})
     const ca = flags.ca === undefined ? undefined : loadCaBundle(flags.ca)
     const {store: keys, warnings} = await loadKeyStore(flags.keylog ?? [])
     for (const warning of warnings) process.stderr.write(`defender-check: warning: ${warning}\n`)
@@ -73,7 +75,7 @@ Exit codes: 0 every connection passed (warnings allowed); 1 a check failed or no
       keepConnections: flags.html !== undefined || this.jsonEnabled(),
     })
     const report = await analyzeCapture(args.capture, {policy, certificates: {ca}, keys, onProgress: progress.update, ...output.analysis}).finally(progress.done)
-    if (report.summary.verdict !== 'pass') process.exitCode = 1
+    process.exitCode = exitCodeFor(report.summary)
     if (flags.html !== undefined) await writeHtmlReport(report, flags.html)
     if (this.jsonEnabled()) return JSON.parse(renderJson(report)) as AnalysisReport
     await output.finish(report)

@@ -3,10 +3,11 @@ import {loadCaBundle} from '../analysis/cert-policy.js'
 import {buildPolicy, DEFAULT_CONSOLE_PORT} from '../analysis/policy.js'
 import type {AnalysisReport} from '../analysis/types.js'
 import {BaseCommand} from '../cli/base-command.js'
-import {durationFlag, parseDuration, probeFlags, probeInputFromFlags, reportFlags} from '../cli/flags.js'
+import {durationFlag, parseDuration, probeFlags, probeInputFromFlags, reportFlags, verdictFlags} from '../cli/flags.js'
 import {openReport, writeHtmlReport, type ReportFormat} from '../cli/output.js'
 import {captureLive, type LiveProgress} from '../analysis/live.js'
 import {renderJson} from '../report/json.js'
+import {exitCodeFor} from '../cli/exit-codes.js'
 
 export default class Capture extends BaseCommand {
   static override summary = 'Capture live with tcpdump and check the Defender ↔ Console connections as they happen.'
@@ -17,7 +18,7 @@ With --probe URL it captures only the probe's own connection, runs the probe (th
 
 -w FILE saves the capture as tcpdump writes it (classic pcap); with --probe, as pcapng carrying the probe's keys in a Decryption Secrets Block, which Wireshark opens decrypted.
 
-Exit codes: 0 every connection passed; 1 a check failed or no Console traffic was captured; 2 usage or input error (tcpdump missing, no permission, no such interface, bad filter).`
+Exit codes: 0 every connection passed (warnings allowed, unless --strict); 1 a check failed (or warned, with --strict) or no Console traffic was captured; 3 inconclusive: nothing failed but a connection's handshake was not captured (it was already open when the capture started); 2 usage or input error (tcpdump missing, no permission, no such interface, bad filter).`
 
   static override examples = [
     {description: 'Watch the Defender\'s connections for a minute, saving the capture', command: '<%= config.bin %> <%= command.id %> --duration 1m -w defender.pcap'},
@@ -38,6 +39,7 @@ Exit codes: 0 every connection passed; 1 a check failed or no Console traffic wa
     write: Flags.string({char: 'w', description: 'also save the capture to this file: as tcpdump writes it (pcap); with --probe as pcapng carrying the probe\'s TLS keys in a Decryption Secrets Block, so Wireshark opens it decrypted'}),
     probe: Flags.string({description: 'run the probe against this URL (wss://host:port/ or host[:port]) and analyze exactly its connection', exclusive: ['filter', 'count', 'duration', 'port', 'console', 'pin']}),
     ...probeFlags,
+    ...verdictFlags,
     ...reportFlags,
   }
 
@@ -48,7 +50,7 @@ Exit codes: 0 every connection passed; 1 a check failed or no Console traffic wa
     process.on('SIGINT', onSigint)
     const progress = process.stderr.isTTY ? showProgress : undefined
     let report: AnalysisReport
-    const policy = flags.probe === undefined ? buildPolicy({ports: flags.port, console: flags.console, minTls: flags['min-tls'], caFile: flags.ca, pin: flags.pin}) : undefined
+    const policy = flags.probe === undefined ? buildPolicy({ports: flags.port, console: flags.console, minTls: flags['min-tls'], caFile: flags.ca, pin: flags.pin, strict: flags.strict, saas: flags.saas}) : undefined
     // A long live capture is written like a big file: JSON and NDJSON as connections end, the
     // table from a digest (cli/output.ts openReport). The probe's two views are one small report.
     const output = openReport({
@@ -82,7 +84,7 @@ Exit codes: 0 every connection passed; 1 a check failed or no Console traffic wa
       process.off('SIGINT', onSigint)
       if (progress) process.stderr.write('\n')
     }
-    if (report.summary.verdict !== 'pass') process.exitCode = 1
+    process.exitCode = exitCodeFor(report.summary)
     if (flags.html !== undefined) await writeHtmlReport(report, flags.html)
     if (this.jsonEnabled()) return JSON.parse(renderJson(report)) as AnalysisReport
     await output.finish(report)

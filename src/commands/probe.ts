@@ -1,9 +1,10 @@
 import {Args, Flags} from '@oclif/core'
 import type {AnalysisReport} from '../analysis/types.js'
 import {BaseCommand} from '../cli/base-command.js'
-import {durationFlag, parseDuration, probeFlags, probeInputFromFlags, reportFlags} from '../cli/flags.js'
+import {durationFlag, parseDuration, probeFlags, probeInputFromFlags, reportFlags, verdictFlags} from '../cli/flags.js'
 import {writeHtmlReport, writeReport, type ReportFormat} from '../cli/output.js'
 import {renderJson} from '../report/json.js'
+import {exitCodeFor} from '../cli/exit-codes.js'
 
 export default class Probe extends BaseCommand {
   static override summary = 'Connect to the Console as a Defender would: DNS, TCP, TLS (mTLS), WebSocket upgrade, ping.'
@@ -12,7 +13,7 @@ export default class Probe extends BaseCommand {
 
 A bare host[:port] means wss://host:8084/. Certificates are verified strictly (chain and name) unless --insecure. Every phase has a deadline (--timeout); a failure names the phase and the cause (ECONNREFUSED, ETIMEDOUT, ENOTFOUND, the certificate or TLS alert by name).
 
-Exit codes: 0 every check passed (warnings allowed); 1 a check failed; 2 usage or input error (bad URL, unreadable certificate or key).`
+Exit codes: 0 every check passed (warnings allowed, unless --strict); 1 a check failed (or warned, with --strict); 2 usage or input error (bad URL, unreadable certificate or key).`
 
   static override examples = [
     {description: 'Probe a self-hosted Console with the Defender\'s own certificates', command: '<%= config.bin %> <%= command.id %> wss://console.example.com:8084/ --defender-certs /var/lib/twistlock/certificates'},
@@ -30,6 +31,7 @@ Exit codes: 0 every check passed (warnings allowed); 1 a check failed; 2 usage o
     ...probeFlags,
     proxy: Flags.string({description: 'HTTP proxy to CONNECT through, http://[user:password@]host:port [default: HTTPS_PROXY unless NO_PROXY matches]'}),
     hold: durationFlag('after the first ping, keep the session open this long and ping it every few seconds (e.g. 30s)'),
+    ...verdictFlags,
     ...reportFlags,
   }
 
@@ -43,7 +45,7 @@ Exit codes: 0 every check passed (warnings allowed); 1 a check failed; 2 usage o
       holdMs: parseDuration(flags.hold, 'hold'),
       proxy: flags.proxy,
     })
-    if (report.summary.verdict !== 'pass') process.exitCode = 1
+    process.exitCode = exitCodeFor(report.summary)
     if (flags.html !== undefined) await writeHtmlReport(report, flags.html)
     if (this.jsonEnabled()) return JSON.parse(renderJson(report)) as AnalysisReport
     await writeReport(report, {format: flags.format as ReportFormat | undefined, output: flags.output, all: flags.all, timeline: flags.timeline})

@@ -8,6 +8,8 @@
 import type {CheckId, CheckResult, Policy} from '../checks/types.js'
 import {formatEndpoint, formatMs} from '../checks/text.js'
 import {isIP} from 'node:net'
+import {describeVersionPolicy, judgeVersion} from '../checks/tls-version.js'
+import {SAAS_NO_CLIENT_CERTIFICATE} from '../checks/tls-client-certificate.js'
 import type {HandshakeFacts, ProbeFacts, ProbeFailure} from './types.js'
 
 /** Alerts a server sends about the client's certificate (RFC 8446 §6.2). */
@@ -24,13 +26,19 @@ const ALERT_HINTS: Record<number, string> = {
   116: 'certificate_required: the Console requires the Defender\'s client certificate: give --defender-certs /var/lib/twistlock/certificates (or --cert/--key)',
 }
 
+/** The hint for a server's alert; under the SaaS profile none names the self-hosted certificate directory. */
+function alertHint(description: number, policy: Policy): string | undefined {
+  if (policy.saas === true && description === 116) return 'certificate_required: the server asks for a client certificate, which a SaaS Console does not (it authenticates Defenders with a token): check that this address is the SaaS Console and not a proxy or a self-hosted Console'
+  return ALERT_HINTS[description]
+}
+
 const NOT_ASKED_HINT = 'self-hosted Consoles require the Defender\'s certificate (mTLS); a server that does not ask is likely a load balancer or proxy terminating TLS in front of the Console'
 const CLIENT_CERT_HINT = 'give the probe the Defender\'s certificate: --defender-certs /var/lib/twistlock/certificates, or --cert, --key and --passphrase'
 
 export function probeChecks(facts: ProbeFacts, policy: Policy): CheckResult[] {
   const results: CheckResult[] = [dnsResolve(facts), tcpConnect(facts)]
   if (facts.proxy) results.push(proxyConnect(facts))
-  results.push(tlsVersion(facts, policy), tlsCertificate(facts), tlsClientCertificate(facts), tlsFinished(facts), tlsAlerts(facts), wsUpgrade(facts), wsPing(facts))
+  results.push(tlsVersion(facts, policy), tlsCertificate(facts), tlsClientCertificate(facts, policy), tlsFinished(facts, policy), tlsAlerts(facts, policy), wsUpgrade(facts), wsPing(facts))
   if (facts.session) results.push(wsSession(facts))
   return results
 }
@@ -152,7 +160,10 @@ function tlsVersion(facts: ProbeFacts, policy: Policy): CheckResult {
   if (!hs) return notAttempted('tls.version', facts)
   const values = {version: hs.version, cipher: hs.cipher, minVersion: hs.minVersion, ms: hs.ms}
   if (hs.version !== undefined) {
-    return result('tls.version', 'pass', `negotiated ${hs.version.replace('TLSv', 'TLS ')}, ${hs.cipher} (policy: at least TLS ${policy.minTls})`, values)
+    // node names versions TLSv1.3, TLSv1.2, TLSv1.1, TLSv1 (RFC 8446 wire values 0x0304 … 0x0301).
+    const wire = {'TLSv1.3': 0x0304, 'TLSv1.2': 0x0303, 'TLSv1.1': 0x0302, TLSv1: 0x0301}[hs.version] ?? 0x0300
+    const judged = judgeVersion(wire, policy)
+    return result('tls.version', judged.status, `negotiated ${hs.version.replace('TLSv', 'TLS ')}, ${hs.cipher} (policy: ${describeVersionPolicy(policy)})`, values, judged.hint)
   }
   const error = hs.error!
   if (VERSION_ERRORS.has(error.code) || hs.alert?.description === 70) {
@@ -216,9 +227,10 @@ function chainHint(code: string | undefined, cert: NonNullable<HandshakeFacts['p
   }
 }
 
-function tlsClientCertificate(facts: ProbeFacts): CheckResult {
+function tlsClientCertificate(facts: ProbeFacts, policy: Policy): CheckResult {
   const hs = handshakeOf(facts)
   if (!hs) return notAttempted('tls.client-certificate', facts)
+  if (policy.saas === true) return result('tls.client-certificate', 'skip', SAAS_NO_CLIENT_CERTIFICATE, {requested: hs.clientCertificateRequested})
   const mine = hs.clientCertificate
   const values = {requested: hs.clientCertificateRequested, presented: mine && hs.clientCertificateRequested ? mine : undefined, alert: hs.alert}
   if (hs.clientCertificateRequested === undefined) {
@@ -238,7 +250,7 @@ function tlsClientCertificate(facts: ProbeFacts): CheckResult {
   }
   const presented = `the probe presented "${mine.subject}" issued by "${mine.issuer}"`
   if (rejection) {
-    return result('tls.client-certificate', 'fail', `${presented} and the server rejected it with alert ${rejection.name} (${rejection.description})`, values, ALERT_HINTS[rejection.description] ?? 'the Console does not accept this certificate: check it was issued by the Console\'s CA and has not expired')
+    return result('tls.client-certificate', 'fail', `${presented} and the server rejected it with alert ${rejection.name} (${rejection.description})`, values, alertHint(rejection.description, policy) ?? 'the Console does not accept this certificate: check it was issued by the Console\'s CA and has not expired')
   }
   if (facts.upgrade?.status === undefined && !facts.upgrade?.error) {
     return result('tls.client-certificate', 'skip', `${presented}; the probe stopped before the server's verdict on it was seen`, values)
@@ -246,7 +258,7 @@ function tlsClientCertificate(facts: ProbeFacts): CheckResult {
   return result('tls.client-certificate', 'pass', `${presented} when asked; the server accepted it (it answered after the probe's final flight)`, values)
 }
 
-function tlsFinished(facts: ProbeFacts): CheckResult {
+function tlsFinished(facts: ProbeFacts, policy: Policy): CheckResult {
   const hs = handshakeOf(facts)
   if (!hs) return notAttempted('tls.finished', facts)
   const values = {ms: hs.ms, version: hs.version}
@@ -256,7 +268,7 @@ function tlsFinished(facts: ProbeFacts): CheckResult {
   }
   if (hs.error) return result('tls.finished', 'skip', `the handshake completed in ${formatMs(hs.ms ?? 0)}, then the probe stopped at the certificate (see tls.certificate)`, values)
   if (hs.alert && hs.alert.during !== 'tls') {
-    return result('tls.finished', 'fail', `the probe verified the server's Finished, but the server answered the probe's final flight with alert ${hs.alert.name} (${hs.alert.description})`, values, ALERT_HINTS[hs.alert.description])
+    return result('tls.finished', 'fail', `the probe verified the server's Finished, but the server answered the probe's final flight with alert ${hs.alert.name} (${hs.alert.description})`, values, alertHint(hs.alert.description, policy))
   }
   if (facts.upgrade?.status === undefined) {
     return result('tls.finished', 'pass', `the probe verified the server's Finished and sent its own in ${formatMs(hs.ms ?? 0)}; the server has not answered since`, values)
@@ -264,12 +276,12 @@ function tlsFinished(facts: ProbeFacts): CheckResult {
   return result('tls.finished', 'pass', `both Finished messages exchanged in ${formatMs(hs.ms ?? 0)}: the probe verified the server's, and the server answered after the probe's`, values)
 }
 
-function tlsAlerts(facts: ProbeFacts): CheckResult {
+function tlsAlerts(facts: ProbeFacts, policy: Policy): CheckResult {
   const hs = handshakeOf(facts)
   if (!hs) return notAttempted('tls.alerts', facts)
   if (hs.alert) {
     const phase = hs.alert.during === 'tls' ? 'during the handshake' : `during ${hs.alert.during}`
-    return result('tls.alerts', 'fail', `the server sent fatal alert ${hs.alert.name} (${hs.alert.description}) ${phase}`, {alert: hs.alert}, ALERT_HINTS[hs.alert.description] ?? `the server aborted the connection with ${hs.alert.name}`)
+    return result('tls.alerts', 'fail', `the server sent fatal alert ${hs.alert.name} (${hs.alert.description}) ${phase}`, {alert: hs.alert}, alertHint(hs.alert.description, policy) ?? `the server aborted the connection with ${hs.alert.name}`)
   }
   if (hs.version === undefined) return result('tls.alerts', 'pass', 'the server sent no alert (the handshake failed otherwise: see tls.finished)')
   return result('tls.alerts', 'pass', 'the server sent no alert')

@@ -35,6 +35,10 @@ export interface ProbeInput extends CredentialFiles {
   /** Ignore HTTPS_PROXY (capture --probe analyses a direct connection). */
   noEnvProxy?: boolean
   keylogFile?: string
+  /** --strict: a warning fails the verdict. */
+  strict?: boolean
+  /** --saas (port 443 selects it too): no client certificate expected. */
+  saas?: boolean
 }
 
 export interface PreparedProbe {
@@ -47,11 +51,12 @@ export function prepareProbe(input: ProbeInput): PreparedProbe {
   const target = parseProbeTarget(input.url, input.servername)
   if (!Number.isFinite(input.timeoutMs) || input.timeoutMs <= 0) throw new UsageError('--timeout must be a positive duration, e.g. 10s')
   const credentials = loadCredentials(input)
-  const policy = buildPolicy({ports: [target.port], console: target.servername ?? target.host, minTls: input.minTls, caFile: credentials.ca?.file})
+  const policy = buildPolicy({ports: [target.port], console: target.servername ?? target.host, minTls: input.minTls, caFile: credentials.ca?.file, strict: input.strict, saas: input.saas})
   const options: ProbeOptions = {
     target,
     credentials,
-    minTls: policy.minTls,
+    // The default policy warns on TLS 1.2 rather than refusing it: the probe offers 1.2 and 1.3.
+    minTls: policy.minTls ?? '1.2',
     insecure: input.insecure === true,
     timeoutMs: input.timeoutMs,
     headers: parseHeaders(input.headers ?? []),

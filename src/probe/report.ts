@@ -2,7 +2,7 @@
  * The probe's facts as an AnalysisReport, so every renderer, the JSON schema and the exit codes
  * work as for analyze: source.kind 'probe', one connection whose checks are the probe's.
  */
-import {worstStatus} from '../checks/index.js'
+import {connectionVerdict} from '../checks/index.js'
 import type {Policy} from '../checks/types.js'
 import {summarizeConnections} from '../analysis/analyzer.js'
 import type {AnalysisReport, ConnectionReport, SourceInfo} from '../analysis/types.js'
@@ -24,7 +24,8 @@ export function probeConnection(facts: ProbeFacts, policy: Policy, id = 1): Conn
     endedAt: facts.endedAt,
     facts,
     checks,
-    verdict: worstStatus(checks),
+    // The probe sees its whole handshake: it is never inconclusive, but --strict applies.
+    verdict: connectionVerdict(checks, policy),
   }
 }
 

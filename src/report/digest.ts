@@ -6,7 +6,7 @@
  * closes); what the digest keeps does not depend on that order.
  */
 import type {ConnectionReport} from '../analysis/types.js'
-import {CHECK_IDS, type CheckId, type CheckResult, type CheckStatus} from '../checks/types.js'
+import {CHECK_IDS, type CheckId, type CheckResult, type CheckStatus, type ConnectionVerdict} from '../checks/types.js'
 
 /** A failing or warning check, over every connection it hit. */
 export interface CheckReason {
@@ -25,11 +25,11 @@ export interface ConnectionDigestOptions {
   worst: number
 }
 
-const VERDICT_RANK: Record<CheckStatus, number> = {fail: 0, warn: 1, skip: 2, pass: 3}
+const VERDICT_RANK: Record<ConnectionVerdict, number> = {fail: 0, inconclusive: 1, warn: 2, skip: 3, pass: 4}
 
 export class ConnectionDigest {
   connections = 0
-  readonly verdicts: Record<CheckStatus, number> = {pass: 0, warn: 0, fail: 0, skip: 0}
+  readonly verdicts: Record<ConnectionVerdict, number> = {pass: 0, warn: 0, fail: 0, skip: 0, inconclusive: 0}
   clientHellos = 0
   serverHellos = 0
   tls13 = 0
@@ -96,7 +96,7 @@ export class ConnectionDigest {
   }
 
   private keepIfWorst(connection: ConnectionReport): void {
-    if (connection.verdict !== 'fail' && connection.verdict !== 'warn') return
+    if (connection.verdict !== 'fail' && connection.verdict !== 'warn' && connection.verdict !== 'inconclusive') return
     const kept = this.worstKept
     if (kept.length === this.options.worst && (kept.length === 0 || compareWorst(connection, kept[kept.length - 1]!) >= 0)) return
     let at = kept.length

@@ -7,7 +7,7 @@
  * escaped.
  */
 import {isCaptureFacts, type AnalysisReport, type ConnectionReport} from '../analysis/types.js'
-import type {CheckStatus} from '../checks/types.js'
+import type {ConnectionVerdict} from '../checks/types.js'
 import {formatEndpoint} from '../checks/text.js'
 import {escapeXml as esc, renderLadderSvg} from './html-ladder.js'
 import {describeNoTraffic, describePolicy, describeTls, formatDuration, isoSpanSeconds} from './text.js'
@@ -18,7 +18,8 @@ body{font:14px/1.45 system-ui,-apple-system,"Segoe UI",Roboto,sans-serif;color:#
 h1{font-size:22px;margin:0 0 8px}h2{font-size:17px;margin:32px 0 6px}
 .meta{color:#4a5263;margin:2px 0}.verdict{font-size:18px;font-weight:600;margin:12px 0}
 .status{display:inline-block;min-width:44px;text-align:center;border-radius:3px;padding:0 6px;font-weight:600;font-size:12px;color:#fff}
-.status.pass{background:#23863a}.status.fail{background:#c62828}.status.warn{background:#b26a00}.status.skip{background:#8a8f99}
+.status.pass{background:#23863a}.status.fail{background:#c62828}.status.warn{background:#b26a00}.status.skip{background:#8a8f99}.status.inconclusive{background:#6a4fb3}
+.inconclusive,p.hint-inconclusive{color:#4b2e91;margin:2px 0}
 table.checks{border-collapse:collapse;width:100%;margin:8px 0 12px}
 table.checks th,table.checks td{border-bottom:1px solid #dde1e8;padding:4px 8px;text-align:left;vertical-align:top}
 table.checks th{font-size:12px;color:#4a5263;font-weight:600}
@@ -54,6 +55,7 @@ export function renderHtml(report: AnalysisReport, options: TimelineOptions = {}
     `<p class="verdict" id="verdict">Verdict: ${statusBadge(summary.verdict)} ${summary.connections} connection${summary.connections === 1 ? '' : 's'}: ` +
       `${summary.pass} pass, ${summary.fail} fail, ${summary.warn} warn, ${summary.skip} skip${summary.reason !== undefined ? ` (${esc(summary.reason)})` : ''}</p>`,
   )
+  if (summary.hint !== undefined) body.push(`<p class="hint hint-inconclusive">hint: ${esc(summary.hint)}</p>`)
   if (report.summary.connections === 0) {
     const text = describeNoTraffic(report)
     body.push(`<p><strong>${esc(text.headline)}</strong></p><p>${esc(text.seenInstead)}</p><p>${esc(text.advice)}</p>`)
@@ -99,6 +101,9 @@ function connectionSection(conn: ConnectionReport, options: TimelineOptions): st
     }
   }
   out.push('</tbody></table>')
+  if (conn.inconclusive !== undefined) {
+    out.push(`<p class="inconclusive">inconclusive: ${esc(conn.inconclusive.reason)}</p><p class="hint hint-inconclusive">hint: ${esc(conn.inconclusive.hint)}</p>`)
+  }
   for (const issue of conn.facts.issues) {
     out.push(`<p class="meta issues">${esc(issue.severity)}: ${esc(issue.message)} [${esc(issue.code)}${issue.frame !== undefined ? `, frame ${issue.frame}` : ''}]</p>`)
   }
@@ -109,7 +114,7 @@ function connectionSection(conn: ConnectionReport, options: TimelineOptions): st
 }
 
 /** Version, cipher, SNI and the server certificate's subject: what a support engineer looks for first. */
-function statusBadge(status: CheckStatus | 'pass' | 'fail'): string {
+function statusBadge(status: ConnectionVerdict): string {
   return `<span class="status ${status}">${status.toUpperCase()}</span>`
 }
 

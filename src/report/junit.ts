@@ -1,7 +1,9 @@
 /**
  * JUnit XML for CI: one <testsuite> per connection, one <testcase> per check. fail → <failure>
  * (message: the summary; body: hint and evidence), skip → <skipped>, warn → a passing testcase
- * whose <system-out> carries the warning. The element and attribute set is the one Jenkins,
+ * whose <system-out> carries the warning (a <failure type="warn"> under --strict). An inconclusive
+ * connection gets one more testcase, "verdict", failing with type="inconclusive": its reason and
+ * how to capture again (a CI job must not read it as green). The element and attribute set is the one Jenkins,
  * GitLab and the Ant JUnit task read (testsuites > testsuite > testcase).
  */
 import type {AnalysisReport, ConnectionReport} from '../analysis/types.js'
@@ -31,7 +33,7 @@ export function renderJunit(report: AnalysisReport): string {
     )
   }
   for (const connection of report.connections) {
-    const suite = testsuite(connection, report.source.name)
+    const suite = testsuite(connection, report.source.name, report.policy.strict === true)
     totals.tests += suite.totals.tests
     totals.failures += suite.totals.failures
     totals.skipped += suite.totals.skipped
@@ -45,13 +47,22 @@ export function renderJunit(report: AnalysisReport): string {
   )
 }
 
-function testsuite(connection: ConnectionReport, sourceName: string): {xml: string; totals: Totals} {
+function testsuite(connection: ConnectionReport, sourceName: string, strict: boolean): {xml: string; totals: Totals} {
   const totals: Totals = {tests: connection.checks.length, failures: 0, skipped: 0}
   const cases: string[] = []
   for (const check of connection.checks) {
-    if (check.status === 'fail') totals.failures++
+    if (check.status === 'fail' || (strict && check.status === 'warn')) totals.failures++
     if (check.status === 'skip') totals.skipped++
-    cases.push(testcase(check, connection.id))
+    cases.push(testcase(check, connection.id, strict))
+  }
+  if (connection.inconclusive !== undefined) {
+    totals.tests++
+    totals.failures++
+    cases.push(
+      `    <testcase name="verdict" classname="defender-check.conn-${connection.id}">\n` +
+        `      <failure message="${attr(`inconclusive: ${connection.inconclusive.reason}`)}" type="inconclusive">${xmlText(`hint: ${connection.inconclusive.hint}`)}</failure>\n` +
+        `    </testcase>`,
+    )
   }
   const name = `${formatEndpoint(connection.client)} → ${formatEndpoint(connection.server)}`
   const time = Math.max(0, isoSpanSeconds(connection.startedAt, connection.endedAt))
@@ -68,7 +79,7 @@ function testsuite(connection: ConnectionReport, sourceName: string): {xml: stri
   return {xml, totals}
 }
 
-function testcase(check: CheckResult, connectionId: number): string {
+function testcase(check: CheckResult, connectionId: number, strict: boolean): string {
   const open = `    <testcase name="${attr(check.id)}" classname="defender-check.conn-${connectionId}"`
   switch (check.status) {
     case 'pass':
@@ -78,6 +89,7 @@ function testcase(check: CheckResult, connectionId: number): string {
     case 'skip':
       return `${open}>\n      <skipped message="${attr(check.summary)}"/>\n    </testcase>`
     case 'warn':
+      if (strict) return `${open}>\n      <failure message="${attr(`WARN (--strict): ${check.summary}`)}" type="warn">${xmlText(details(check))}</failure>\n    </testcase>`
       return `${open}>\n      <system-out>${xmlText(`WARN: ${check.summary}\n${details(check)}`)}</system-out>\n    </testcase>`
   }
 }

@@ -6,7 +6,7 @@
 import {Chalk, type ChalkInstance} from 'chalk'
 import {isCaptureFacts, type AnalysisReport, type ConnectionReport} from '../analysis/types.js'
 import type {TunnelInfo} from '../dissect/types.js'
-import type {CheckResult, CheckStatus} from '../checks/types.js'
+import type {CheckResult, ConnectionVerdict} from '../checks/types.js'
 import {formatEndpoint} from '../checks/text.js'
 import {renderBoxTable} from './box-table.js'
 import {ConnectionDigest} from './digest.js'
@@ -125,6 +125,10 @@ function connectionBlock(connection: ConnectionReport, width: number, style: Sty
   const tls = describeTls(connection)
   if (tls.length > 0) lines.push(wrap(clean(`  ${tls.join('  |  ')}`), width))
   lines.push(table)
+  if (connection.inconclusive !== undefined) {
+    lines.push(chalk.yellow(wrap(clean(`  inconclusive: ${connection.inconclusive.reason}`), width, 4)))
+    lines.push(wrap(clean(`  ${style.hintMark} hint: ${connection.inconclusive.hint}`), width, 4))
+  }
   const issues = connection.facts.issues
   for (const issue of issues.slice(0, MAX_ISSUES)) {
     lines.push(chalk.yellow(wrap(clean(`  ${issue.severity}: ${issue.message} [${issue.code}${issue.frame !== undefined ? `, frame ${issue.frame}` : ''}]`), width)))
@@ -141,7 +145,7 @@ function bigCaptureSummary(digest: ConnectionDigest, shown: number, width: numbe
   const {chalk} = style
   const {verdicts} = digest
   const lines = [
-    chalk.bold(wrap(`${digest.connections} connections to the Console: ${verdicts.pass} pass, ${verdicts.warn} warn, ${verdicts.fail} fail${verdicts.skip > 0 ? `, ${verdicts.skip} skip` : ''} (verdict per connection)`, width)),
+    chalk.bold(wrap(`${digest.connections} connections to the Console: ${verdicts.pass} pass, ${verdicts.warn} warn, ${verdicts.fail} fail${verdicts.inconclusive > 0 ? `, ${verdicts.inconclusive} inconclusive` : ''}${verdicts.skip > 0 ? `, ${verdicts.skip} skip` : ''} (verdict per connection)`, width)),
     wrap(`TLS handshakes: ${digest.clientHellos} ClientHello, ${digest.serverHellos} ServerHello in ${digest.withTls} TLS connections (${digest.tls13} negotiated TLS 1.3)`, width),
   ]
   const reasons = digest.reasons()
@@ -152,11 +156,11 @@ function bigCaptureSummary(digest: ConnectionDigest, shown: number, width: numbe
       lines.push(`  ${statusCell(reason.status, chalk)} ${wrap(clean(text), width, 7)}`)
     }
   }
-  const rest = verdicts.fail + verdicts.warn - shown
+  const rest = verdicts.fail + verdicts.inconclusive + verdicts.warn - shown
   lines.push(wrap(
     shown === 0
       ? 'no connection failed or warned; --all prints every connection, --format json or ndjson carries everything'
-      : `the ${shown} worst connection${shown === 1 ? '' : 's'} follow${shown === 1 ? 's' : ''}${rest > 0 ? ` (${rest} more failed or warned)` : ''}; --all prints every connection, --format json or ndjson carries everything`,
+      : `the ${shown} worst connection${shown === 1 ? '' : 's'} follow${shown === 1 ? 's' : ''}${rest > 0 ? ` (${rest} more failed or warned${verdicts.inconclusive > 0 ? ', or were inconclusive' : ''})` : ''}; --all prints every connection, --format json or ndjson carries everything`,
     width,
   ))
   return lines
@@ -164,8 +168,10 @@ function bigCaptureSummary(digest: ConnectionDigest, shown: number, width: numbe
 
 const TUNNEL_NAMES: Record<TunnelInfo['type'], string> = {geneve: 'GENEVE', vxlan: 'VXLAN', gre: 'GRE', erspan: 'ERSPAN'}
 
-function statusCell(status: CheckStatus, chalk: ChalkInstance): string {
+function statusCell(status: ConnectionVerdict, chalk: ChalkInstance): string {
   switch (status) {
+    case 'inconclusive':
+      return chalk.yellow.bold('INCONCLUSIVE')
     case 'pass':
       return chalk.green('PASS')
     case 'fail':
@@ -186,8 +192,10 @@ function summaryLine(report: AnalysisReport, width: number, style: Style): strin
   const plural = summary.connections === 1 ? '' : 's'
   const reason = summary.reason !== undefined ? ` (${summary.reason})` : ''
   const text = `${summary.connections} connection${plural}: ${summary.pass} pass, ${summary.fail} fail, ${summary.warn} warn, ${summary.skip} skip. Verdict: ${summary.verdict.toUpperCase()}${reason}`
-  const verdict = summary.verdict === 'pass' ? style.chalk.green.bold('PASS') : style.chalk.red.bold('FAIL')
-  return wrap(clean(text), width).replace(/Verdict:(\s+)(PASS|FAIL)/, (_match, space: string) => `Verdict:${space}${verdict}`)
+  const verdict = summary.verdict === 'pass' ? style.chalk.green.bold('PASS') : summary.verdict === 'inconclusive' ? style.chalk.yellow.bold('INCONCLUSIVE') : style.chalk.red.bold('FAIL')
+  const line = wrap(clean(text), width).replace(/Verdict:(\s+)(PASS|FAIL|INCONCLUSIVE)/, (_match, space: string) => `Verdict:${space}${verdict}`)
+  // An inconclusive verdict says how to capture again (fail > inconclusive > pass).
+  return summary.hint === undefined ? line : `${line}\n${wrap(clean(`${style.hintMark} hint: ${summary.hint}`), width, 4)}`
 }
 
 /**

@@ -7,10 +7,12 @@ import {isCaptureFacts, type AnalysisReport, type ConnectionReport} from '../ana
 import type {Policy} from '../checks/types.js'
 import {formatEndpoint, formatMs} from '../checks/text.js'
 
-/** `port 8084, min TLS 1.3, console console.example.com, CA ca.pem, pin sha256:…` */
+/** `port 8084, TLS 1.3 (1.2 warns), console console.example.com, CA ca.pem, pin sha256:…` */
 export function describePolicy(policy: Policy): string {
   const parts = [policy.ports.length === 0 ? 'any port' : `port${policy.ports.length === 1 ? '' : 's'} ${policy.ports.join(', ')}`]
-  parts.push(`min TLS ${policy.minTls}`)
+  parts.push(policy.minTls === undefined ? 'TLS 1.3 (1.2 warns)' : `min TLS ${policy.minTls}`)
+  if (policy.saas === true) parts.push('SaaS (token, no client certificate)')
+  if (policy.strict === true) parts.push('strict (a warning fails)')
   if (policy.console !== undefined) parts.push(`console ${policy.console}`)
   if (policy.caFile !== undefined) parts.push(`CA ${policy.caFile}`)
   if (policy.pin !== undefined) parts.push(`pin ${policy.pin}`)

@@ -61,8 +61,9 @@ const STEPS: Partial<Record<CheckId, StepMatcher[]>> = {
   'tls.alerts': [{kind: 'alert', test: fatal}, {kind: 'encrypted-alert'}, {kind: 'alert'}],
   // The proxy's refusal; without an answer, the request it left unanswered.
   'proxy.connect': [{kind: 'proxy-response'}, {kind: 'proxy-request'}, {kind: 'rst'}, {kind: 'fin'}],
-  // Decrypted data that is not an HTTP request/response: the application data itself.
-  'ws.upgrade': [{kind: 'http-response'}, {kind: 'http-request'}, {kind: 'application-data'}, {kind: 'rst'}, {kind: 'fin'}],
+  // Decrypted data that is not an HTTP request/response: the application data itself, or the
+  // client's Finished when its first data record shares that frame (the ladder draws it there).
+  'ws.upgrade': [{kind: 'http-response'}, {kind: 'http-request'}, {kind: 'application-data'}, {kind: 'handshake', from: 'client', label: 'Finished'}, {kind: 'rst'}, {kind: 'fin'}],
   'ws.session': [{kind: 'ws-close'}, {kind: 'ws-ping', test: unanswered}, {kind: 'rst'}, {kind: 'fin'}],
   'ws.ping': [{kind: 'ws-ping', test: unanswered}, {kind: 'ws-ping'}, {kind: 'ws-close'}],
 }

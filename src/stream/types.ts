@@ -24,6 +24,11 @@ export interface FrameRef {
 /** Who did something on a connection. */
 export type Side = 'client' | 'server'
 
+/** The side that sent a direction's bytes: messages a user reads say client/server, never c2s/s2c. */
+export function senderOf(direction: Direction): Side {
+  return direction === 'c2s' ? 'client' : 'server'
+}
+
 export interface TcpFlagEvent extends FrameRef {
   from: Side
 }

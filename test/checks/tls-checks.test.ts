@@ -118,14 +118,21 @@ describe('tls.server-hello', () => {
 
 describe('tls.version', () => {
   const tls12 = tls13([], {version: 0x0303})
-  it('fails TLS 1.2 under the default policy, with the --min-tls hint', () => {
-    const result = checkTlsVersion(conn(tls12), policy)
-    expect(result).toMatchObject({status: 'fail', summary: 'negotiated TLS 1.2 although the client offered TLS 1.3; the policy requires at least TLS 1.3'})
+  it('warns on TLS 1.2 under the default policy (some Console versions document mutual TLS 1.2), naming --min-tls', () => {
+    const result = checkTlsVersion(conn(tls12), {ports: [8084]})
+    expect(result).toMatchObject({status: 'warn', summary: 'negotiated TLS 1.2 although the client offered TLS 1.3 (policy: TLS 1.3 expected, TLS 1.2 warned, below fails)'})
+    expect(result.hint).toContain('newer Consoles negotiate TLS 1.3')
+    expect(result.hint).toContain('--min-tls 1.2')
+  })
+  it('fails TLS 1.2 under --min-tls 1.3, with the --min-tls 1.2 hint', () => {
+    const result = checkTlsVersion(conn(tls12), {...policy, minTls: '1.3'})
+    expect(result).toMatchObject({status: 'fail', summary: 'negotiated TLS 1.2 although the client offered TLS 1.3 (policy: at least TLS 1.3)'})
     expect(result.hint).toContain('--min-tls 1.2')
   })
   it('passes TLS 1.2 under --min-tls 1.2 and TLS 1.3 always', () => {
     expect(checkTlsVersion(conn(tls12), {...policy, minTls: '1.2'}).status).toBe('pass')
     expect(checkTlsVersion(conn(mtlsOk), policy).status).toBe('pass')
+    expect(checkTlsVersion(conn(mtlsOk), {...policy, minTls: '1.3'}).status).toBe('pass')
   })
 })
 
@@ -201,10 +208,14 @@ describe('tls.certificate', () => {
     const result = checkTlsCertificate(conn(tls12, {}, {...base, expectedName: 'console.corp', nameMatches: false, validAtCapture: false, expired: true, expiresInDays: -3}), policy)
     expect(result.summary).toBe('server certificate "console.example.com": it does not name console.corp (it names console.example.com); it had expired at the capture time (notAfter 2026-01-01T00:00:00.000Z)')
   })
-  it('infers acceptance in TLS 1.3 without keys, and says what cannot be checked', () => {
+  it('infers acceptance in TLS 1.3 without keys, but a --ca it could not check is a warn naming what is missing', () => {
     const result = checkTlsCertificate(conn(mtlsOk), {...policy, caFile: 'ca.pem'})
-    expect(result).toMatchObject({status: 'pass', confidence: 'inferred'})
-    expect(result.summary).toBe("inferred: the server's encrypted flight of 1,552 bytes in 5 record(s) is large enough to carry a certificate and the client continued (sent its Finished flight, frame 8), so it accepted it; the chain cannot be checked without keys (--keylog)")
+    expect(result).toMatchObject({status: 'warn', confidence: 'inferred'})
+    expect(result.summary).toBe("inferred: the server's encrypted flight of 1,552 bytes in 5 record(s) is large enough to carry a certificate and the client continued (sent its Finished flight, frame 8), so it accepted it; the chain (--ca) cannot be checked: the certificate is encrypted (TLS 1.3)")
+    expect(result.hint).toMatch(/^encrypted: give --keylog/)
+  })
+  it('infers acceptance in TLS 1.3 without keys as a pass when no certificate policy was asked for', () => {
+    expect(checkTlsCertificate(conn(mtlsOk), policy)).toMatchObject({status: 'pass', confidence: 'inferred'})
   })
   it('infers rejection when the client alerts and closes after the server flight', () => {
     expect(checkTlsCertificate(conn(clientRejects, clientRejectsEnd), policy)).toMatchObject({status: 'fail', confidence: 'inferred', summary: expect.stringContaining("it rejected the server's certificate")})

@@ -28,8 +28,8 @@ interface ExpectedRun {
   args?: string[]
   /** Shorthand for --port args (the TCP fixtures). */
   ports?: number[]
-  verdict?: 'pass' | 'fail'
-  summary?: {verdict?: 'pass' | 'fail'}
+  verdict?: 'pass' | 'fail' | 'inconclusive'
+  summary?: {verdict?: 'pass' | 'fail' | 'inconclusive'}
   frames?: number
   connections: ExpectedConnection[]
   otherTraffic?: {servers: Array<{ip: string; port: number; packets: number}>}

@@ -9,6 +9,8 @@ export const CORPUS_PCAPS = join(CORPUS, 'pcap')
 /** The peers corpus (other projects' captures and key logs, with score.mjs) beside the repository. */
 export const PEERS_CORPUS = resolve(ROOT, '..', 'shared', 'corpus', 'peers')
 export const FIXTURES = join(ROOT, 'fixtures')
+/** The reliability reproductions (issue 16) beside the repository: ../shared/repro/reliability. */
+export const REPRO_RELIABILITY = resolve(ROOT, '..', 'shared', 'repro', 'reliability')
 
 /** Every corpus capture file. */
 export function corpusFiles(): string[] {

@@ -161,7 +161,9 @@ describe('snaplen-cut payload: TLS checks skip with the snaplen instead of faili
     for (const id of ['tls.certificate', 'tls.client-certificate', 'tls.finished', 'tls.alerts']) {
       expect(byId.get(id as never), id).toMatchObject({status: 'skip', summary: 'payload not captured (snaplen 400): capture again with -s 0'})
     }
-    // Skips and passes only: the verdict is pass.
-    expect(run.status).toBe(0)
+    // Skips and passes only, but the certificate and Finished were never read: the verdict is
+    // inconclusive (exit 3) with the -s 0 hint, not a pass (issue 15).
+    expect(JSON.parse(run.stdout).summary).toMatchObject({verdict: 'inconclusive', hint: expect.stringContaining('-s 0')})
+    expect(run.status).toBe(3)
   })
 })

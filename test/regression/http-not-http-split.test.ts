@@ -20,7 +20,7 @@ describe('http.not-http names the same first bytes wherever the stream splits', 
     const first = segments[0]!
     const stream = Buffer.concat(segments.map((c) => c.bytes))
     expect(stream.length).toBeGreaterThanOrEqual(16)
-    const want = `${direction} does not start with an HTTP ${direction === 'c2s' ? 'request' : 'status'} line; first bytes ${stream.subarray(0, 16).toString('hex')}`
+    const want = `the ${direction === 'c2s' ? 'client' : 'server'}'s data does not start with an HTTP ${direction === 'c2s' ? 'request' : 'status'} line; first bytes ${stream.subarray(0, 16).toString('hex')}`
     /** The stream as [bytes, ref] pieces: whole, or each captured segment cut further at `cuts` (stream offsets). */
     const asCaptured = (cuts: number[]) => {
       const pieces: Array<[Uint8Array, typeof first]> = []
@@ -50,6 +50,6 @@ describe('http.not-http names the same first bytes wherever the stream splits', 
     r.data('s2c', first.bytes.subarray(0, 1), first)
     r.gap('s2c', 100, first)
     r.data('s2c', first.bytes.subarray(1), first)
-    expect(r.facts.issues.map((i) => i.message)).toEqual([`s2c does not start with an HTTP status line; first bytes ${first.bytes[0]!.toString(16).padStart(2, '0')}`])
+    expect(r.facts.issues.map((i) => i.message)).toEqual([`the server's data does not start with an HTTP status line; first bytes ${first.bytes[0]!.toString(16).padStart(2, '0')}`])
   })
 })

@@ -60,7 +60,7 @@ describe('ProxyPreambleReader: maxHeldBytes does not depend on where chunks spli
     for (let at = 0; at < c2s.length; at++) {
       const {reader} = run(pipelined('c2s', at).filter(([d]) => d === 'c2s'), 100)
       expect(reader.issues.map((i) => [i.code, i.frame, i.message]), `c2s cut at ${at}`).toEqual([
-        ['proxy.held-too-much', 1, 'c2s: over 100 bytes before the SOCKS5 preamble completed; the tunnel cannot be followed'],
+        ['proxy.held-too-much', 1, 'from the client: over 100 bytes before the SOCKS5 preamble completed; the tunnel cannot be followed'],
       ])
       expect(reader.facts()!.authentication?.offered).toEqual(want.offered)
     }

@@ -189,8 +189,9 @@ describe('renderHtml in headless Chromium', () => {
     for (const [from, right] of directions) expect(right).toBe(from === 'client')
     expect(await page.evaluate<string[]>('[...document.querySelectorAll("svg.ladder g.event.fail")].map(g => g.dataset.frame)')).toEqual(['8', '10'])
     expect(await page.evaluate<string>('getComputedStyle(document.querySelector("svg.ladder g.fail line.arrow")).stroke')).toBe('rgb(198, 40, 40)')
+    // tls.certificate warns (issue 15): --console/--ca were asked for and the certificate is encrypted.
     expect(await page.evaluate<string[]>('[...document.querySelectorAll("svg.ladder text.hint[data-check]")].map(t => t.dataset.check)')).toEqual([
-      'tls.client-certificate', 'tls.finished', 'tls.alerts',
+      'tls.certificate', 'tls.client-certificate', 'tls.finished', 'tls.alerts',
     ])
     expect(await page.evaluate<string>('document.querySelector("g.kind-client-hello text.label").textContent')).toBe('ClientHello — SNI console.test, TLS 1.3/1.2/1.1/1.0')
     // The table: a row per check, the three failures as the fixture README states them.

@@ -74,5 +74,7 @@ export interface HttpUpgradeFacts {
   /** A 101 response with `Upgrade: websocket`: the bytes after the header blocks are WebSocket frames. */
   upgraded: boolean
   permessageDeflate: PermessageDeflateFacts
+  /** The frame of each side's http.not-http issue (which quotes that side's first bytes). */
+  notHttpFrom?: {client?: number; server?: number}
   issues: Issue[]
 }

@@ -13,7 +13,7 @@
 import {createHash} from 'node:crypto'
 import type {Issue, IssueSeverity} from '../../issues.js'
 import {describeHeaderLine, redactUrl, reportableHeaderValue} from '../../secrets.js'
-import type {Direction, FrameRef, StreamHandler} from '../../stream/types.js'
+import {senderOf, type Direction, type FrameRef, type StreamHandler} from '../../stream/types.js'
 import type {HttpHeader, HttpUpgradeFacts, HttpUpgradeRequest, HttpUpgradeResponse, WebSocketExtension} from './types.js'
 
 export const DEFAULT_MAX_HEADER_BYTES = 64 * 1024
@@ -128,7 +128,7 @@ export class HttpUpgradeReader implements StreamHandler {
     if (d.state === 'upgraded') {
       this.next?.gap?.(direction, size, ref)
     } else if (d.state !== 'done') {
-      this.issue('http.gap', 'warn', `${size} bytes of the ${direction} handshake were not captured; stopped reading it`, ref)
+      this.issue('http.gap', 'warn', `${size} bytes of the ${senderOf(direction)}'s handshake were not captured; stopped reading it`, ref)
       d.state = 'done'
     }
   }
@@ -138,7 +138,7 @@ export class HttpUpgradeReader implements StreamHandler {
       if (d.state === 'upgraded') {
         this.next?.end?.(d.direction, ref)
       } else if (d.state === 'head' && d.length > 0) {
-        this.issue('http.truncated', 'warn', `${d.direction} stream ended inside an HTTP header block (${d.length} bytes)`, ref)
+        this.issue('http.truncated', 'warn', `the ${senderOf(d.direction)}'s stream ended inside an HTTP header block (${d.length} bytes)`, ref)
         d.state = 'done'
       }
     }
@@ -150,22 +150,23 @@ export class HttpUpgradeReader implements StreamHandler {
       const b = bytes[i]!
       if (d.length === 0 && (b === CR || b === LF)) continue // RFC 9112 §2.2: empty lines before a message are ignored
       if (d.startLine && !this.startLineByteOk(d, b)) {
-        const first = new Uint8Array(NOT_HTTP_EVIDENCE)
-        const length = Math.min(d.length, NOT_HTTP_EVIDENCE)
-        first.set(d.block.subarray(0, length))
-        d.notHttp = {issue: this.issue('http.not-http', 'error', '', ref), first, length}
-        d.state = 'done'
-        this.notHttpEvidence(d, bytes.subarray(i))
+        this.notHttp(d, bytes.subarray(i), ref)
         return
       }
       if (d.length === this.maxHeaderBytes) {
-        this.issue('http.headers-too-large', 'error', `${d.direction} header block exceeds ${this.maxHeaderBytes} bytes`, ref)
+        this.issue('http.headers-too-large', 'error', `the ${senderOf(d.direction)}'s header block exceeds ${this.maxHeaderBytes} bytes`, ref)
         d.state = 'done'
         return
       }
       if (d.length === d.block.length) d.block = grow(d.block, Math.min(d.block.length * 2, this.maxHeaderBytes))
       d.block[d.length++] = b
       if (b === LF) {
+        // A complete request line must read `method SP request-target SP HTTP-version` (RFC 9112
+        // §3): text such as "hello from defender" passes the byte test above but is not HTTP.
+        if (d.startLine && d.direction === 'c2s' && !REQUEST_LINE.test(Buffer.from(d.block.buffer, d.block.byteOffset, d.length).toString('latin1').replace(/\r?\n$/, ''))) {
+          this.notHttp(d, bytes.subarray(i + 1), ref)
+          return
+        }
         d.startLine = false
         if (d.lineLength === 0) {
           // The empty line ends the header block (RFC 9112 §2.1); a bare LF is tolerated (§2.2).
@@ -186,6 +187,18 @@ export class HttpUpgradeReader implements StreamHandler {
    * token then SP (RFC 9112 §3), a status line with "HTTP/" (§4). Anything else (a TLS record,
    * binary junk) is not HTTP.
    */
+  /** This direction's first bytes are not HTTP: an http.not-http issue quoting them, and reading stops. */
+  private notHttp(d: DirectionReader, rest: Uint8Array, ref: FrameRef): void {
+    const first = new Uint8Array(NOT_HTTP_EVIDENCE)
+    const length = Math.min(d.length, NOT_HTTP_EVIDENCE)
+    first.set(d.block.subarray(0, length))
+    d.notHttp = {issue: this.issue('http.not-http', 'error', '', ref), first, length}
+    // Remembered by side: ws.upgrade must quote the side it names (a frame has one sender).
+    ;(this.facts.notHttpFrom ??= {})[senderOf(d.direction)] = ref.frame
+    d.state = 'done'
+    this.notHttpEvidence(d, rest)
+  }
+
   private startLineByteOk(d: DirectionReader, b: number): boolean {
     if (d.prefix < 0) return true // past the first SP
     if (d.direction === 's2c' && d.prefix < HTTP_SLASH.length) {
@@ -221,10 +234,10 @@ export class HttpUpgradeReader implements StreamHandler {
       const last = headers[headers.length - 1]
       if (line[0] === ' ' || line[0] === '\t') {
         if (last === undefined) {
-          this.issue('http.header-malformed', 'warn', `${direction} header block starts with a continuation line`, ref)
+          this.issue('http.header-malformed', 'warn', `the ${senderOf(direction)}'s header block starts with a continuation line`, ref)
           continue
         }
-        this.issue('http.obs-fold', 'warn', `${direction} header ${last.name} is folded over lines (obs-fold, RFC 9112 §5.2)`, ref)
+        this.issue('http.obs-fold', 'warn', `the ${senderOf(direction)}'s header ${last.name} is folded over lines (obs-fold, RFC 9112 §5.2)`, ref)
         last.value = `${last.value} ${trimOws(line)}`.trim()
         continue
       }
@@ -233,7 +246,7 @@ export class HttpUpgradeReader implements StreamHandler {
       if (!FIELD_NAME.test(name)) {
         // Includes whitespace before the colon, which RFC 9112 §5.1 forbids.
         // Only the name is quoted: `Authorization Bearer …` without its colon has the credential there.
-        this.issue('http.header-malformed', 'warn', `${direction} header line is not name:value: ${describeHeaderLine(line.slice(0, 80))}`, ref)
+        this.issue('http.header-malformed', 'warn', `a ${senderOf(direction)} header line is not name:value: ${describeHeaderLine(line.slice(0, 80))}`, ref)
         continue
       }
       headers.push({name, value: trimOws(line.slice(colon + 1))})
@@ -365,7 +378,7 @@ export class HttpUpgradeReader implements StreamHandler {
     e.first.set(more, e.length)
     e.length += more.length
     const head = Buffer.from(e.first.buffer, e.first.byteOffset, e.length).toString('hex')
-    e.issue.message = `${d.direction} does not start with an HTTP ${d.direction === 'c2s' ? 'request' : 'status'} line; first bytes ${head}`
+    e.issue.message = `the ${senderOf(d.direction)}'s data does not start with an HTTP ${d.direction === 'c2s' ? 'request' : 'status'} line; first bytes ${head}`
   }
 
   private issue(code: string, severity: IssueSeverity, message: string, ref: FrameRef): Issue {

@@ -16,7 +16,7 @@
  * reader gives up (nothing more is parsed or forwarded); it never throws.
  */
 import type {Issue, IssueSeverity} from '../../issues.js'
-import type {Direction, FrameRef, StreamHandler} from '../../stream/types.js'
+import {senderOf, type Direction, type FrameRef, type StreamHandler} from '../../stream/types.js'
 import {HeldBytes} from './held-bytes.js'
 import {
   CONNECT_PREFIX,
@@ -170,7 +170,7 @@ export class ProxyPreambleReader implements StreamHandler {
       this.holder(direction).addGap(size, ref)
       return
     }
-    this.issue('proxy.gap', 'warn', `${direction}: ${size} bytes never captured inside the ${this.protocolName()} preamble; the tunnel after it cannot be followed`, ref)
+    this.issue('proxy.gap', 'warn', `from the ${senderOf(direction)}: ${size} bytes never captured inside the ${this.protocolName()} preamble; the tunnel after it cannot be followed`, ref)
     this.stop()
   }
 
@@ -313,7 +313,7 @@ export class ProxyPreambleReader implements StreamHandler {
     this.issue(
       'proxy.held-too-much',
       'warn',
-      `${direction}: over ${this.maxHeldBytes} bytes before the ${this.protocolName()} preamble completed; the tunnel cannot be followed`,
+      `from the ${senderOf(direction)}: over ${this.maxHeldBytes} bytes before the ${this.protocolName()} preamble completed; the tunnel cannot be followed`,
       ref,
     )
     this.stop()
@@ -340,7 +340,7 @@ export class ProxyPreambleReader implements StreamHandler {
       } else if (this.ended[direction]) {
         const at = held.length > 0 ? held.refAt(held.length - 1) : this.request!
         const what = direction === 'c2s' ? 'the client' : 'the proxy'
-        this.issue('proxy.incomplete', 'warn', `${direction}: the stream ended before ${what} finished its part of the ${this.protocolName()} preamble (${this.state})`, at)
+        this.issue('proxy.incomplete', 'warn', `from the ${senderOf(direction)}: the stream ended before ${what} finished its part of the ${this.protocolName()} preamble (${this.state})`, at)
         this.stop()
       }
       return
@@ -455,7 +455,7 @@ export class ProxyPreambleReader implements StreamHandler {
    * verdict must not depend on where chunks split).
    */
   private headTooLarge(direction: Direction, held: HeldBytes): false {
-    this.issue('proxy.head-too-large', 'error', `${direction}: ${this.protocolName()} message longer than ${this.maxHeadBytes} bytes; giving up`, held.refAt(held.length - 1))
+    this.issue('proxy.head-too-large', 'error', `from the ${senderOf(direction)}: ${this.protocolName()} message longer than ${this.maxHeadBytes} bytes; giving up`, held.refAt(held.length - 1))
     this.stop()
     return false
   }
@@ -534,7 +534,7 @@ export class ProxyPreambleReader implements StreamHandler {
 
   private malformed(parsed: Malformed, held: HeldBytes): boolean {
     const direction = held === this.held.c2s ? 'c2s' : 's2c'
-    this.issue('proxy.malformed', 'error', `${direction}: ${parsed.why}`, held.refAt(held.consumed))
+    this.issue('proxy.malformed', 'error', `from the ${senderOf(direction)}: ${parsed.why}`, held.refAt(held.consumed))
     this.stop()
     return false
   }

@@ -18,7 +18,7 @@
  * Decrypted handshake messages are listed with decrypted: true. Without keys nothing of this runs.
  */
 import type {Issue, IssueSeverity} from '../../issues.js'
-import type {Direction, FrameRef, StreamHandler} from '../../stream/types.js'
+import {senderOf, type Direction, type FrameRef, type StreamHandler} from '../../stream/types.js'
 import {parseCertificate} from '../x509.js'
 import {parseAlerts} from './alert.js'
 import {parseCertificate12, parseCertificate13} from './certificate.js'
@@ -103,7 +103,7 @@ class DirectionState implements RecordReaderEvents, HandshakeReaderEvents {
   }
 
   malformed(code: string, message: string, ref: FrameRef, oversized?: OversizedHandshake): void {
-    this.reader.issue(code, 'error', `${this.direction}: ${message}`, ref)
+    this.reader.issue(code, 'error', `from the ${senderOf(this.direction)}: ${message}`, ref)
     if (oversized) this.reader.onOversized(this.direction, oversized, ref, false)
   }
 
@@ -167,7 +167,7 @@ export class TlsConnectionReader implements StreamHandler {
     dir.records.stop()
     dir.handshake.stop()
     dir.decryptedHandshake?.stop()
-    this.issue('tls.gap', 'warn', `${direction}: ${size} bytes never captured; TLS records after frame ${ref.frame} cannot be framed`, ref)
+    this.issue('tls.gap', 'warn', `from the ${senderOf(direction)}: ${size} bytes never captured; TLS records after frame ${ref.frame} cannot be framed`, ref)
   }
 
   /** A stream that ends inside a record or handshake message was cut short. */
@@ -176,7 +176,7 @@ export class TlsConnectionReader implements StreamHandler {
       const dir = this.dirs[d]
       if (dir.records.stopped) continue
       const pending = dir.records.pendingBytes + dir.handshake.pendingBytes + (dir.decryptedHandshake?.pendingBytes ?? 0)
-      if (pending > 0) this.issue('tls.truncated', 'warn', `${d}: stream ended with ${pending} bytes of an incomplete record or handshake message`, ref)
+      if (pending > 0) this.issue('tls.truncated', 'warn', `from the ${senderOf(d)}: stream ended with ${pending} bytes of an incomplete record or handshake message`, ref)
     }
   }
 
@@ -222,7 +222,7 @@ export class TlsConnectionReader implements StreamHandler {
       case CONTENT_CHANGE_CIPHER_SPEC:
         // RFC 5246 §7.1: the message is a single byte of value 1.
         if (fragment.length !== 1 || fragment[0] !== 1) {
-          this.issue('tls.malformed-change-cipher-spec', 'warn', `${direction}: ChangeCipherSpec of ${fragment.length} bytes (expected the single byte 01)`, ref)
+          this.issue('tls.malformed-change-cipher-spec', 'warn', `from the ${senderOf(direction)}: ChangeCipherSpec of ${fragment.length} bytes (expected the single byte 01)`, ref)
         }
         this.state.changeCipherSpec[direction] ??= {frame: ref.frame, ts: ref.ts}
         if (direction === 'c2s' && !this.state.serverHello && !this.state.helloRetryRequest) {
@@ -232,7 +232,7 @@ export class TlsConnectionReader implements StreamHandler {
           dir.protectionUnknown = true
         } else if (!this.tls13) {
           if (dir.handshake.pendingBytes > 0) {
-            this.issue('tls.handshake-spans-key-change', 'error', `${direction}: a handshake message was incomplete at ChangeCipherSpec (RFC 5246 §7.1)`, ref)
+            this.issue('tls.handshake-spans-key-change', 'error', `from the ${senderOf(direction)}: a handshake message was incomplete at ChangeCipherSpec (RFC 5246 §7.1)`, ref)
           }
           dir.handshakeProtected = true
           dir.alertsProtected = true
@@ -278,7 +278,7 @@ export class TlsConnectionReader implements StreamHandler {
           {
             message: (message) => this.onDecryptedHandshake(direction, message),
             malformed: (code, message, at, oversized) => {
-              this.issue(code, 'error', `${direction}: ${message} (decrypted)`, at)
+              this.issue(code, 'error', `from the ${senderOf(direction)}: ${message} (decrypted)`, at)
               this.onOversized(direction, oversized, at, true)
             },
           },
@@ -294,7 +294,7 @@ export class TlsConnectionReader implements StreamHandler {
         this.onApplicationData?.(direction, plaintext, ref)
         break
       default:
-        this.issue('tls.unexpected-content-type', 'warn', `${direction}: decrypted record of content type ${contentType}`, ref)
+        this.issue('tls.unexpected-content-type', 'warn', `from the ${senderOf(direction)}: decrypted record of content type ${contentType}`, ref)
         break
     }
   }
@@ -447,6 +447,6 @@ export class TlsConnectionReader implements StreamHandler {
 
   private parseIssue(code: string, direction: Direction, what: string, err: unknown, ref: FrameRef): void {
     if (!(err instanceof TlsParseError)) throw err
-    this.issue(code, 'error', `${direction}: malformed ${what} (${err.code} at offset ${err.offset}): ${err.message}`, ref)
+    this.issue(code, 'error', `from the ${senderOf(direction)}: malformed ${what} (${err.code} at offset ${err.offset}): ${err.message}`, ref)
   }
 }

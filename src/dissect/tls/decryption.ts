@@ -16,7 +16,7 @@
 import type {IssueSeverity} from '../../issues.js'
 import type {SessionSecrets} from '../../keys/keylog.js'
 import type {KeyLookup} from '../../keys/store.js'
-import type {Direction, FrameRef, Side} from '../../stream/types.js'
+import {senderOf, type Direction, type FrameRef, type Side} from '../../stream/types.js'
 import {verifyFinished} from './crypto/finished.js'
 import {TLS13_CIPHER_SUITES, type HashName} from './crypto/key-schedule.js'
 import {DecryptError, RecordDecryptor, type DecryptedRecord} from './crypto/record-protection.js'
@@ -179,7 +179,7 @@ export class SessionDecryption {
       const verified = this.verify(side, body)
       if (verified !== undefined) {
         this.finished[side] = {frame: ref.frame, ts: ref.ts, verified}
-        if (!verified) this.events.issue('tls.finished-mismatch', 'error', `${direction}: the ${side}'s Finished verify_data does not match the handshake transcript`, ref)
+        if (!verified) this.events.issue('tls.finished-mismatch', 'error', `from the ${senderOf(direction)}: the ${side}'s Finished verify_data does not match the handshake transcript`, ref)
       }
       this.addToTranscript(type, body)
       dir.finished = true
@@ -298,6 +298,6 @@ export class SessionDecryption {
     dir.decryptor = undefined
     dir.missingSecret = undefined
     if (!dir.finished) this.transcriptBroken = true
-    this.events.issue('tls.decrypt-failed', 'warn', `${direction}: cannot decrypt the record in frame ${ref.frame} (${code}): ${message}; the rest of this direction is read without keys`, ref)
+    this.events.issue('tls.decrypt-failed', 'warn', `from the ${senderOf(direction)}: cannot decrypt the record in frame ${ref.frame} (${code}): ${message}; the rest of this direction is read without keys`, ref)
   }
 }

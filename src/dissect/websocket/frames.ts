@@ -13,7 +13,7 @@
  * it cannot (a gap, a 64-bit length beyond 2^53).
  */
 import type {IssueSeverity} from '../../issues.js'
-import type {Direction, FrameRef, Side, StreamHandler} from '../../stream/types.js'
+import {senderOf, type Direction, type FrameRef, type Side, type StreamHandler} from '../../stream/types.js'
 import type {WebSocketClose, WebSocketDirectionFacts, WebSocketFacts, WebSocketOpcodeName, WebSocketPing} from './types.js'
 
 export const OPCODE_CONTINUATION = 0x0
@@ -201,7 +201,7 @@ export class WebSocketReader implements StreamHandler {
       d.damaged = true
       return
     }
-    this.issue('ws.gap', 'warn', `${size} bytes of ${direction} frames were not captured; stopped reading ${direction}`, ref)
+    this.issue('ws.gap', 'warn', `${size} bytes of the ${senderOf(direction)}'s frames were not captured; stopped reading them`, ref)
     this.stop(d, ref)
   }
 
@@ -210,7 +210,7 @@ export class WebSocketReader implements StreamHandler {
       const inFrame = d.state === State.Payload || (d.state !== State.Stopped && (d.state !== State.Header || d.partLength > 0))
       if (inFrame) {
         d.facts.truncated = {frame: ref.frame, ts: ref.ts}
-        this.issue('ws.truncated', 'info', `${d.direction} ended inside a frame`, ref)
+        this.issue('ws.truncated', 'info', `the ${d.side}'s frames ended inside a frame`, ref)
         d.state = State.Stopped
       }
     }
@@ -289,13 +289,13 @@ export class WebSocketReader implements StreamHandler {
     d.headerLength += 8
     d.partLength = 0
     if (high >= 0x80000000) {
-      this.issue('ws.length-msb-set', 'error', `${d.side} sent a 64-bit length with its most significant bit set (RFC 6455 §5.2); stopped reading ${d.direction}`, ref)
+      this.issue('ws.length-msb-set', 'error', `${d.side} sent a 64-bit length with its most significant bit set (RFC 6455 §5.2); stopped reading its frames`, ref)
       this.stop(d, ref)
       return
     }
     if (high >= 0x200000) {
       // Beyond 2^53 bytes: no capture holds such a frame; the framing cannot be followed.
-      this.issue('ws.length-too-large', 'error', `${d.side} sent a frame length of 2^${Math.floor(Math.log2(high)) + 32} bytes or more; stopped reading ${d.direction}`, ref)
+      this.issue('ws.length-too-large', 'error', `${d.side} sent a frame length of 2^${Math.floor(Math.log2(high)) + 32} bytes or more; stopped reading its frames`, ref)
       this.stop(d, ref)
       return
     }
