@@ -86,7 +86,7 @@ describe('the readers hold no credential in their facts', () => {
     expect(facts.request!.path).toBe('/ws?x=1&access_token=[redacted, 11 bytes]')
     expect(facts.request!.headers.find((h) => h.name === 'Authorization')!.value).toBe('[redacted, 22 bytes]')
     expect(facts.response!.headers).toEqual([{name: 'Set-Cookie', value: '[redacted, 20 bytes]'}])
-    expect(facts.issues.map((i) => i.message)).toContain('c2s header line is not name:value: "Proxy-Authorization" followed by [redacted, 23 bytes]')
+    expect(facts.issues.map((i) => i.message)).toContain('a client header line is not name:value: "Proxy-Authorization" followed by [redacted, 23 bytes]')
   })
 
   it('proxy CONNECT reader: a request line that is not CONNECT quotes its target without a token', () => {

@@ -55,7 +55,7 @@ describe('a Certificate over the limit (openssl12-mtls, read with a 1 KiB limit)
     expect(tls.oversizedHandshake).toEqual({frame: 6, ts: expect.any(Number), direction: 's2c', type: 11, typeName: 'certificate', length: 1031, limit: 1024, decrypted: false})
     expect(reader.issues.map((i) => [i.code, i.message])).toContainEqual([
       'tls.handshake-too-large',
-      "s2c: certificate message of 1031 bytes exceeds the 1024-byte limit (maxHandshakeMessageBytes): this direction's handshake is not read further",
+      "from the server: certificate message of 1031 bytes exceeds the 1024-byte limit (maxHandshakeMessageBytes): this direction's handshake is not read further",
     ])
     expect(tls.serverCertificate).toBeUndefined()
     const check = checkTlsCertificate({...facts, tls}, buildPolicy({console: 'console.test'}))
