@@ -3,6 +3,7 @@ import {readdirSync, readFileSync} from 'node:fs'
 import {join} from 'node:path'
 import {describe, expect, it} from 'vitest'
 import {parseCertificate, readSubjectAltNames} from '../../src/dissect/x509.js'
+import {requireTool} from '../helpers/tools.js'
 
 const CERTS = join(import.meta.dirname, 'certs')
 const corpus = readdirSync(CERTS).filter((f) => f.endsWith('.der'))
@@ -17,6 +18,7 @@ function derOf(file: string): Buffer {
 /** OpenSSL is the oracle: RFC 2253 names, dates, fingerprint, serial, SAN and key, read independently. */
 function openssl(file: string): Record<string, string> {
   const form = file.endsWith('.der') ? 'der' : 'pem'
+  requireTool('openssl')
   const out = execFileSync('openssl', ['x509', '-inform', form, '-in', join(CERTS, file), '-noout', '-nameopt', 'RFC2253', '-subject', '-issuer', '-startdate', '-enddate', '-serial', '-fingerprint', '-sha256', '-ext', 'subjectAltName'], {encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore']})
   const fields: Record<string, string> = {}
   const lines = out.split('\n')

@@ -3,6 +3,7 @@ import {execFileSync} from 'node:child_process'
 import {createHash} from 'node:crypto'
 import {createCaptureParser} from '../../src/capture/parser.js'
 import type {CaptureSink, CaptureSummary, DecryptionSecrets, RawFrame} from '../../src/capture/types.js'
+import {requireTool} from '../helpers/tools.js'
 
 export interface Collected {
   frames: RawFrame[]
@@ -67,18 +68,9 @@ export function epoch(frame: Pick<RawFrame, 'tsSec' | 'tsNsec'>): string {
   return `${frame.tsSec}.${String(frame.tsNsec).padStart(9, '0')}`
 }
 
-/** True when `tool` runs (used only for extra cross-checks against Wireshark's tools). */
-export function hasTool(tool: string): boolean {
-  try {
-    execFileSync(tool, ['--version'], {stdio: 'ignore'})
-    return true
-  } catch {
-    return false
-  }
-}
-
 /** `tshark -r file -T fields -e ...` as rows of strings. */
 export function tsharkFields(file: string, fields: string[]): string[][] {
+  requireTool('tshark')
   const out = execFileSync('tshark', ['-r', file, '-T', 'fields', ...fields.flatMap((f) => ['-e', f])], {
     encoding: 'utf8',
     stdio: ['ignore', 'pipe', 'ignore'],

@@ -6,7 +6,8 @@ import {existsSync, readFileSync} from 'node:fs'
 import {basename, join} from 'node:path'
 import {describe, expect, it} from 'vitest'
 import type {CaptureFormat} from '../../src/capture/types.js'
-import {CORPUS_PCAPS, ROOT, corpusFiles} from '../helpers/paths.js'
+import {CORPUS_PCAPS, JA4_ABSENT, ROOT, corpusFiles, ja4Corpus} from '../helpers/paths.js'
+import {describeWithJa4, skippedBecause} from '../helpers/skip.js'
 import {digestOf, epoch, parseBytes} from './collect.js'
 
 /**
@@ -79,11 +80,14 @@ const TSHARK_DIGESTS = JSON.parse(readFileSync(join(ROOT, 'test', 'capture', 'ts
   ReturnType<typeof digestOf>
 >
 
+/** Fixture entries always run; corpus/ entries only when the JA4 corpus is there. */
+const runnable = (name: string): boolean => ja4Corpus() !== undefined || !name.startsWith('corpus/')
+
 function pathOf(name: string): string {
   return name.startsWith('corpus/') ? join(CORPUS_PCAPS, name.slice('corpus/'.length)) : join(ROOT, name)
 }
 
-describe('corpus captures vs capinfos', () => {
+describeWithJa4('corpus captures vs capinfos', () => {
   it('the table covers every corpus file', () => {
     expect(CAPINFOS.map(([file]) => file)).toEqual(corpusFiles().map((path) => basename(path)))
   })
@@ -101,7 +105,8 @@ describe('corpus captures vs capinfos', () => {
 })
 
 describe('every frame vs tshark (count, times, lengths, SHA-256 of all captured bytes)', () => {
-  it.each(Object.keys(TSHARK_DIGESTS))('%s', (name) => {
+  if (!ja4Corpus()) skippedBecause('the corpus/ entries', JA4_ABSENT)
+  it.each(Object.keys(TSHARK_DIGESTS).filter(runnable))('%s', (name) => {
     const {frames} = parseBytes(readFileSync(pathOf(name)))
     expect(digestOf(frames)).toEqual(TSHARK_DIGESTS[name])
     expect(frames.map((frame) => frame.index)).toEqual(frames.map((_, i) => i + 1))
@@ -109,6 +114,7 @@ describe('every frame vs tshark (count, times, lengths, SHA-256 of all captured 
 
   it('covers every corpus file and every fixtures/capture capture', () => {
     const names = Object.keys(TSHARK_DIGESTS)
+    // CAPINFOS is matched against the corpus directory in the capinfos suite.
     expect(names.filter((name) => name.startsWith('corpus/')).length).toBe(CAPINFOS.length)
     for (const fixture of ['fixtures/capture/nanosecond/capture.pcap', 'fixtures/capture/dsb/capture.pcapng']) {
       expect(existsSync(join(ROOT, fixture))).toBe(true)
@@ -118,7 +124,8 @@ describe('every frame vs tshark (count, times, lengths, SHA-256 of all captured 
 })
 
 describe('first and last frames vs tshark', () => {
-  it.each(FIRST_LAST)('%s', (name, first, last) => {
+  if (!ja4Corpus()) skippedBecause('the corpus/ entries', JA4_ABSENT)
+  it.each(FIRST_LAST.filter(([name]) => runnable(name)))('%s', (name, first, last) => {
     const {frames} = parseBytes(readFileSync(pathOf(name)))
     const row = (i: number): [string, number, number] => [epoch(frames[i]!), frames[i]!.origLen, frames[i]!.data.length]
     expect(row(0)).toEqual(first)

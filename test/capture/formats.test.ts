@@ -4,15 +4,16 @@
  * Blocks, binary timestamp resolution with if_tsoffset, Decryption Secrets Blocks.
  * No tool on this host writes big-endian files, SPBs, PBs or 2^-n resolutions, so those are
  * derived from real little-endian captures by derive.ts, and each derived file is also read by
- * tshark (when installed) to confirm Wireshark sees the same frames.
+ * tshark to confirm Wireshark sees the same frames (a missing tshark fails, naming its install).
  */
 import {mkdtempSync, readFileSync, rmSync, writeFileSync} from 'node:fs'
 import {tmpdir} from 'node:os'
 import {join} from 'node:path'
 import {afterAll, describe, expect, it} from 'vitest'
 import type {RawFrame} from '../../src/capture/types.js'
-import {CORPUS_PCAPS, FIXTURES} from '../helpers/paths.js'
-import {epoch, hasTool, parseBytes, tsharkFields} from './collect.js'
+import {CORPUS_PCAPS, FIXTURES, JA4_ABSENT, ja4Corpus} from '../helpers/paths.js'
+import {describeWithJa4, itWithJa4, skippedBecause} from '../helpers/skip.js'
+import {epoch, parseBytes, tsharkFields} from './collect.js'
 import {type Block, decodeOptions, encodeOptions, pcapngBlocks, swapPcap, swapPcapng, writePcapng} from './derive.js'
 
 const NANO_PCAP = join(FIXTURES, 'capture', 'nanosecond', 'capture.pcap')
@@ -20,18 +21,16 @@ const NANO_PCAPNG = join(FIXTURES, 'capture', 'nanosecond', 'capture.pcapng')
 const DSB_PCAPNG = join(FIXTURES, 'capture', 'dsb', 'capture.pcapng')
 const DSB_KEYLOG = join(FIXTURES, 'capture', 'dsb', 'keylog.txt')
 
-const TSHARK = hasTool('tshark')
 const scratch = mkdtempSync(join(tmpdir(), 'capture-formats-'))
 afterAll(() => rmSync(scratch, {recursive: true, force: true}))
 
 type Row = [time: string, len: number, capLen: number]
 const rowsOf = (frames: RawFrame[]): Row[] => frames.map((f) => [epoch(f), f.origLen, f.data.length])
 
-/** Writes a derived file and, when tshark is installed, returns what tshark reads in it. */
-function tsharkRowsOfDerived(name: string, bytes: Uint8Array): Row[] | undefined {
+/** Writes a derived file and returns what tshark reads in it. */
+function tsharkRowsOfDerived(name: string, bytes: Uint8Array): Row[] {
   const path = join(scratch, name)
   writeFileSync(path, bytes)
-  if (!TSHARK) return undefined
   return tsharkFields(path, ['frame.time_epoch', 'frame.len', 'frame.cap_len']).map(([t, len, cap]) => [t!, Number(len), Number(cap)])
 }
 
@@ -67,7 +66,7 @@ describe('nanosecond pcap (tcpdump --time-stamp-precision=nano -s 80)', () => {
 })
 
 describe('classic pcap with a microsecond fraction of a second or more', () => {
-  it('carries whole seconds out of the fraction', () => {
+  itWithJa4('carries whole seconds out of the fraction', () => {
     // tls12.pcap with its one record's µs field set to 1500000. tshark prints this as
     // "1703606032.1500000000" (1.5e9 ns unnormalized): the same instant as 1703606033.5.
     const bytes = new Uint8Array(readFileSync(join(CORPUS_PCAPS, 'tls12.pcap')))
@@ -77,9 +76,10 @@ describe('classic pcap with a microsecond fraction of a second or more', () => {
 })
 
 describe('big-endian pcap (derived by byte-swapping the headers of real captures)', () => {
+  if (!ja4Corpus()) skippedBecause('ssh2-malformed.pcap', JA4_ABSENT)
   it.each([
-    ['ssh2-malformed.pcap', join(CORPUS_PCAPS, 'ssh2-malformed.pcap'), 'pcap'],
-    ['nanosecond capture.pcap', NANO_PCAP, 'pcap-ns'],
+    ...(ja4Corpus() ? [['ssh2-malformed.pcap', join(CORPUS_PCAPS, 'ssh2-malformed.pcap'), 'pcap'] as const] : []),
+    ['nanosecond capture.pcap', NANO_PCAP, 'pcap-ns'] as const,
   ])('%s', (name, path, format) => {
     const le = readFileSync(path)
     const be = swapPcap(le)
@@ -89,14 +89,15 @@ describe('big-endian pcap (derived by byte-swapping the headers of real captures
     expect(swapped.summary.format).toBe(format)
     expect(swapped.frames).toEqual(original.frames)
     const tshark = tsharkRowsOfDerived(`${name}.be.pcap`, be)
-    if (tshark) expect(tshark).toEqual(rowsOf(original.frames))
+    expect(tshark).toEqual(rowsOf(original.frames))
   })
 })
 
 describe('big-endian pcapng (derived by byte-swapping every block of real captures)', () => {
+  if (!ja4Corpus()) skippedBecause('http1-with-cookies.pcapng (SHB/IDB options, ISB)', JA4_ABSENT)
   it.each([
-    ['http1-with-cookies.pcapng (SHB/IDB options, ISB)', join(CORPUS_PCAPS, 'http1-with-cookies.pcapng')],
-    ['dsb capture.pcapng (DSB)', DSB_PCAPNG],
+    ...(ja4Corpus() ? [['http1-with-cookies.pcapng (SHB/IDB options, ISB)', join(CORPUS_PCAPS, 'http1-with-cookies.pcapng')] as const] : []),
+    ['dsb capture.pcapng (DSB)', DSB_PCAPNG] as const,
   ])('%s', (name, path) => {
     const le = readFileSync(path)
     const be = swapPcapng(le)
@@ -106,11 +107,11 @@ describe('big-endian pcapng (derived by byte-swapping every block of real captur
     expect(swapped.frames).toEqual(original.frames)
     expect(swapped.secrets).toEqual(original.secrets)
     const tshark = tsharkRowsOfDerived(`${name.split(' ')[0]}.be.pcapng`, be)
-    if (tshark) expect(tshark).toEqual(rowsOf(original.frames))
+    expect(tshark).toEqual(rowsOf(original.frames))
   })
 })
 
-describe('several sections in one pcapng file', () => {
+describeWithJa4('several sections in one pcapng file', () => {
   // Section 1: LINKTYPE_NULL, little-endian; section 2: Ethernet, big-endian, with a DSB;
   // section 3: Ethernet, little-endian. Each section's EPBs use interface 0, so a reader that did
   // not forget the previous section's interfaces would give section 2 the wrong link type.
@@ -130,7 +131,7 @@ describe('several sections in one pcapng file', () => {
     expect(secrets).toEqual(each[1]!.secrets.map((s) => ({...s, offset: s.offset + parts[0]!.length})))
     expect(summary).toMatchObject({format: 'pcapng', byteOrder: 'le', frames: 32, linkTypes: [0, 1], bytes: joined.length})
     const tshark = tsharkRowsOfDerived('sections.pcapng', joined)
-    if (tshark) expect(tshark).toEqual(rowsOf(frames))
+    expect(tshark).toEqual(rowsOf(frames))
   })
 })
 
@@ -169,7 +170,7 @@ describe('Simple Packet Blocks (derived from the editcap pcapng: EPB → SPB)', 
     // Frames of 66 bytes sit in 68 bytes of room: the original length bounds them, not the padding.
     expect(frames).toEqual(original.map((frame) => ({...frame, tsSec: 0, tsNsec: 0})))
     const tshark = tsharkRowsOfDerived('spb.pcapng', derived)
-    if (tshark) expect(tshark.map(([, len, cap]) => [len, cap])).toEqual(rowsOf(original).map(([, len, cap]) => [len, cap]))
+    expect(tshark.map(([, len, cap]) => [len, cap])).toEqual(rowsOf(original).map(([, len, cap]) => [len, cap]))
   })
 
   it('bounds the captured length by the interface snaplen', () => {
@@ -188,11 +189,11 @@ describe('Simple Packet Blocks (derived from the editcap pcapng: EPB → SPB)', 
     const {frames} = parseBytes(lowered)
     expect(frames.map((f) => [f.origLen, f.data.length])).toEqual(original.map((f) => [f.origLen, Math.min(f.data.length, 70)]))
     expect(frames.map((f) => f.data)).toEqual(original.map((f) => f.data.subarray(0, 70)))
-    if (tshark) expect(tshark.map(([, len, cap]) => [len, cap])).toEqual(frames.map((f) => [f.origLen, f.data.length]))
+    expect(tshark.map(([, len, cap]) => [len, cap])).toEqual(frames.map((f) => [f.origLen, f.data.length]))
   })
 })
 
-describe('obsolete Packet Blocks (derived: EPB → PB, 16-bit interface id + drops count)', () => {
+describeWithJa4('obsolete Packet Blocks (derived: EPB → PB, 16-bit interface id + drops count)', () => {
   it('gives the same frames', () => {
     const toPb = (epb: DataView, body: Uint8Array): Block => {
       const pb = new Uint8Array(body)
@@ -205,7 +206,7 @@ describe('obsolete Packet Blocks (derived: EPB → PB, 16-bit interface id + dro
     const original = parseBytes(readFileSync(join(CORPUS_PCAPS, 'dhcp.pcapng')))
     expect(parseBytes(derived).frames).toEqual(original.frames)
     const tshark = tsharkRowsOfDerived('pb.pcapng', derived)
-    if (tshark) expect(tshark).toEqual(rowsOf(original.frames))
+    expect(tshark).toEqual(rowsOf(original.frames))
   })
 })
 
@@ -250,7 +251,7 @@ describe('binary if_tsresol and if_tsoffset (derived from the editcap pcapng)', 
     )
     /** `tshark -r derived -T fields -e frame.time_epoch` of this exact derivation (first two frames). */
     expect(rowsOf(frames).slice(0, 2).map(([t]) => t)).toEqual(['1795307790.818342208', '1795307790.818354606'])
-    if (tshark) expect(tshark).toEqual(rowsOf(frames))
+    expect(tshark).toEqual(rowsOf(frames))
   })
 })
 
@@ -265,7 +266,7 @@ describe('Decryption Secrets Block (editcap --inject-secrets tls,keylog.txt)', (
     expect(secrets[0]!.offset).toBe(108)
   })
 
-  it('reads the DSBs of the corpus captures that carry one (key logs: text lines of secrets)', () => {
+  itWithJa4('reads the DSBs of the corpus captures that carry one (key logs: text lines of secrets)', () => {
     for (const [file, length] of [
       ['chrome-cloudflare-quic-with-secrets.pcapng', 1556],
       ['http2-with-cookies.pcapng', 27880],

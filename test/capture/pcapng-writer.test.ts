@@ -11,6 +11,7 @@ import {readCapture} from '../../src/capture/index.js'
 import {encodePcapng} from '../../src/capture/pcapng-writer.js'
 import type {DecryptionSecrets, RawFrame} from '../../src/capture/types.js'
 import {FIXTURES} from '../helpers/paths.js'
+import {requireTool} from '../helpers/tools.js'
 
 const SOURCE = join(FIXTURES, 'tls', 'openssl13-mtls', 'capture.pcap')
 const KEYS = join(FIXTURES, 'tls', 'openssl13-mtls', 'keys.log')
@@ -40,6 +41,7 @@ describe('encodePcapng', () => {
     expect(Buffer.from(copy.secrets[0]!.data).toString()).toBe(readFileSync(KEYS, 'utf8'))
     // tshark reads it as pcapng and decrypts with the embedded secrets alone: the client's
     // encrypted Certificate (11) and both Finished (20) messages appear.
+    requireTool('tshark')
     const types = execFileSync('tshark', ['-r', out, '-T', 'fields', '-e', 'tls.handshake.type'], {encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore']})
     expect(types.split(/[\n,]/).filter(Boolean)).toEqual(expect.arrayContaining(['1', '2', '8', '11', '13', '15', '20']))
   })

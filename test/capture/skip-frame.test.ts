@@ -11,13 +11,14 @@ import type {FrameSkipper} from '../../src/capture/pcap.js'
 import {createCaptureParser} from '../../src/capture/parser.js'
 import type {CaptureSink} from '../../src/capture/types.js'
 import {CORPUS_PCAPS, FIXTURES} from '../helpers/paths.js'
+import {presentFiles} from '../helpers/skip.js'
 import {frameLines, parseBytes} from './collect.js'
 
-const FILES = [
+const FILES = presentFiles([
   join(CORPUS_PCAPS, 'badcurveball.pcap'), // classic pcap, µs
   join(FIXTURES, 'capture', 'nanosecond', 'capture.pcap'), // classic pcap, ns, snaplen-cut frames
   join(CORPUS_PCAPS, 'tls12.pcap'),
-]
+])
 
 /** Skips every other record it is asked about; lines say what was asked and what was delivered. */
 function skippingSink(): {sink: CaptureSink & FrameSkipper; lines: string[]} {

@@ -11,6 +11,7 @@ import {readCapture, readCaptureStream, STDIN_NAME} from '../../src/capture/inde
 import {READ_BYTES} from '../../src/capture/source.js'
 import {CaptureFormatError, type CaptureErrorCode} from '../../src/capture/types.js'
 import {CORPUS_PCAPS, ROOT} from '../helpers/paths.js'
+import {itWithJa4, ja4Cases} from '../helpers/skip.js'
 import {collector, frameLines, parseBytes} from './collect.js'
 
 const SSH_SCP = join(CORPUS_PCAPS, 'ssh-scp-1050.pcap') // 1105105 bytes, 1000 frames
@@ -44,7 +45,7 @@ async function expectReadFailure(path: string, code: CaptureErrorCode): Promise<
 }
 
 describe('readCapture on files', () => {
-  it.each([SSH_SCP, TLS3])('%s: same frames and summary as the parser, with progress', async (path) => {
+  it.each(ja4Cases('ssh-scp-1050.pcap and tls3.pcapng', () => [SSH_SCP, TLS3]))('%s: same frames and summary as the parser, with progress', async (path) => {
     const bytes = readFileSync(path)
     const {frames, sink} = collector()
     const progress: Array<[number, number | undefined]> = []
@@ -78,7 +79,7 @@ describe('readCapture on files', () => {
     await expectReadFailure(join(ROOT, 'package.json'), 'BAD_MAGIC')
   })
 
-  it('format errors from the parser carry the file name', async () => {
+  itWithJa4('format errors from the parser carry the file name', async () => {
     const bad = new Uint8Array(readFileSync(SSH_SCP))
     new DataView(bad.buffer).setUint32(501_405 + 8, 0xfffffff0, true) // frame 559's caplen
     const path = join(scratch, 'bad-caplen.pcap')
@@ -89,7 +90,7 @@ describe('readCapture on files', () => {
 })
 
 describe('gzip input', () => {
-  it.each([SSH_SCP, TLS3])('%s gzipped gives the same frames', async (path) => {
+  it.each(ja4Cases('ssh-scp-1050.pcap and tls3.pcapng', () => [SSH_SCP, TLS3]))('%s gzipped gives the same frames', async (path) => {
     const gz = gzipped(path, 'copy.gz')
     const {frames, sink} = collector()
     const progress: number[] = []
@@ -100,7 +101,7 @@ describe('gzip input', () => {
     expect(progress.at(-1)).toBe(readFileSync(gz).length) // compressed bytes
   })
 
-  it('a gzip stream cut short yields the frames before the cut and a truncated tail', async () => {
+  itWithJa4('a gzip stream cut short yields the frames before the cut and a truncated tail', async () => {
     const gz = readFileSync(gzipped(SSH_SCP, 'cut-source.gz'))
     const cut = join(scratch, 'cut.gz')
     writeFileSync(cut, gz.subarray(0, gz.length >> 1))
@@ -114,7 +115,7 @@ describe('gzip input', () => {
     expect(summary.bytes).toBe(summary.truncatedTail!.offset + summary.truncatedTail!.have)
   })
 
-  it('GZIP for a corrupt CRC-32 trailer, with a compressed offset before it', async () => {
+  itWithJa4('GZIP for a corrupt CRC-32 trailer, with a compressed offset before it', async () => {
     const gz = new Uint8Array(readFileSync(gzipped(SSH_SCP, 'crc-source.gz')))
     const crcAt = gz.length - 8 // RFC 1952 §2.2: CRC32 then ISIZE end the member
     gz[crcAt]! ^= 0xff
@@ -126,7 +127,7 @@ describe('gzip input', () => {
     expect(error.offset).toBeGreaterThan(crcAt - (1 << 20))
   })
 
-  it('GZIP for an invalid deflate block type at the start', async () => {
+  itWithJa4('GZIP for an invalid deflate block type at the start', async () => {
     const gz = new Uint8Array(readFileSync(gzipped(TLS3, 'btype-source.gz')))
     // With -n the 10-byte header (RFC 1952 §2.3) is followed by the first deflate block:
     // BFINAL=1, BTYPE=11 (reserved, RFC 1951 §3.2.3) is an error.
@@ -140,14 +141,14 @@ describe('gzip input', () => {
 })
 
 describe('readCaptureStream', () => {
-  it('reads a file stream in 1-byte chunks (the gzip sniff spans chunks)', async () => {
+  itWithJa4('reads a file stream in 1-byte chunks (the gzip sniff spans chunks)', async () => {
     const {frames, sink} = collector()
     const summary = await readCaptureStream(createReadStream(join(CORPUS_PCAPS, 'tls12.pcap'), {highWaterMark: 1}), 'tls12', sink)
     expect(summary).toEqual(parseBytes(readFileSync(join(CORPUS_PCAPS, 'tls12.pcap'))).summary)
     expect(frames.length).toBe(1)
   })
 
-  it('reads gzip from an async iterable of 1-byte chunks', async () => {
+  itWithJa4('reads gzip from an async iterable of 1-byte chunks', async () => {
     const gz = readFileSync(gzipped(join(CORPUS_PCAPS, 'dhcp.pcapng'), 'dhcp.gz'))
     async function* bytes() {
       for (let i = 0; i < gz.length; i++) yield gz.subarray(i, i + 1)
@@ -159,7 +160,7 @@ describe('readCaptureStream', () => {
     expect(frameLines(frames)).toEqual(frameLines(expected.frames))
   })
 
-  it('names the stream in errors; a failing source is READ', async () => {
+  itWithJa4('names the stream in errors; a failing source is READ', async () => {
     async function* failing() {
       yield readFileSync(SSH_SCP).subarray(0, 4096)
       throw Object.assign(new Error('EIO: i/o error, read'), {code: 'EIO', syscall: 'read'})
@@ -175,7 +176,7 @@ describe('readCaptureStream', () => {
 })
 
 describe("readCapture('-') reads stdin", () => {
-  it('in a child process fed the file on stdin', () => {
+  itWithJa4('in a child process fed the file on stdin', () => {
     const script = `
       import {readCapture} from './src/capture/index.ts'
       let n = 0

@@ -8,14 +8,15 @@ import {join} from 'node:path'
 import {describe, expect, it} from 'vitest'
 import {createCaptureParser} from '../../src/capture/parser.js'
 import {CORPUS_PCAPS, FIXTURES} from '../helpers/paths.js'
+import {describeWithJa4, presentFiles} from '../helpers/skip.js'
 import {frameLines, parseBytes, parsePieces} from './collect.js'
 
-const FILES = [
+const FILES = presentFiles([
   join(CORPUS_PCAPS, 'tls12.pcap'), // classic pcap, µs, 1 frame of 571 bytes
   join(FIXTURES, 'capture', 'nanosecond', 'capture.pcap'), // classic pcap, ns, snaplen-cut frames
   join(CORPUS_PCAPS, 'dhcp.pcapng'), // pcapng: SHB, IDB, 4 EPBs
   join(FIXTURES, 'capture', 'dsb', 'capture.pcapng'), // pcapng with a Decryption Secrets Block
-]
+])
 
 describe.each(FILES)('%s split anywhere', (path) => {
   const bytes = readFileSync(path)
@@ -53,7 +54,7 @@ describe.each(FILES)('%s split anywhere', (path) => {
   })
 })
 
-describe('frame bytes are views, not copies', () => {
+describeWithJa4('frame bytes are views, not copies', () => {
   it('a record inside one chunk is a view into that chunk; one spanning chunks is a fresh buffer', () => {
     const bytes = readFileSync(join(CORPUS_PCAPS, 'ssh2-malformed.pcap'))
     const half = bytes.length >> 1

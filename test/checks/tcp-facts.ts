@@ -44,7 +44,7 @@ export function connectionFacts(
 }
 
 /**
- * /work/shared/corpus/ja4/pcap/tls-alpn-h2.pcap, tcp.stream 0 (tshark -T fields -e frame.number
+ * the JA4 corpus's pcap/tls-alpn-h2.pcap, tcp.stream 0 (tshark -T fields -e frame.number
  * -e frame.time_epoch -e tcp.flags.str -e tcp.options.mss_val -e tcp.options.wscale.shift
  * -e tcp.options.sack_perm -e tcp.options.timestamp.tsval -e tcp.analysis.initial_rtt):
  *   1 1593980608.621087 SYN      MSS 1346 wscale 6  SACK_PERM tsval 1852377212
@@ -73,7 +73,7 @@ export function completedHandshake(): ConnectionFacts {
 }
 
 /**
- * /work/main/fixtures/tcp/refused/refused.pcap (a connect to a closed port on loopback):
+ * fixtures/tcp/refused/refused.pcap (a connect to a closed port on loopback):
  *   1 1795307650.731779 127.0.0.3:33511 → 127.0.0.3:8084 SYN     MSS 65495 wscale 10 SACK_PERM tsval
  *   2 1795307650.731790 127.0.0.3:8084 → 127.0.0.3:33511 RST,ACK
  * The capture ends with frame 2.
@@ -99,7 +99,7 @@ export function refused(): ConnectionFacts {
 }
 
 /**
- * /work/main/fixtures/tcp/filtered/filtered.pcap (nftables drops SYNs to 8084): four SYNs with
+ * fixtures/tcp/filtered/filtered.pcap (nftables drops SYNs to 8084): four SYNs with
  * the same ISN from 127.0.0.4:38317 to 127.0.0.4:8084, MSS 65495 wscale 10 SACK_PERM tsval,
  *   1 1795307682.831451, 2 1795307683.841926, 3 1795307684.865981, 4 1795307685.893922
  * and nothing else; the capture ends with frame 4 (capinfos -e: 1795307685.893922).
@@ -126,7 +126,7 @@ export function filtered(): ConnectionFacts {
 }
 
 /**
- * /work/shared/corpus/ja4/pcap/ssh2.pcapng, tcp.stream 6: five SYNs (same ISN 3544427180) from
+ * the JA4 corpus's pcap/ssh2.pcapng, tcp.stream 6: five SYNs (same ISN 3544427180) from
  * 172.16.225.48:57369 to 146.112.255.155:1, MSS 1460 wscale 8 SACK_PERM, no timestamps, at
  *   102 1688672861.679635, 124 1688672862.683753, 210 1688672864.685779,
  *   263 1688672868.688030, 460 1688672876.691737
@@ -155,7 +155,7 @@ export function unansweredInLongCapture(): ConnectionFacts {
 }
 
 /**
- * /work/main/fixtures/tcp/midstream/midstream.pcap: the capture starts on an established
+ * fixtures/tcp/midstream/midstream.pcap: the capture starts on an established
  * connection, frame 1 a 57-byte client segment (ACK,PSH) 127.0.0.5:37827 → 127.0.0.5:8084 at
  * 1795307694.681183; 12 frames, FINs in 9 (client, 1795307694.683751) and 11 (server,
  * 1795307694.684395), last 1795307694.684405.

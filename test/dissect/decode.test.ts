@@ -6,7 +6,7 @@
  */
 import {describe, expect, it} from 'vitest'
 import {decodePacket} from '../../src/dissect/packet.js'
-import {capturePath, expectedCaptures, hex, type ExpectedFrame} from './expected.js'
+import {capturePath, presentCaptures, hex, type ExpectedFrame} from './expected.js'
 import {loadFrames} from './load-frames.js'
 import type {DecodedPacket} from '../../src/dissect/packet.js'
 
@@ -45,7 +45,7 @@ function asExpected(packet: DecodedPacket, expected: ExpectedFrame): ExpectedFra
 }
 
 describe('decodePacket matches tshark on every frame', () => {
-  for (const capture of expectedCaptures()) {
+  for (const capture of presentCaptures()) {
     it(`${capture.source} (${capture.frames.length} frames)`, async () => {
       const {linkType, frames} = await loadFrames(capturePath(capture.source))
       expect(linkType).toBe(capture.linkType)

@@ -1,7 +1,8 @@
 /** The tables test/dissect/make-expected.sh records from tshark, and where their captures are. */
 import {readdirSync, readFileSync} from 'node:fs'
 import {join} from 'node:path'
-import {CORPUS_PCAPS, FIXTURES} from '../helpers/paths.js'
+import {CORPUS_PCAPS, FIXTURES, JA4_ABSENT, ja4Corpus} from '../helpers/paths.js'
+import {skippedBecause} from '../helpers/skip.js'
 
 export interface ExpectedIp {
   version: 4 | 6
@@ -60,6 +61,18 @@ export function expectedCaptures(): ExpectedCapture[] {
     .filter((name) => name.endsWith('.json'))
     .sort()
     .map((name) => JSON.parse(readFileSync(join(EXPECTED_DIR, name), 'utf8')) as ExpectedCapture)
+}
+
+/**
+ * The expected tables whose capture is here: the corpus ones only when the JA4 corpus is present
+ * (otherwise one noted skip names them; call it where tests may be registered).
+ */
+export function presentCaptures(): ExpectedCapture[] {
+  const all = expectedCaptures()
+  if (ja4Corpus()) return all
+  const absent = all.filter((c) => c.source.startsWith('corpus:'))
+  if (absent.length > 0) skippedBecause(`${absent.length} corpus captures`, JA4_ABSENT)
+  return all.filter((c) => !absent.includes(c))
 }
 
 export function capturePath(source: string): string {

@@ -2,7 +2,7 @@
  * GENEVE (RFC 8926) on the corpus capture tcpdump-geneve.pcap: header fields against tshark,
  * nesting limited to MAX_TUNNEL_DEPTH, and malformed headers reported, not thrown.
  */
-import {describe, expect, it} from 'vitest'
+import {expect, it} from 'vitest'
 import type {RawFrame} from '../../src/capture/types.js'
 import {decodeGeneve} from '../../src/dissect/geneve.js'
 import {decodeIpv4} from '../../src/dissect/ipv4.js'
@@ -11,10 +11,11 @@ import {decodePacket, MAX_TUNNEL_DEPTH} from '../../src/dissect/packet.js'
 import {decodeUdp} from '../../src/dissect/udp.js'
 import {capturePath, expectedCaptures, hex} from './expected.js'
 import {loadFrames} from './load-frames.js'
+import {describeWithJa4} from '../helpers/skip.js'
 
 const SOURCE = 'corpus:tcpdump-geneve.pcap'
 
-describe('GENEVE', async () => {
+describeWithJa4('GENEVE', async () => {
   const capture = expectedCaptures().find((c) => c.source === SOURCE)!
   const {frames} = await loadFrames(capturePath(SOURCE))
 

@@ -8,6 +8,7 @@ import {describe, expect, it} from 'vitest'
 import type {RawFrame} from '../../src/capture/types.js'
 import {decodePacket} from '../../src/dissect/packet.js'
 import {capturePath, expectedCaptures, type ExpectedFrame} from './expected.js'
+import {describeWithJa4} from '../helpers/skip.js'
 import {loadFrames} from './load-frames.js'
 
 const AF_INET = 2
@@ -78,7 +79,7 @@ describe('IPv4 packets in every link type', async () => {
   }
 })
 
-describe('IPv6 packets in every link type', async () => {
+describeWithJa4('IPv6 packets in every link type', async () => {
   // Darwin NULL capture (4-byte header, AF 30).
   const v6 = await ipPackets('corpus:ipv6.pcapng', 4)
   it('has packets to wrap', () => expect(v6.length).toBe(9))
@@ -100,7 +101,7 @@ describe('IPv6 packets in every link type', async () => {
   }
 })
 
-describe('link layers that cannot be decoded', async () => {
+describeWithJa4('link layers that cannot be decoded', async () => {
   const [packet] = await ipPackets('corpus:ipv6.pcapng', 4)
   it('an unknown link type is an Issue, not a crash', () => {
     // LINKTYPE_IEEE802_11 (105): not a link this tool decodes.

@@ -7,13 +7,14 @@
  */
 import {readFileSync} from 'node:fs'
 import {basename, join} from 'node:path'
-import {describe, expect, it} from 'vitest'
+import {expect, it} from 'vitest'
 import {analyzeCapture} from '../../src/analysis/analyze.js'
 import {buildPolicy} from '../../src/analysis/policy.js'
 import type {CaptureReport as AnalysisReport, ConnectionFacts, ConnectionReport as AnyConnectionReport} from '../../src/analysis/types.js'
 
 type ConnectionReport = AnyConnectionReport<ConnectionFacts>
 import {CORPUS_PCAPS, ROOT, corpusFiles} from '../helpers/paths.js'
+import {describeWithJa4} from '../helpers/skip.js'
 
 interface TcpEntry {
   capture: string
@@ -56,7 +57,7 @@ function sameConnection(c: ConnectionReport, entry: TcpEntry): boolean {
   return outer.has(entry.client.ip) && outer.has(entry.server.ip) && entry.client.ip !== entry.server.ip
 }
 
-describe('JA4 corpus', () => {
+describeWithJa4('JA4 corpus', () => {
   it.each(corpusFiles().map((file) => basename(file)))('%s is analysed without a crash', async (capture) => {
     const report = await analyzed(capture)
     expect(report.source.frames).toBeGreaterThan(0)

@@ -14,6 +14,7 @@ import {readCapture} from '../../src/capture/index.js'
 import {InputError} from '../../src/errors.js'
 import {KEY_LOG_LABELS, keyLogFromDecryptionSecrets, loadKeyLogFile, mergeKeyLogs, parseKeyLog, type KeyLogLabel} from '../../src/keys/keylog.js'
 import {CORPUS_PCAPS, ROOT} from '../helpers/paths.js'
+import {itWithJa4} from '../helpers/skip.js'
 
 const HERE = join(ROOT, 'test', 'keys')
 const expected = JSON.parse(readFileSync(join(HERE, 'expected.json'), 'utf8')) as Record<'tls13' | 'tls12', {clientRandoms: string[]; labels: Record<string, string[]>}>
@@ -113,7 +114,7 @@ describe('merging and pcapng Decryption Secrets Blocks', () => {
     expect(Buffer.from(again.sessions.get(random!)![KEY_LOG_LABELS[label as KeyLogLabel]]!).toString('hex')).toBe(secret)
   })
 
-  it('reads the TLSK block of a real pcapng (corpus http2-with-cookies.pcapng) and skips other secret types', async () => {
+  itWithJa4('reads the TLSK block of a real pcapng (corpus http2-with-cookies.pcapng) and skips other secret types', async () => {
     const blocks: DecryptionSecrets[] = []
     await readCapture(join(CORPUS_PCAPS, 'http2-with-cookies.pcapng'), {frame: () => {}, secrets: (s) => blocks.push({...s, data: s.data.slice()})})
     expect(blocks.map((b) => b.secretsType)).toContain(0x544c534b)

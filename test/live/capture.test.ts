@@ -10,9 +10,10 @@ import {execFileSync, spawn} from 'node:child_process'
 import {readFileSync, mkdtempSync} from 'node:fs'
 import {tmpdir} from 'node:os'
 import {join} from 'node:path'
-import {afterEach, describe, expect, it} from 'vitest'
+import {afterEach, beforeAll, describe, expect, it} from 'vitest'
 import type {AnalysisReport} from '../../src/analysis/types.js'
 import {ROOT} from '../helpers/paths.js'
+import {requireTool} from '../helpers/tools.js'
 import {CERTS, startConsole, startProxy, type RunningServer} from '../probe/servers.js'
 
 const DEFENDER = join(CERTS, 'defender')
@@ -40,6 +41,9 @@ const captureProbe = (extra: string[]) => cli(['capture', '--probe', URL_8084, '
 function byId(report: AnalysisReport, connection: number): Record<string, {status: string; confidence: string}> {
   return Object.fromEntries(report.connections[connection].checks.map((c) => [c.id, {status: c.status, confidence: c.confidence}]))
 }
+
+// The tests here run the real tcpdump: without it they fail at once, naming the install command.
+beforeAll(() => requireTool('tcpdump'))
 
 describe('capture --probe (tcpdump + probe + analysis)', () => {
   let server: RunningServer | undefined
@@ -78,6 +82,7 @@ describe('capture --probe (tcpdump + probe + analysis)', () => {
     const keylog = (report.connections[0].facts as unknown as {keylogFile: string}).keylogFile
     expect(keylog).toBe(`${pcap}.keylog`)
     expect(readFileSync(pcap).readUInt32LE(0)).toBe(0x0a0d0d0a)
+    requireTool('tshark')
     const fields = execFileSync('tshark', ['-r', pcap, '-T', 'fields', '-e', 'tls.handshake.type', '-e', 'http.response.code', '-e', 'websocket.opcode'], {encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore']})
     const types = fields.split('\n').flatMap((line) => line.split('\t')[0].split(',')).filter(Boolean)
     expect(types).toEqual(expect.arrayContaining(['1', '2', '8', '13', '11', '15', '20']))

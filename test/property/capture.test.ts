@@ -8,7 +8,7 @@ import fc from 'fast-check'
 import {describe, expect, it} from 'vitest'
 import {createCaptureParser} from '../../src/capture/parser.js'
 import {CaptureFormatError} from '../../src/capture/types.js'
-import {CAPTURES, mutatedArb, params, piecesOf, splitsArb, timed} from './support.js'
+import {CAPTURES, mutatedArb, noteAbsentCorpusSeeds, params, piecesOf, splitsArb, timed} from './support.js'
 
 /** Everything a parse produced: each frame's fields and a digest of its bytes, then the summary or the error. */
 function parseOutcome(pieces: Uint8Array[]): string[] {
@@ -30,6 +30,7 @@ function parseOutcome(pieces: Uint8Array[]): string[] {
 }
 
 describe('capture readers on mutated real captures', () => {
+  noteAbsentCorpusSeeds()
   it('only CaptureFormatError escapes, in bounded time', () => {
     fc.assert(
       fc.property(mutatedArb(CAPTURES), ([name, bytes]) => {

@@ -15,6 +15,7 @@ import type {ProxyFacts} from '../../src/dissect/proxy/types.js'
 import {TlsConnectionReader} from '../../src/dissect/tls/connection.js'
 import {ConnectionTracker} from '../../src/stream/tracker.js'
 import {CORPUS_PCAPS, FIXTURES} from '../helpers/paths.js'
+import {itWithJa4, presentFiles} from '../helpers/skip.js'
 import {STREAMS, expectedFromTshark} from './streams.js'
 
 interface Analysed {
@@ -61,12 +62,12 @@ function policy(ports: number[]): Policy {
   return {ports, minTls: '1.3'}
 }
 
-const CAPTURES = [
+const CAPTURES = presentFiles([
   {name: 'corpus/https-connect.pcap', file: join(CORPUS_PCAPS, 'https-connect.pcap'), proxyPort: 8080},
   {name: 'corpus/socks-https-example.pcap', file: join(CORPUS_PCAPS, 'socks-https-example.pcap'), proxyPort: 1080},
   {name: 'corpus/socks4-https.pcap', file: join(CORPUS_PCAPS, 'socks4-https.pcap'), proxyPort: 9901},
   {name: 'fixtures/proxy/http-connect-407/capture.pcap', file: join(FIXTURES, 'proxy', 'http-connect-407', 'capture.pcap'), proxyPort: 3128},
-]
+])
 
 describe.each(CAPTURES)('$name through the pipeline', ({name, file, proxyPort}) => {
   const entries = STREAMS.filter((s) => s.capture === name)
@@ -91,7 +92,7 @@ describe.each(CAPTURES)('$name through the pipeline', ({name, file, proxyPort}) 
 })
 
 describe('proxy.connect on the captured connections', () => {
-  it('passes a tunnel to a Console port and warns when the tunnel goes to another port (https-connect.pcap)', async () => {
+  itWithJa4('passes a tunnel to a Console port and warns when the tunnel goes to another port (https-connect.pcap)', async () => {
     const [conn] = await analyse(join(CORPUS_PCAPS, 'https-connect.pcap'), 8080)
     const pass = checkProxyConnect(conn!.facts, policy([8080, 443]))
     expect(pass.status).toBe('pass')
@@ -103,7 +104,7 @@ describe('proxy.connect on the captured connections', () => {
     expect(warn.summary).toContain('port 443 is not a Console port (8084)')
   })
 
-  it('passes the three SOCKS connections of socks-https-example.pcap', async () => {
+  itWithJa4('passes the three SOCKS connections of socks-https-example.pcap', async () => {
     const results = (await analyse(join(CORPUS_PCAPS, 'socks-https-example.pcap'), 1080)).map((c) => checkProxyConnect(c.facts, policy([1080, 443])))
     expect(results.map((r) => [r.status, r.summary])).toEqual([
       ['pass', 'SOCKS4 CONNECT 93.184.216.119:443 through the proxy answered request granted (CD 90) (frame 6)'],

@@ -7,7 +7,10 @@
  *   and the verdict, and a 'report.connection-limit' issue says how many were left out;
  * so memory stops growing once both caps are reached: it is the same after 400,000 SYNs as after
  * 1,000,000. The capture is generated in chunks (syn-flood.ts) and fed to the real parser and
- * Analyzer; the test stops early, naming how far it got, when it passes a budget.
+ * Analyzer. What bounds the work per SYN is what is held: after every chunk the analyzer keeps
+ * reader state for at most maxConnections connections and the tracker at most maxConnections in
+ * its activity list (a count, independent of machine load). How fast it goes is for npm run
+ * bench; the test's own timeout (HANG_DEADLINE_MS) only catches a hang.
  */
 import {describe, expect, it} from 'vitest'
 import {Analyzer} from '../../src/analysis/analyzer.js'
@@ -18,13 +21,20 @@ import {FILE_HEADER, synRecords} from './syn-flood.js'
 
 const CONNECTIONS = 1_000_000
 const CHUNK = 20_000
-const TIME_BUDGET_MS = 50_000
+/** ~25 s on an idle 2-core machine, ~50 s loaded: the deadline only catches a hang. */
+const HANG_DEADLINE_MS = 600_000
 const MAX_CONNECTIONS = 10_000
 const MAX_REPORTED = 50_000
 /** Both caps are reached by then; from here on the heap must stay flat. */
 const PLATEAU_FROM = 400_000
 /** Heap noise allowed on the plateau, measured after a full collection (vitest runs with --expose-gc). */
 const PLATEAU_SLACK_BYTES = 64 * 2 ** 20
+
+/** What the analyzer and its tracker hold right now (private fields, read for this bound only). */
+function held(analyzer: Analyzer): {readerStates: number; tracked: number} {
+  const inside = analyzer as unknown as {states: Map<number, unknown>; tracker: {tracked: number}}
+  return {readerStates: inside.states.size, tracked: inside.tracker.tracked}
+}
 
 function liveHeap(): number {
   const gc = (globalThis as {gc?: () => void}).gc
@@ -38,7 +48,6 @@ describe('1,000,000 half-open connections', () => {
     expect(DEFAULT_LIMITS.maxConnections).toBeGreaterThan(0)
     const analyzer = new Analyzer({policy: buildPolicy({}), maxConnections: MAX_CONNECTIONS, maxReportedConnections: MAX_REPORTED})
     const parser = createCaptureParser(analyzer.sink)
-    const started = performance.now()
     let plateau: number | undefined
     parser.push(FILE_HEADER)
     for (let fed = 0; fed < CONNECTIONS; fed += CHUNK) {
@@ -46,9 +55,10 @@ describe('1,000,000 half-open connections', () => {
       const seen = fed + CHUNK
       // Collect only where it is compared: a full GC costs ~0.1 s with this much live data.
       const heap = seen >= PLATEAU_FROM && seen % 100_000 === 0 ? liveHeap() : process.memoryUsage().heapUsed
-      const ms = performance.now() - started
-      const where = `after ${seen} SYNs: ${(ms / 1000).toFixed(1)} s, heap ${(heap / 2 ** 20).toFixed(0)} MiB`
-      expect(ms, where).toBeLessThan(TIME_BUDGET_MS)
+      const now = held(analyzer)
+      const where = `after ${seen} SYNs: ${now.readerStates} reader states, ${now.tracked} tracked, heap ${(heap / 2 ** 20).toFixed(0)} MiB`
+      expect(now.readerStates, where).toBeLessThanOrEqual(MAX_CONNECTIONS)
+      expect(now.tracked, where).toBeLessThanOrEqual(MAX_CONNECTIONS)
       if (seen === PLATEAU_FROM) plateau = heap
       if (plateau !== undefined && seen % 100_000 === 0) expect(heap - plateau, `${where}, ${((heap - plateau) / 2 ** 20).toFixed(0)} MiB over the plateau`).toBeLessThan(PLATEAU_SLACK_BYTES)
     }
@@ -63,5 +73,5 @@ describe('1,000,000 half-open connections', () => {
     expect(report.connections.map((c) => c.id)).toEqual(Array.from({length: MAX_REPORTED}, (_, i) => i + 1))
     expect(report.connections.every((c) => c.facts.issues.some((i) => i.code === 'stream.connection-limit'))).toBe(true)
     expect(report.connections[0]!.checks.find((c) => c.id === 'tcp.syn')?.status).toBe('pass')
-  }, 60_000)
+  }, HANG_DEADLINE_MS)
 })

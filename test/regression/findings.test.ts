@@ -12,6 +12,7 @@ import {TlsRecordReader} from '../../src/dissect/tls/record.js'
 import {validateReport} from '../../src/report/schema.js'
 import {renderJson} from '../../src/report/json.js'
 import {CORPUS_PCAPS, FIXTURES} from '../helpers/paths.js'
+import {describeWithJa4} from '../helpers/skip.js'
 
 const PCAP = readFileSync(join(FIXTURES, 'tcp', 'tls13-lo', 'tls13-lo.pcap'))
 const PCAPNG = readFileSync(join(FIXTURES, 'tcp', 'dumpcap-pcapng', 'dumpcap.pcapng'))
@@ -72,7 +73,7 @@ describe('timestamps the capture gets wrong', () => {
   })
 })
 
-describe('tunnels other than GENEVE in the JSON report', () => {
+describeWithJa4('tunnels other than GENEVE in the JSON report', () => {
   it.each([
     ['gre-erspan-vxlan.pcap', ['erspan', 'vxlan']],
     ['gre-sample.pcap', ['gre']],

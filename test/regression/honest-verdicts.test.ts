@@ -13,7 +13,8 @@ import {summarizeConnections} from '../../src/analysis/analyzer.js'
 import {buildPolicy} from '../../src/analysis/policy.js'
 import {validateNdjsonLine, validateReport} from '../../src/report/schema.js'
 import {runCli} from '../helpers/cli.js'
-import {FIXTURES, REPRO_RELIABILITY} from '../helpers/paths.js'
+import {FIXTURES, RELIABILITY_REPRO, REPRO_ABSENT} from '../helpers/paths.js'
+import {describeWhen} from '../helpers/skip.js'
 
 interface Check {
   id: string
@@ -182,15 +183,12 @@ describe('wording: the side quoted is the side named, and no c2s/s2c', () => {
   })
 })
 
-describe('issue 16 item 7: a connection whose every ClientHello is malformed', () => {
-  const python = spawnSync('python3', ['--version'])
-  const generator = join(REPRO_RELIABILITY, 'gen_lists.py')
-  const available = python.status === 0 && existsSync(generator)
-  if (!available) console.warn(`honest-verdicts: ${generator} or python3 missing: the malformed-ClientHello reproduction is not run`)
+const generator = join(RELIABILITY_REPRO, 'gen_lists.py')
+describeWhen(existsSync(generator), REPRO_ABSENT, 'issue 16 item 7: a connection whose every ClientHello is malformed', () => {
   const work = mkdtempSync(join(tmpdir(), 'dc-h3-malformed-'))
   afterAll(() => rmSync(work, {recursive: true, force: true}))
 
-  it.runIf(available)('fails tls.client-hello with the parse error instead of "no TLS handshake was seen" and PASS', () => {
+  it('fails tls.client-hello with the parse error instead of "no TLS handshake was seen" and PASS', () => {
     const made = spawnSync('python3', [generator, 'malformedhs', '3'], {env: {...process.env, OUT: work}, cwd: work, encoding: 'utf8'})
     expect(made.status, made.stderr).toBe(0)
     const {run, report, checks} = analyze([join(work, 'malformedhs3.pcap')])

@@ -20,7 +20,8 @@ import {HttpUpgradeReader} from '../../src/dissect/http/upgrade.js'
 import {parseConnectRequest} from '../../src/dissect/proxy/http-connect.js'
 import {describeHeaderLine, redactUrl, reportableHeaderValue} from '../../src/secrets.js'
 import {runCli} from '../helpers/cli.js'
-import {FIXTURES, RELIABILITY_REPRO, ROOT} from '../helpers/paths.js'
+import {FIXTURES, RELIABILITY_REPRO, REPRO_ABSENT, ROOT} from '../helpers/paths.js'
+import {describeWhen} from '../helpers/skip.js'
 import {CERTS, startConsole, startProxy, type RunningServer} from '../probe/servers.js'
 
 /** fixtures/wss/peer.mjs SECRET_VALUES (scenario secret-headers). */
@@ -126,16 +127,17 @@ describe('decrypted upgrades: no credential in any format', () => {
 
   const dsb = join(RELIABILITY_REPRO, 'authz-header-dsb.pcapng')
   const haveDsb = existsSync(dsb)
-  if (!haveDsb) console.warn(`SKIPPED: ${dsb} is absent (../shared/repro/reliability): the DSB reproduction is not checked`)
-  it.skipIf(!haveDsb).each(haveDsb ? analyzeAllFormats([dsb, '-p', 'any']).map((r) => [r.format, r] as const) : [])('../shared/repro/reliability/authz-header-dsb.pcapng, %s', (format, run) => {
+  describeWhen(haveDsb, REPRO_ABSENT, 'the DSB reproduction authz-header-dsb.pcapng', () => {
+  it.each(analyzeAllFormats([dsb, '-p', 'any']).map((r) => [r.format, r] as const))('../shared/repro/reliability/authz-header-dsb.pcapng, %s', (format, run) => {
     expect(run.status === 0 || run.status === 1, run.text.slice(0, 400)).toBe(true)
     expectNone(run.text, DSB_PLANTED, format)
   })
 
-  it.skipIf(!haveDsb)('the DSB reproduction is decrypted: its headers are there, redacted', () => {
+  it('the DSB reproduction is decrypted: its headers are there, redacted', () => {
     const text = runCli(['analyze', dsb, '-p', 'any', '-f', 'json']).stdout
     expect(text).toMatch(/"name": "Authorization",\s+"value": "\[redacted, \d+ bytes\]"/)
     expect(text).toMatch(/"name": "Cookie",\s+"value": "\[redacted, \d+ bytes\]"/)
+  })
   })
 })
 

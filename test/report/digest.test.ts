@@ -7,13 +7,14 @@
  */
 import {join} from 'node:path'
 import fc from 'fast-check'
-import {describe, expect, it} from 'vitest'
+import {expect, it} from 'vitest'
 import {analyzeCapture} from '../../src/analysis/analyze.js'
 import {buildPolicy} from '../../src/analysis/policy.js'
 import type {ConnectionReport} from '../../src/analysis/types.js'
 import {ConnectionDigest} from '../../src/report/digest.js'
 import {renderTable, SUMMARY_THRESHOLD, tableDigest, WORST_SHOWN} from '../../src/report/table.js'
 import {CORPUS_PCAPS} from '../helpers/paths.js'
+import {describeWithJa4} from '../helpers/skip.js'
 
 const CAPTURE = join(CORPUS_PCAPS, 'tls-handshake.pcapng')
 const policy = buildPolicy({ports: ['443']})
@@ -30,7 +31,7 @@ function digestView(digest: ConnectionDigest) {
   }
 }
 
-describe('ConnectionDigest', async () => {
+describeWithJa4('ConnectionDigest', async () => {
   const streamed: ConnectionReport[] = []
   const report = await analyzeCapture(CAPTURE, {policy, onConnection: (c) => streamed.push(c)})
   const connections = report.connections

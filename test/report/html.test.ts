@@ -64,7 +64,7 @@ class Browser {
   static async launch(): Promise<Browser> {
     const probe = spawnSync(CHROMIUM, ['--version'], {encoding: 'utf8'})
     if (probe.error || probe.status !== 0) {
-      throw new Error(`headless Chromium is needed for the HTML report test and '${CHROMIUM}' did not run (${probe.error?.message ?? probe.stderr}): install it with 'apt-get install -y chromium' (.ci/run does), or set CHROMIUM=/path/to/chromium`)
+      throw new Error(`headless Chromium is needed for the HTML report test and '${CHROMIUM}' did not run (${probe.error?.message ?? probe.stderr}): install it with 'apt-get install -y chromium' (npm run test:fresh does), or set CHROMIUM=/path/to/chromium`)
     }
     const profile = mkdtempSync(join(tmpdir(), 'dc-chromium-'))
     const args = ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--disable-sync', '--no-first-run',

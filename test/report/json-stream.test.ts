@@ -5,13 +5,14 @@
  * past it; valid against the schema; and right for a capture with no Console connection.
  */
 import {join} from 'node:path'
-import {describe, expect, it} from 'vitest'
+import {expect, it} from 'vitest'
 import {analyzeCapture} from '../../src/analysis/analyze.js'
 import {buildPolicy} from '../../src/analysis/policy.js'
 import type {ConnectionReport} from '../../src/analysis/types.js'
 import {JSON_ORDERED_CONNECTIONS, JsonReportStream, renderJson} from '../../src/report/json.js'
 import {validateReport} from '../../src/report/schema.js'
 import {CORPUS_PCAPS} from '../helpers/paths.js'
+import {describeWithJa4} from '../helpers/skip.js'
 
 const CAPTURE = join(CORPUS_PCAPS, 'tls-handshake.pcapng')
 
@@ -33,7 +34,7 @@ async function streamed(ports: string[], ordered: number) {
   return {text, decided, whole: JSON.parse(renderJson({...whole, tool: {name: 'defender-check', version: '0.1.0'}}))}
 }
 
-describe('JsonReportStream', () => {
+describeWithJa4('JsonReportStream', () => {
   it('holds up to its limit and writes the connections by id, the same document as renderJson', async () => {
     expect(JSON_ORDERED_CONNECTIONS).toBeGreaterThanOrEqual(100)
     const {text, decided, whole} = await streamed(['443'], JSON_ORDERED_CONNECTIONS)

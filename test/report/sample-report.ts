@@ -15,7 +15,7 @@ import {completedHandshake, refused} from '../checks/tcp-facts.js'
 export const POLICY: Policy = {ports: [8084], minTls: '1.3'}
 
 /**
- * The leaf certificate of /work/shared/corpus/ja4/pcap/badcurveball.pcap frame 7
+ * The leaf certificate of the JA4 corpus's pcap/badcurveball.pcap frame 7
  * (tshark -e tls.handshake.certificate; openssl x509 -inform der -noout -subject -issuer -dates
  * -serial -fingerprint -sha256 -ext subjectAltName).
  */

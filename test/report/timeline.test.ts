@@ -18,6 +18,7 @@ import {loadKeyStore} from '../../src/keys/store.js'
 import {buildTimeline, httpFactsOf, wsFactsOf, type TimelineEvent, type TimelineEventKind} from '../../src/report/timeline.js'
 import {renderTimeline} from '../../src/report/timeline-text.js'
 import {CORPUS_PCAPS, FIXTURES, ROOT, fixtureDirs} from '../helpers/paths.js'
+import {itWithJa4} from '../helpers/skip.js'
 
 interface Expected {
   capture?: string
@@ -373,7 +374,7 @@ describe('a proxy in front of TLS', () => {
     expect(renderTimeline(report.connections[1], {color: false, width: 100}).split('\n')[1]).toContain('Console via proxy 127.0.0.60:3128')
   })
 
-  it('corpus socks4-https.pcap: the SOCKS4a request by name and the granted reply', async () => {
+  itWithJa4('corpus socks4-https.pcap: the SOCKS4a request by name and the granted reply', async () => {
     // tshark -d tcp.port==9901,socks -O socks: frame 4 Connect, port 443, SOCKS v4a name login.live.com; frame 6 Results(V4): Granted (90).
     const report = await analyzeCapture(join(CORPUS_PCAPS, 'socks4-https.pcap'), {policy: buildPolicy({ports: ['9901']})})
     const events = buildTimeline(report.connections[0])
@@ -387,7 +388,7 @@ describe('a proxy in front of TLS', () => {
 })
 
 describe('not TLS', () => {
-  it('corpus ssh-r.pcap on port 22: the SSH banner drawn at its frame and time, tls.client-hello marked there', async () => {
+  itWithJa4('corpus ssh-r.pcap on port 22: the SSH banner drawn at its frame and time, tls.client-hello marked there', async () => {
     // tshark -T fields -e frame.number -e frame.time_relative: frame 4 at 0.010047 s, "SSH-2.0-PuTTY_Release_0.74".
     const report = await analyzeCapture(join(CORPUS_PCAPS, 'ssh-r.pcap'), {policy: buildPolicy({ports: ['22']})})
     const events = buildTimeline(report.connections[0])

@@ -18,10 +18,11 @@
  *   before the client's ACK is captured (CVE-2018-6794.pcap).
  */
 import {createHash} from 'node:crypto'
-import {describe, expect, it} from 'vitest'
+import {expect, it} from 'vitest'
 import {ConnectionTracker} from '../../src/stream/tracker.js'
 import type {Direction, Endpoint, StreamHandler, TrackedConnection} from '../../src/stream/types.js'
 import {CORPUS_PCAPS as CORPUS} from '../helpers/paths.js'
+import {describeWithJa4} from '../helpers/skip.js'
 import {readFrames, replay} from './real-packets.js'
 
 const SERVER_PORTS = new Set([22, 80, 443, 8080, 8084, 8089, 9901])
@@ -173,7 +174,7 @@ async function track(file: string, options: {maxConnections?: number} = {}) {
 
 const text = (endpoint: Endpoint) => `${endpoint.ip}:${endpoint.port}`
 
-describe('ConnectionTracker on real captures (expected values from tshark)', () => {
+describeWithJa4('ConnectionTracker on real captures (expected values from tshark)', () => {
   for (const [file, streams] of Object.entries(EXPECTED)) {
     it(`${file}: ${streams.length} TCP streams, endpoints, packets, bytes, delivered bytes, RTT and retransmissions`, async () => {
       const {connections, collector} = await track(`${CORPUS}/${file}`)

@@ -9,10 +9,10 @@ import {describe, expect, it} from 'vitest'
 import type {Issue} from '../../src/issues.js'
 import {StreamReassembler, type ReassemblySink} from '../../src/stream/reassembly.js'
 import type {TcpDirectionStats} from '../../src/stream/types.js'
-import {CORPUS_PCAPS} from '../helpers/paths.js'
+import {FIXTURES} from '../helpers/paths.js'
 
-/** The first 64 KiB of a corpus capture. */
-const BYTES = new Uint8Array(readFileSync(join(CORPUS_PCAPS, 'ssh-scp-1050.pcap')).subarray(0, 65536))
+/** The first 64 KiB of a fixture capture file (fixtures/ws/cleartext, 144 kB): real bytes to carry. */
+const BYTES = new Uint8Array(readFileSync(join(FIXTURES, 'ws', 'cleartext', 'capture.pcap')).subarray(0, 65536))
 
 type Event = {data: number[]; frame: number} | {gap: number; frame: number} | {fin: number}
 

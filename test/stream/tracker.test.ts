@@ -10,11 +10,11 @@ import {describe, expect, it} from 'vitest'
 import {TCP_ACK, TCP_FIN, TCP_RST, TCP_SYN, type Packet} from '../../src/dissect/types.js'
 import {ConnectionTracker} from '../../src/stream/tracker.js'
 import type {Direction, FrameRef, StreamHandler, TrackedConnection} from '../../src/stream/types.js'
-import {CORPUS_PCAPS} from '../helpers/paths.js'
+import {FIXTURES} from '../helpers/paths.js'
 import {segment} from './segments.js'
 
-/** The first 64 KiB of a corpus capture file: real bytes to carry. */
-const SOURCE = new Uint8Array(readFileSync(join(CORPUS_PCAPS, 'ssh-scp-1050.pcap')).subarray(0, 65536))
+/** The first 64 KiB of a fixture capture file (fixtures/ws/cleartext, 144 kB): real bytes to carry. */
+const SOURCE = new Uint8Array(readFileSync(join(FIXTURES, 'ws', 'cleartext', 'capture.pcap')).subarray(0, 65536))
 
 const C = {ip: '10.1.1.1', port: 50123}
 const S = {ip: '10.2.2.2', port: 8084}

@@ -19,14 +19,14 @@ import {isCaptureFacts} from '../../src/analysis/types.js'
 import {TlsConnectionReader} from '../../src/dissect/tls/connection.js'
 import {parseKeyLog} from '../../src/keys/keylog.js'
 import {KeyStore} from '../../src/keys/store.js'
-import {FIXTURES, PEERS_CORPUS} from '../helpers/paths.js'
+import {FIXTURES, PEERS, PEERS_ABSENT} from '../helpers/paths.js'
+import {describeWhen} from '../helpers/skip.js'
 import {directionOf, streamVector} from '../tls/streams.js'
 import {fromHex} from '../tls/vectors.js'
 
-const ILLUSTRATED = join(PEERS_CORPUS, 'captures', 'illustrated-tls12.pcap')
-const ILLUSTRATED_KEYS = join(PEERS_CORPUS, 'keys', 'illustrated-tls12.keylog')
+const ILLUSTRATED = join(PEERS, 'captures', 'illustrated-tls12.pcap')
+const ILLUSTRATED_KEYS = join(PEERS, 'keys', 'illustrated-tls12.keylog')
 const haveIllustrated = existsSync(ILLUSTRATED) && existsSync(ILLUSTRATED_KEYS)
-if (!haveIllustrated) console.warn(`SKIPPED: the Illustrated TLS 1.2 tests: ${ILLUSTRATED} (peers corpus) is absent`)
 
 function keyStore(path: string): KeyStore {
   const keys = new KeyStore()
@@ -34,7 +34,7 @@ function keyStore(path: string): KeyStore {
   return keys
 }
 
-describe.skipIf(!haveIllustrated)('the Illustrated TLS 1.2 session (AES-128-CBC-SHA, MAC-then-encrypt)', () => {
+describeWhen(haveIllustrated, PEERS_ABSENT, 'the Illustrated TLS 1.2 session (AES-128-CBC-SHA, MAC-then-encrypt)', () => {
   it('decrypts every protected record, verifies both Finished, reads the close_notify', async () => {
     const report = await analyzeCapture(ILLUSTRATED, {policy: buildPolicy({ports: ['any']}), keys: keyStore(ILLUSTRATED_KEYS)})
     expect(report.connections).toHaveLength(1)

@@ -1,14 +1,15 @@
 /**
  * JA4 / JA4_r conformance with the FoxIO corpus: for every ClientHello listed in
- * ../shared/corpus/ja4/expected/*.json, the ClientHello of that tshark stream (N-th for JA4.N),
+ * the corpus's ja4/expected/*.json (test/helpers/paths.ts says where), the ClientHello of that tshark stream (N-th for JA4.N),
  * parsed by our readers, must give the expected JA4 and JA4_r.
  */
 import {readdirSync, readFileSync} from 'node:fs'
 import {join} from 'node:path'
-import {describe, expect, it} from 'vitest'
+import {expect, it} from 'vitest'
 import {parseClientHello} from '../../src/dissect/tls/client-hello.js'
 import {ja4} from '../../src/dissect/tls/ja4.js'
 import {CORPUS} from '../helpers/paths.js'
+import {describeWithJa4} from '../helpers/skip.js'
 import {firstMessage} from './feed.js'
 import {fromHex, vectors, type HelloVector} from './vectors.js'
 
@@ -44,9 +45,9 @@ function cases(): Case[] {
   return out
 }
 
-const all = cases()
+describeWithJa4('JA4 corpus conformance', () => {
+  const all = cases()
 
-describe('JA4 corpus conformance', () => {
   it('finds a TCP ClientHello for every one of the 160 expected JA4 entries (QUIC entries are t-less, none here)', () => {
     expect(all.length).toBe(160)
     expect(all.filter((c) => !c.hello).map((c) => `${c.capture}#${c.stream}#${c.n}`)).toEqual([])

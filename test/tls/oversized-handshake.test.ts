@@ -12,15 +12,15 @@ import {buildPolicy} from '../../src/analysis/policy.js'
 import {isCaptureFacts} from '../../src/analysis/types.js'
 import {checkTlsCertificate} from '../../src/checks/tls-certificate.js'
 import {TlsConnectionReader} from '../../src/dissect/tls/connection.js'
-import {FIXTURES, PEERS_CORPUS} from '../helpers/paths.js'
+import {FIXTURES, PEERS, PEERS_ABSENT} from '../helpers/paths.js'
+import {describeWhen} from '../helpers/skip.js'
 import {directionOf, streamVector} from './streams.js'
 import {fromHex} from './vectors.js'
 
-const ZEEK_FRAGMENTED = join(PEERS_CORPUS, 'captures', 'zeek-tls-fragmented-handshake.pcap.gz')
+const ZEEK_FRAGMENTED = join(PEERS, 'captures', 'zeek-tls-fragmented-handshake.pcap.gz')
 const haveZeek = existsSync(ZEEK_FRAGMENTED)
-if (!haveZeek) console.warn(`SKIPPED: Zeek's 340 kB Certificate test: ${ZEEK_FRAGMENTED} (peers corpus) is absent`)
 
-describe.skipIf(!haveZeek)("Zeek's fragmented 340 kB Certificate", () => {
+describeWhen(haveZeek, PEERS_ABSENT, "Zeek's fragmented 340 kB Certificate", () => {
   it('is read whole: the leaf with its 10,000 SANs, and tls.certificate judges it', async () => {
     const report = await analyzeCapture(ZEEK_FRAGMENTED, {policy: buildPolicy({ports: ['any']})})
     expect(report.connections).toHaveLength(1)
