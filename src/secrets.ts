@@ -17,7 +17,7 @@ const SECRET_HEADERS = new Set(['authorization', 'proxy-authorization', 'cookie'
  * (case-insensitive: `token`, `access_token`, `X-Amz-Signature`, `api_key`, `client_secret`,
  * `password`, `sid`...). Redacting a harmless `design=` is a smaller cost than printing a token.
  */
-const SECRET_QUERY_NAME = /token|key|secret|pass|pwd|auth|sig|session|sid|jwt|cred|cookie|^code$/i
+const SECRET_QUERY_NAME = /token|key|secret|pass|pwd|auth|sig|jwt|cred|cookie|^code$/i
 
 /** The text that stands for a credential: present, redacted, and how many bytes it had. */
 export function redactedMarker(bytes: number): string {

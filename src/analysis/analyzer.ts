@@ -75,6 +75,8 @@ interface Tally {
   /** Connections with an inconclusive verdict, and the first one's reason (the summary's hint). */
   inconclusive: number
   firstInconclusive?: {reason: string; hint: string}
+  /** Connections whose handshake was seen and judged (verdict pass or warn). */
+  judged: number
   pass: number
   fail: number
   warn: number
@@ -106,7 +108,7 @@ export class Analyzer {
   /** Reader state of the connections still open: dropped as each one closes. */
   private readonly states = new Map<number, ConnectionState>()
   private readonly reports: Array<ConnectionReport<ConnectionFacts>> = []
-  private readonly tally: Tally = {connections: 0, failing: 0, inconclusive: 0, pass: 0, fail: 0, warn: 0, skip: 0}
+  private readonly tally: Tally = {connections: 0, failing: 0, inconclusive: 0, judged: 0, pass: 0, fail: 0, warn: 0, skip: 0}
   private readonly maxReported: number
   private readonly otherServers = new ServerCounter(OTHER_TRAFFIC_LIMIT)
   private readonly captureIssues: Issue[] = []
@@ -381,7 +383,7 @@ function sentByClient(flags: number, srcPort: number, dstPort: number): boolean 
  * to judge (no Console traffic). Shared by capture analysis and the probe.
  */
 export function summarizeConnections(connections: ReadonlyArray<ConnectionReport>, policy: Policy): Summary {
-  const tally: Tally = {connections: connections.length, failing: 0, inconclusive: 0, pass: 0, fail: 0, warn: 0, skip: 0}
+  const tally: Tally = {connections: connections.length, failing: 0, inconclusive: 0, judged: 0, pass: 0, fail: 0, warn: 0, skip: 0}
   for (const connection of connections) {
     for (const check of connection.checks) tally[check.status]++
     countVerdict(tally, connection)
@@ -391,6 +393,7 @@ export function summarizeConnections(connections: ReadonlyArray<ConnectionReport
 
 function countVerdict(tally: Tally, connection: ConnectionReport): void {
   if (connection.verdict === 'fail') tally.failing++
+  if (connection.verdict === 'pass' || connection.verdict === 'warn') tally.judged++
   if (connection.verdict === 'inconclusive') {
     tally.inconclusive++
     tally.firstInconclusive ??= connection.inconclusive
@@ -409,11 +412,15 @@ function summaryOf(tally: Tally, policy: Policy): Summary {
       policy.strict === true && tally.fail === 0
         ? `${tally.failing} of ${tally.connections} connection(s) had a warning, which --strict counts as a failure`
         : `${tally.failing} of ${tally.connections} connection(s) failed a check${policy.strict === true ? ' (or warned, under --strict)' : ''}`
-  } else if (tally.inconclusive > 0) {
-    // fail > inconclusive > pass: nothing failed, but a handshake that matters was never seen.
+  } else if (tally.inconclusive > 0 && tally.judged === 0) {
+    // fail > inconclusive > pass: nothing failed, and no connection's handshake was seen whole,
+    // so the run verified nothing. Where other connections were seen and passed, the run passes
+    // on them and the inconclusive ones are counted (and each keeps its own verdict and hint).
     summary.verdict = 'inconclusive'
     summary.reason = `${tally.inconclusive} of ${tally.connections} connection(s) inconclusive: ${tally.firstInconclusive?.reason ?? 'the handshake was not in the capture'}`
     if (tally.firstInconclusive !== undefined) summary.hint = tally.firstInconclusive.hint
+  } else if (tally.inconclusive > 0) {
+    summary.reason = `${tally.inconclusive} of ${tally.connections} connection(s) inconclusive, not counted in the verdict: ${tally.firstInconclusive?.reason ?? 'the handshake was not in the capture'}`
   }
   if (tally.inconclusive > 0) summary.inconclusive = tally.inconclusive
   return summary

@@ -77,6 +77,21 @@ describe('inconclusive: the handshake that matters was not in the capture', () =
     expect(run.status).toBe(3)
   })
 
+  it('midstream beside a whole handshake (the two real captures merged): the run passes on the judged one and counts the inconclusive one, exit 0', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'dc-mixed-'))
+    try {
+      const merged = join(dir, 'mixed.pcap')
+      const made = spawnSync('mergecap', ['-F', 'pcap', '-w', merged, 'fixtures/tcp/midstream/midstream.pcap', 'fixtures/tcp/tls13-lo/tls13-lo.pcap'], {encoding: 'utf8'})
+      expect(made.status, `mergecap (apt-get install -y tshark): ${made.stderr}`).toBe(0)
+      const {run, report} = analyze([merged])
+      expect(report.connections.map((c: {verdict: string}) => c.verdict).sort()).toEqual(['inconclusive', 'warn'])
+      expect(report.summary).toMatchObject({verdict: 'pass', inconclusive: 1, reason: expect.stringContaining('not counted in the verdict')})
+      expect(run.status).toBe(0)
+    } finally {
+      rmSync(dir, {recursive: true, force: true})
+    }
+  })
+
   it('midstream in the table, JUnit and NDJSON: INCONCLUSIVE with the hint, a failing "verdict" testcase, the summary line', () => {
     const table = runCli(['analyze', 'fixtures/tcp/midstream/midstream.pcap', '--format', 'table'])
     expect(table.status).toBe(3)
@@ -116,14 +131,17 @@ describe('inconclusive: the handshake that matters was not in the capture', () =
     expect(run.status).toBe(3)
   })
 
-  it('fail wins over inconclusive, inconclusive over pass: the summary of a midstream connection with a failing or a passing one', async () => {
+  it('fail wins over inconclusive; a run is inconclusive only when no connection was judged: the summary of a midstream connection alone, with a failing or with a passing one', async () => {
     const policy = (minTls?: string) => buildPolicy({minTls})
     const midstream = (await analyzeCapture('fixtures/tcp/midstream/midstream.pcap', {policy: policy()})).connections[0]!
     const failing = (await analyzeCapture('fixtures/tls/tls12-only-server/capture.pcap', {policy: policy('1.3')})).connections[0]!
     const passing = (await analyzeCapture('fixtures/tls/tls12-only-server/capture.pcap', {policy: policy('1.2')})).connections[0]!
     expect([midstream.verdict, failing.verdict, passing.verdict]).toEqual(['inconclusive', 'fail', 'pass'])
     expect(summarizeConnections([midstream, failing], policy()).verdict).toBe('fail')
-    expect(summarizeConnections([passing, midstream], policy()).verdict).toBe('inconclusive')
+    // Inconclusive only when nothing was judged; beside a judged connection the run passes on it.
+    expect(summarizeConnections([midstream], policy()).verdict).toBe('inconclusive')
+    expect(summarizeConnections([midstream, midstream], policy()).verdict).toBe('inconclusive')
+    expect(summarizeConnections([passing, midstream], policy())).toMatchObject({verdict: 'pass', inconclusive: 1})
     expect(summarizeConnections([passing], policy()).verdict).toBe('pass')
   })
 })
