@@ -11,6 +11,11 @@
  * | maxHttpHeaderBytes | 'http.headers-too-large': the upgrade request/response is not read further | one HTTP header block per direction |
  * | maxReportedConnections | 'report.connection-limit' on the capture: later connections are counted in the summary and verdict, not listed (only where a report is kept whole: JUnit, --html, --json, table --all) | the kept report (~30 KB per listed connection) |
  *
+ * | LIST_CAPS (src/lists.ts) | the list keeps its first N items; `truncated: {<list>: omitted}` on the object holding it | every list one connection's input can grow: TCP SYN/SYN-ACK retransmissions, FIN/RST, gaps; TLS ClientHellos, alerts, records, handshake messages; HTTP headers; WebSocket pings; each source's issues; a check's evidence frames; key-log issues |
+ *
+ * With these, memory is bounded by the open connections (maxConnections) times a constant,
+ * whatever one connection carries.
+ *
  * The defaults live with the code that enforces each limit; this module names them together
  * for the CLI flags and the documentation.
  */
@@ -18,6 +23,9 @@ import {DEFAULT_MAX_REPORTED_CONNECTIONS} from './analysis/analyzer.js'
 import {DEFAULT_MAX_HEADER_BYTES} from './dissect/http/upgrade.js'
 import {DEFAULT_MAX_HANDSHAKE_MESSAGE_BYTES} from './dissect/tls/handshake.js'
 import {DEFAULT_MAX_BUFFERED_BYTES, DEFAULT_MAX_CONNECTIONS} from './stream/tracker.js'
+
+/** The per-connection list caps (fixed, not flags): see src/lists.ts. */
+export {LIST_CAPS} from './lists.js'
 
 export interface Limits {
   /** Connections tracked at once (default 100,000). */

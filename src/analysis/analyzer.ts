@@ -32,6 +32,7 @@ import {ConnectionReaders} from './connection-readers.js'
 import {ProxyPreambleReader} from '../dissect/proxy/preamble.js'
 import {TOOL_VERSION} from './version.js'
 import {isCaptureTimeInRange, isoTime} from '../time.js'
+import {countOmitted} from '../lists.js'
 
 /** Moved to src/time.ts (the one formatter of capture times); re-exported for existing importers. */
 export {isoTime} from '../time.js'
@@ -340,6 +341,7 @@ export class Analyzer {
       tcp: conn.tcp,
       issues: [...conn.issues.map((issue) => this.withSnaplen(issue)), ...(state?.proxy.issues ?? []), ...(protocols?.issues ?? [])],
     }
+    countOmitted(facts, 'issues', (conn.truncated?.issues ?? 0) + (state?.proxy.truncated?.issues ?? 0) + (protocols?.issuesOmitted ?? 0))
     if (!isCaptureTimeInRange(conn.tcp.startTs) || !isCaptureTimeInRange(conn.tcp.endTs)) {
       const ts = isCaptureTimeInRange(conn.tcp.startTs) ? conn.tcp.endTs : conn.tcp.startTs
       facts.issues.push({code: TIME_OUT_OF_RANGE, severity: 'warn', frame: conn.tcp.firstFrame, message: `a packet of this connection has the timestamp ${ts} s, outside years 0000-9999: its times are shown clamped`})

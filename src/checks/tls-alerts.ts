@@ -52,7 +52,8 @@ export function checkTlsAlerts(facts: ConnectionFacts): CheckResult {
       hint: ALERT_HINTS[first.description] ?? 'a warning-level alert is not fatal but says something went wrong',
     }
   }
-  const closes = tls.alerts.length
+  // Alerts past LIST_CAPS.alerts are counted, not listed (the first fatal one is always listed).
+  const closes = tls.alerts.length + (tls.truncated?.alerts ?? 0)
   if (decryptedThroughout(tls)) {
     // With every protected record decrypted, no alert was hidden: the absence is observed.
     return {

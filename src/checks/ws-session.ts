@@ -5,6 +5,7 @@
  * endpoint reports as 1006, §7.1.5). Observed from the frames (decrypted or cleartext); without
  * keys on TLS 1.3, inferred from the flow of encrypted records after the upgrade.
  */
+import {appendAll} from '../lists.js'
 import {isoTime} from '../time.js'
 import type {ConnectionFacts} from '../analysis/types.js'
 import type {HttpUpgradeFacts} from '../dissect/http/types.js'
@@ -67,10 +68,10 @@ function observed(facts: ConnectionFacts, http: HttpUpgradeFacts | undefined, ws
   const how = facts.tls && !facts.tls.notTls ? ' [decrypted]' : ''
   const opened = http?.response ?? {frame: facts.tcp.firstFrame, ts: facts.tcp.startTs}
   const findings: Finding[] = []
-  findings.push(...protocolFindings(ws))
+  appendAll(findings, protocolFindings(ws))
   const pings = pingFindings(facts, ws)
-  findings.push(...pings.findings)
-  findings.push(...closeFindings(facts, ws, opened))
+  appendAll(findings, pings.findings)
+  appendAll(findings, closeFindings(facts, ws, opened))
   const lost = ws.c2s.lostSync ?? ws.s2c.lostSync
   if (lost) findings.push({status: 'warn', text: `part of the session was not captured (frames not followed after frame ${lost.frame})`, frames: [lost.frame], hint: 'capture without drops (tcpdump -B) and with -s 0'})
   const values = {

@@ -3,6 +3,7 @@
  * who is the client, records the handshake and teardown (RFC 9293 §3.5, §3.6), and feeds each
  * direction's payload through a StreamReassembler to the connection's StreamHandler.
  */
+import {LIST_CAPS, pushCapped} from '../lists.js'
 import {TCP_ACK, TCP_FIN, TCP_RST, TCP_SYN, type Packet, type TcpHeader, type TcpOptions, type TunnelInfo} from '../dissect/types.js'
 import type {Issue} from '../issues.js'
 import {StreamReassembler, type ReassemblySink, type StreamReassemblerOptions} from './reassembly.js'
@@ -18,7 +19,7 @@ import type {
 export const DEFAULT_MAX_CONNECTIONS = 100_000
 export const DEFAULT_MAX_BUFFERED_BYTES = 4 * 1024 * 1024
 /** Per connection, so a capture cut by snaplen at every packet keeps bounded facts. */
-const MAX_RECORDED_GAPS = 1000
+const MAX_RECORDED_GAPS = LIST_CAPS.gaps
 /**
  * A connection over (both FINs or a RST) is handed over, and a tombstone of it (Lingering) stays
  * in the table a while so that its last ACKs and retransmitted FINs are counted on it instead of
@@ -32,7 +33,7 @@ const MAX_RECORDED_GAPS = 1000
 const LINGER_SECONDS = 30
 const MAX_LINGERING = 10_000
 /** FIN and RST packets listed per connection (retransmitted FINs included, as tcp.flags.fin lists them). */
-const MAX_RECORDED_FLAG_EVENTS = 16
+const MAX_RECORDED_FLAG_EVENTS = LIST_CAPS.flagEvents
 
 type SynFacts = NonNullable<TcpFacts['syn']>
 
@@ -148,8 +149,7 @@ class DirectionSink implements ReassemblySink {
   gap(size: number, frame: number, ts: number): void {
     const conn = this.conn
     const gaps = conn.info.tcp.gaps
-    if (gaps.length < MAX_RECORDED_GAPS) gaps.push({direction: this.direction, size, frame, ts})
-    else conn.omittedGaps++
+    if (!pushCapped(conn.info.tcp, 'gaps', gaps, MAX_RECORDED_GAPS, {direction: this.direction, size, frame, ts})) conn.omittedGaps++
     conn.handler?.gap?.(this.direction, size, {frame, ts})
   }
 
@@ -159,7 +159,7 @@ class DirectionSink implements ReassemblySink {
   }
 
   issue(issue: Issue): void {
-    this.conn.info.issues.push(issue)
+    pushCapped(this.conn.info, 'issues', this.conn.info.issues, LIST_CAPS.issuesPerSource, issue)
   }
 }
 
@@ -406,7 +406,7 @@ export class ConnectionTracker {
           facts.sawOpening = true
           conn.clientIsn = tcp.seq
         } else {
-          facts.synRetransmissions.push({frame: packet.frame, ts: packet.ts})
+          pushCapped(facts, 'synRetransmissions', facts.synRetransmissions, LIST_CAPS.synRetransmissions, {frame: packet.frame, ts: packet.ts})
         }
         conn.lastSynTs = packet.ts
       } else if (!fromClient) {
@@ -417,7 +417,7 @@ export class ConnectionTracker {
           conn.awaitingAck = true
           conn.expectFromClient(tcp.ack)
         } else if (tcp.seq === conn.serverIsn) {
-          facts.synAckRetransmissions.push({frame: packet.frame, ts: packet.ts})
+          pushCapped(facts, 'synAckRetransmissions', facts.synAckRetransmissions, LIST_CAPS.synAckRetransmissions, {frame: packet.frame, ts: packet.ts})
         }
       }
     } else if (conn.awaitingAck && fromClient && (flags & (TCP_ACK | TCP_RST)) === TCP_ACK && ((tcp.ack - conn.serverIsn) | 0) > 0) {
@@ -429,11 +429,9 @@ export class ConnectionTracker {
       // Timestamps that run backwards (merged captures, a clock step) give no RTT rather than a negative one.
       if (facts.syn !== undefined && packet.ts >= conn.lastSynTs) facts.handshakeRttMs = (packet.ts - conn.lastSynTs) * 1000
     }
-    if ((flags & TCP_FIN) !== 0 && facts.fin.length < MAX_RECORDED_FLAG_EVENTS) {
-      facts.fin.push({frame: packet.frame, ts: packet.ts, from: fromClient ? 'client' : 'server'})
-    }
+    if ((flags & TCP_FIN) !== 0) pushCapped(facts, 'fin', facts.fin, MAX_RECORDED_FLAG_EVENTS, {frame: packet.frame, ts: packet.ts, from: fromClient ? 'client' : 'server'})
     if ((flags & TCP_RST) !== 0) {
-      if (facts.rst.length < MAX_RECORDED_FLAG_EVENTS) facts.rst.push({frame: packet.frame, ts: packet.ts, from: fromClient ? 'client' : 'server'})
+      pushCapped(facts, 'rst', facts.rst, MAX_RECORDED_FLAG_EVENTS, {frame: packet.frame, ts: packet.ts, from: fromClient ? 'client' : 'server'})
       // RFC 9293 §3.10.7.1: a closed port answers a SYN with <SEQ=0><ACK=ISN+1><CTL=RST,ACK>.
       if (
         !fromClient &&

@@ -10,6 +10,7 @@
  * ignored). c2s has one more state, `early`: the request is complete but no response has
  * decided yet; bytes the client sends then are kept (bounded) and handed on if the 101 comes.
  */
+import {LIST_CAPS, pushCapped} from '../../lists.js'
 import {createHash} from 'node:crypto'
 import type {Issue, IssueSeverity} from '../../issues.js'
 import type {Direction, FrameRef, StreamHandler} from '../../stream/types.js'
@@ -234,7 +235,7 @@ export class HttpUpgradeReader implements StreamHandler {
         this.issue('http.header-malformed', 'warn', `${direction} header line is not name:value: ${JSON.stringify(line.slice(0, 80))}`, ref)
         continue
       }
-      headers.push({name, value: trimOws(line.slice(colon + 1))})
+      pushCapped(this.facts, direction === 'c2s' ? 'requestHeaders' : 'responseHeaders', headers, LIST_CAPS.httpHeaders, {name, value: trimOws(line.slice(colon + 1))})
     }
     return headers
   }
@@ -364,7 +365,7 @@ export class HttpUpgradeReader implements StreamHandler {
 
   private issue(code: string, severity: IssueSeverity, message: string, ref: FrameRef): Issue {
     const issue: Issue = {code, severity, message, frame: ref.frame}
-    this.facts.issues.push(issue)
+    pushCapped(this.facts, 'issues', this.facts.issues, LIST_CAPS.issuesPerSource, issue)
     return issue
   }
 }
