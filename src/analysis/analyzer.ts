@@ -43,6 +43,8 @@ export interface AnalyzerOptions {
   certificates?: CertificateContext
   /** Most connections tracked at once. */
   maxConnections?: number
+  /** Connections with a client SYN and no answer tracked at once (default DEFAULT_MAX_HALF_OPEN, 10,000). */
+  maxHalfOpenConnections?: number
   /**
    * Most connections listed in full in the report (default DEFAULT_MAX_REPORTED_CONNECTIONS).
    * Connections past it are still analysed and counted in the summary and verdict, and the
@@ -134,6 +136,7 @@ export class Analyzer {
     this.tracker = new ConnectionTracker({
       isServerPort: anyPort ? () => false : (port) => this.ports.has(port),
       maxConnections: options.maxConnections,
+      maxHalfOpen: options.maxHalfOpenConnections,
       onConnectionClosed: (tracked) => this.close(tracked),
       onConnection: (tracked) => {
         const readers = new ConnectionReaders({keys: this.keys})

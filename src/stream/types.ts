@@ -118,6 +118,8 @@ export interface ConnectionTrackerOptions {
   onConnectionClosed?(conn: TrackedConnection): void
   /** Most connections tracked at once before the oldest idle are finished. Default 100_000. */
   maxConnections?: number
+  /** Most half-open connections (a client SYN, no answer yet) tracked at once. Default 10,000. */
+  maxHalfOpen?: number
   /** Most out-of-order bytes buffered per direction before a gap is declared. Default 4 MiB. */
   maxBufferedBytes?: number
 }
