@@ -88,7 +88,8 @@ export function checkTlsAlerts(facts: ConnectionFacts): CheckResult {
 /** Alert records (content type 21) whose alert was not read: encrypted after ChangeCipherSpec. */
 function unreadableAlertRecords(tls: NonNullable<ReturnType<typeof tlsFactsOf>>): number {
   const alertRecords = tls.records.filter((r) => r.contentType === CONTENT_ALERT).length
-  return Math.max(0, alertRecords - tls.alerts.filter((a) => !a.decrypted).length)
+  // Alerts past LIST_CAPS.alerts were read but not listed: they count as read (each record holds one or more).
+  return Math.max(0, alertRecords - tls.alerts.filter((a) => !a.decrypted).length - (tls.truncated?.alerts ?? 0))
 }
 
 function alertName(alert: TlsAlertInfo): string {

@@ -109,6 +109,10 @@ describe('per-connection lists keep the first N and count the rest (LIST_CAPS)',
     expect(tls.truncated).toMatchObject({alerts: count - LIST_CAPS.alerts, records: count + 1 - LIST_CAPS.records})
     // tls.alerts judges by the fatal alert even though it came after the cap.
     expect(report.connections[0]!.checks.find((c) => c.id === 'tls.alerts')?.status).toBe('fail')
+    // Alerts read but not listed are not "unreadable" ones.
+    const closes = analyze(captureOfClientStream(repeated(CLOSE_NOTIFY, count))).connections[0]!.checks.find((c) => c.id === 'tls.alerts')!
+    expect(closes.summary).toContain(`${count} readable close_notify`)
+    expect(closes.evidence.values).toMatchObject({unreadableAlertRecords: 0})
     expect(validateReport(JSON.parse(renderJson(report)))).toEqual([])
     const table = renderTable(report, {color: false, width: 100, timeline: 'all'})
     expect(table).toContain('handshake_failure')
