@@ -64,6 +64,11 @@ export function countOmitted(owner: HoldsCappedLists, name: string, count: numbe
   truncated[name] = (truncated[name] ?? 0) + count
 }
 
+/** How many items list `name` had in all: those kept plus those counted in `owner.truncated`. */
+export function countOf(owner: HoldsCappedLists, name: string, list: readonly unknown[]): number {
+  return list.length + (owner.truncated?.[name] ?? 0)
+}
+
 /**
  * Appends every item of `items` to `target` without a spread: `push(...items)` passes each item
  * as an argument and overflows the stack past ~120k items.

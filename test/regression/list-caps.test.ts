@@ -128,6 +128,9 @@ describe('per-connection lists keep the first N and count the rest (LIST_CAPS)',
     const syn = report.connections[0]!.checks.find((c) => c.id === 'tcp.syn')!
     expect(syn.evidence.frames).toHaveLength(LIST_CAPS.evidenceFrames)
     expect(syn.evidence.truncated).toEqual({frames: 1 + LIST_CAPS.synRetransmissions - LIST_CAPS.evidenceFrames})
+    // The counts in words are of every SYN, listed or not.
+    expect(syn.summary).toContain(`(${count} retransmissions)`)
+    expect(report.connections[0]!.checks.find((c) => c.id === 'tcp.syn-ack')!.evidence.values).toMatchObject({syns: count + 1})
     expect(validateReport(JSON.parse(renderJson(report)))).toEqual([])
   })
 
