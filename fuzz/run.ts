@@ -6,9 +6,12 @@
  *   npm run fuzz -- --replay FILE_INDEX:INPUT_SEED:DONOR_INDEX   (re-runs one finding)
  *
  * Each input is a fixture or corpus capture with a few havoc mutations (mutate.ts) run
- * through parser → Analyzer → checks → reports (target.ts). A crash is any exception other
- * than CaptureFormatError, or a report its JSON Schema rejects; a hang is an input that took
- * longer than --hang-ms (default 1000). A worker stuck for 10× that is terminated and restarted.
+ * through parser → Analyzer → checks → reports (target.ts), fed plain, gzip-compressed (some
+ * corrupted) or with a fixture key log (some mutated) (input.ts). A crash is any exception other
+ * than CaptureFormatError, or a report (whole or streamed) its JSON Schema rejects; a hang is an
+ * input that took longer than --hang-ms (default 1000); a memory finding is an input after
+ * which the worker's heap exceeds INPUT_HEAP_BYTES, or the heap after full GCs growing past
+ * LEAK_BYTES over the run (worker.ts). A worker stuck for 10× --hang-ms is terminated and restarted.
  * Findings are written to --out (default $TMPDIR/defender-check-fuzz) as the input bytes plus
  * a .txt with the error; the closing lines give inputs/s, crashes, hangs and peak RSS.
  * Exit code 1 when anything was found.
@@ -18,10 +21,11 @@ import {tmpdir} from 'node:os'
 import {join} from 'node:path'
 import {parseArgs} from 'node:util'
 import {Worker} from 'node:worker_threads'
-import {mutate, Rng} from './mutate.js'
-import {loadSeeds, seedPaths} from './seeds.js'
+import {buildInput} from './input.js'
+import {Rng} from './mutate.js'
+import {keyLogPaths, loadKeyLogs, loadSeeds, seedPaths} from './seeds.js'
 import {runPipeline} from './target.js'
-import type {WorkerInput, WorkerMessage} from './worker.js'
+import type {FindingKind, WorkerInput, WorkerMessage} from './worker.js'
 
 const {values: args} = parseArgs({
   options: {
@@ -36,18 +40,21 @@ const {values: args} = parseArgs({
 
 const paths = seedPaths()
 const seeds = loadSeeds(paths)
+const keyPaths = keyLogPaths()
+const keyLogs = loadKeyLogs(keyPaths)
 
-/** The input a worker built for (fileIndex, inputSeed): the same steps as worker.ts. */
-function rebuild(fileIndex: number, inputSeed: number, donorIndex: number): Uint8Array {
-  return mutate(seeds[fileIndex]!.bytes, inputSeed, seeds[donorIndex]!.bytes)
+/** The input a worker built for (fileIndex, inputSeed, donorIndex): the same steps as worker.ts. */
+function rebuild(fileIndex: number, inputSeed: number, donorIndex: number): ReturnType<typeof buildInput> {
+  return buildInput(seeds, keyLogs, fileIndex, inputSeed, donorIndex)
 }
 
 if (args.replay !== undefined) {
   const [fileIndex, inputSeed, donorIndex] = args.replay.split(':').map(Number)
-  const data = rebuild(fileIndex!, inputSeed!, donorIndex!)
+  const {data, options, via} = rebuild(fileIndex!, inputSeed!, donorIndex!)
   const started = performance.now()
-  const outcome = runPipeline(data, {policy: (inputSeed! & 1) as 0 | 1, splitAt: data.length === 0 ? 0 : inputSeed! % data.length})
-  console.log(`${seeds[fileIndex!]!.name} seed ${inputSeed}: ${JSON.stringify(outcome)} in ${(performance.now() - started).toFixed(1)} ms`)
+  const outcome = await runPipeline(data, options)
+  const heap = process.memoryUsage().heapUsed
+  console.log(`${seeds[fileIndex!]!.name} seed ${inputSeed} (${via}): ${JSON.stringify(outcome)} in ${(performance.now() - started).toFixed(1)} ms, heap ${(heap / 2 ** 20).toFixed(0)} MiB`)
   process.exit(0)
 }
 
@@ -57,24 +64,28 @@ const masterSeed = args.seed === undefined ? (Date.now() ^ (process.pid << 16)) 
 const workerCount = Math.max(1, Number(args.workers))
 mkdirSync(args.out, {recursive: true})
 console.log(
-  `fuzz: ${seeds.length} seed captures (${(seeds.reduce((s, f) => s + f.bytes.length, 0) / 1e6).toFixed(1)} MB), ` +
+  `fuzz: ${seeds.length} seed captures and ${keyLogs.length} key logs (${(seeds.reduce((s, f) => s + f.bytes.length, 0) / 1e6).toFixed(1)} MB), ` +
     `${seconds} s, ${workerCount} worker(s), master seed ${masterSeed} (repeat with --seed ${masterSeed}), findings in ${args.out}`,
 )
 
-const totals = {inputs: 0, bytes: 0, captureErrors: 0, reports: 0, crashes: 0, hangs: 0, restarts: 0}
+const totals = {inputs: 0, bytes: 0, captureErrors: 0, reports: 0, crashes: 0, hangs: 0, memory: 0, restarts: 0}
+/** Each worker's latest heap after a full GC, the largest seen. */
+let heapAfterGc = 0
 let peakRss = process.memoryUsage().rss
 const deadline = Date.now() + seconds * 1000
 const masterRng = new Rng(masterSeed)
 const seenFindings = new Set<string>()
 
-function record(kind: 'crash' | 'hang', fileIndex: number, inputSeed: number, donorIndex: number, ms: number, error: string | undefined): void {
+function record(kind: FindingKind, fileIndex: number, inputSeed: number, donorIndex: number, ms: number, error: string | undefined): void {
   if (kind === 'crash') totals.crashes++
-  else totals.hangs++
+  else if (kind === 'hang') totals.hangs++
+  else totals.memory++
   const key = `${kind}:${error?.split('\n').slice(0, 2).join('|') ?? fileIndex}`
   const id = `${fileIndex}:${inputSeed}:${donorIndex}`
   const name = `${kind}-${id.replaceAll(':', '-')}`
-  writeFileSync(join(args.out, `${name}.pcap`), rebuild(fileIndex, inputSeed, donorIndex))
-  writeFileSync(join(args.out, `${name}.txt`), `${seeds[fileIndex]!.name} (replay: --replay ${id}): ${ms.toFixed(0)} ms\n${error ?? ''}\n`)
+  const rebuilt = rebuild(fileIndex, inputSeed, donorIndex)
+  writeFileSync(join(args.out, `${name}.pcap`), rebuilt.data)
+  writeFileSync(join(args.out, `${name}.txt`), `${seeds[fileIndex]!.name}, ${rebuilt.via} (replay: --replay ${id}): ${ms.toFixed(0)} ms\n${error ?? ''}\n`)
   if (!seenFindings.has(key)) {
     seenFindings.add(key)
     console.log(`${kind.toUpperCase()} ${seeds[fileIndex]!.name} --replay ${id} (${ms.toFixed(0)} ms)${error ? `\n  ${error.split('\n').slice(0, 4).join('\n  ')}` : ''}`)
@@ -85,7 +96,7 @@ function startWorker(): Promise<void> {
   return new Promise((resolve) => {
     const current = new SharedArrayBuffer(4 * 8)
     const watch = new Float64Array(current)
-    const data: WorkerInput = {seed: masterRng.next(), paths, deadline, current, hangMs}
+    const data: WorkerInput = {seed: masterRng.next(), paths, keyLogPaths: keyPaths, deadline, current, hangMs}
     const worker = new Worker(new URL('./worker-entry.mjs', import.meta.url), {
       workerData: data,
       resourceLimits: {maxOldGenerationSizeMb: 2048},
@@ -115,6 +126,7 @@ function startWorker(): Promise<void> {
         totals.bytes += message.bytes
         totals.captureErrors += message.captureErrors
         totals.reports += message.reports
+        if (message.heapAfterGc !== undefined && message.heapAfterGc > heapAfterGc) heapAfterGc = message.heapAfterGc
       } else if (message.type === 'finding') {
         record(message.kind, message.fileIndex, message.inputSeed, message.donorIndex, message.ms, message.error)
       } else {
@@ -139,7 +151,7 @@ function startWorker(): Promise<void> {
 const started = Date.now()
 const progress = setInterval(() => {
   const elapsed = (Date.now() - started) / 1000
-  console.log(`  ${elapsed.toFixed(0)} s: ${totals.inputs} inputs (${(totals.inputs / elapsed).toFixed(0)}/s), ${totals.crashes} crashes, ${totals.hangs} hangs, RSS ${(peakRss / 2 ** 20).toFixed(0)} MiB peak`)
+  console.log(`  ${elapsed.toFixed(0)} s: ${totals.inputs} inputs (${(totals.inputs / elapsed).toFixed(0)}/s), ${totals.crashes} crashes, ${totals.hangs} hangs, ${totals.memory} memory, RSS ${(peakRss / 2 ** 20).toFixed(0)} MiB peak, worker heap after GC ${(heapAfterGc / 2 ** 20).toFixed(0)} MiB`)
 }, 30_000)
 await Promise.all(Array.from({length: workerCount}, () => startWorker()))
 clearInterval(progress)
@@ -150,5 +162,8 @@ console.log(
   `fuzz done: ${totals.inputs} inputs in ${elapsed.toFixed(0)} s = ${(totals.inputs / elapsed).toFixed(0)} inputs/s ` +
     `(${(totals.bytes / elapsed / 1e6).toFixed(1)} MB/s; ${totals.reports} analysed, ${totals.captureErrors} rejected as corrupt files)`,
 )
-console.log(`crashes: ${totals.crashes}, hangs (> ${hangMs} ms): ${totals.hangs}, worker restarts: ${totals.restarts}, peak RSS: ${(peakRss / 2 ** 20).toFixed(0)} MiB, master seed ${masterSeed}`)
-process.exit(totals.crashes + totals.hangs > 0 ? 1 : 0)
+console.log(
+  `crashes: ${totals.crashes}, hangs (> ${hangMs} ms): ${totals.hangs}, memory findings: ${totals.memory}, worker restarts: ${totals.restarts}, ` +
+    `peak RSS: ${(peakRss / 2 ** 20).toFixed(0)} MiB, largest worker heap after GC: ${(heapAfterGc / 2 ** 20).toFixed(0)} MiB, master seed ${masterSeed}`,
+)
+process.exit(totals.crashes + totals.hangs + totals.memory > 0 ? 1 : 0)

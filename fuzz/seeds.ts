@@ -1,12 +1,16 @@
-/** The seed inputs: every fixture capture and every corpus capture, gzip ones decompressed. */
+/**
+ * The seed inputs: every fixture capture and every corpus capture, gzip ones decompressed; and
+ * every fixture key log (keys.log, keylog.txt), each capture paired with the one beside it.
+ */
 import {existsSync, readdirSync, readFileSync} from 'node:fs'
-import {join, relative, resolve} from 'node:path'
+import {dirname, join, relative, resolve} from 'node:path'
 import {gunzipSync} from 'node:zlib'
 
 export const ROOT = resolve(import.meta.dirname, '..')
 const FIXTURES = join(ROOT, 'fixtures')
 const CORPUS = resolve(ROOT, '..', 'shared', 'corpus', 'ja4', 'pcap')
 const CAPTURE = /\.(pcap|pcapng|cap)(\.gz)?$/
+const KEY_LOG = /^(keys\.log|keylog\.txt)$/
 
 export interface Seed {
   name: string
@@ -43,4 +47,28 @@ export function loadSeeds(paths: string[] = seedPaths()): Seed[] {
     }
     return {name: relative(ROOT, path), bytes}
   })
+}
+
+/** Paths of every fixture key log, sorted. */
+export function keyLogPaths(): string[] {
+  const paths: string[] = []
+  const walkKeys = (dir: string): void => {
+    for (const entry of readdirSync(dir, {withFileTypes: true})) {
+      const path = join(dir, entry.name)
+      if (entry.isDirectory()) walkKeys(path)
+      else if (KEY_LOG.test(entry.name)) paths.push(path)
+    }
+  }
+  walkKeys(FIXTURES)
+  return paths.sort()
+}
+
+export interface KeyLogSeed {
+  /** The folder it is in: a capture in the same folder is paired with it. */
+  dir: string
+  bytes: Uint8Array
+}
+
+export function loadKeyLogs(paths: string[] = keyLogPaths()): KeyLogSeed[] {
+  return paths.map((path) => ({dir: dirname(path), bytes: readFileSync(path)}))
 }

@@ -31,6 +31,11 @@ import {KeyStore} from '../keys/store.js'
 import {ConnectionReaders} from './connection-readers.js'
 import {ProxyPreambleReader} from '../dissect/proxy/preamble.js'
 import {TOOL_VERSION} from './version.js'
+import {isCaptureTimeInRange, isoTime} from '../time.js'
+import {countOmitted} from '../lists.js'
+
+/** Moved to src/time.ts (the one formatter of capture times); re-exported for existing importers. */
+export {isoTime} from '../time.js'
 
 export interface AnalyzerOptions {
   policy: Policy
@@ -38,6 +43,8 @@ export interface AnalyzerOptions {
   certificates?: CertificateContext
   /** Most connections tracked at once. */
   maxConnections?: number
+  /** Connections with a client SYN and no answer tracked at once (default DEFAULT_MAX_HALF_OPEN, 10,000). */
+  maxHalfOpenConnections?: number
   /**
    * Most connections listed in full in the report (default DEFAULT_MAX_REPORTED_CONNECTIONS).
    * Connections past it are still analysed and counted in the summary and verdict, and the
@@ -66,6 +73,9 @@ export interface AnalyzerOptions {
  * ~30 KB (bench file (b) as JUnit: 100,000 kept peaked at 2.97 GB, near the default heap limit),
  * so 25,000 stay under ~0.8 GB.
  */
+/** Issue code of a capture time outside what ISO-8601 can say (src/time.ts). */
+const TIME_OUT_OF_RANGE = 'capture.time-out-of-range'
+
 export const DEFAULT_MAX_REPORTED_CONNECTIONS = 25_000
 
 /** Counts over every connection analysed, listed or not. */
@@ -131,6 +141,7 @@ export class Analyzer {
     this.tracker = new ConnectionTracker({
       isServerPort: anyPort ? () => false : (port) => this.ports.has(port),
       maxConnections: options.maxConnections,
+      maxHalfOpen: options.maxHalfOpenConnections,
       onConnectionClosed: (tracked) => this.close(tracked),
       onConnection: (tracked) => {
         const readers = new ConnectionReaders({keys: this.keys})
@@ -185,6 +196,7 @@ export class Analyzer {
   private onPacket(packet: Packet, capturedLength: number): void {
     if (this.firstTs === undefined) this.firstTs = packet.ts
     this.lastTs = packet.ts
+    if (!isCaptureTimeInRange(packet.ts)) this.noteTimeOutOfRange(packet.ts, packet.frame)
     const tcp = packet.tcp
     if (!tcp || !packet.ip) return
     if (tcp.payload.length < tcp.payloadLength && capturedLength > this.snaplen) this.snaplen = capturedLength
@@ -219,6 +231,7 @@ export class Analyzer {
     const ts = tsSec + tsNsec / 1e9
     if (this.firstTs === undefined) this.firstTs = ts
     this.lastTs = ts
+    if (!isCaptureTimeInRange(ts)) this.noteTimeOutOfRange(ts, this.frames + 1)
     // The "seen instead" servers matter only when no Console connection turns up at all.
     if (kind === FRAME_TCP && this.tally.connections === 0) {
       const clientSends = sentByClient(fast.flags, fast.srcPort, fast.dstPort)
@@ -246,6 +259,14 @@ export class Analyzer {
     const ip = packet.ip!
     const clientSends = sentByClient(tcp.flags, tcp.srcPort, tcp.dstPort)
     this.otherServers.countText(clientSends ? ip.dst : ip.src, ip.version === 6, clientSends ? tcp.dstPort : tcp.srcPort)
+  }
+
+  /**
+   * A timestamp ISO-8601 cannot state (a corrupt pcapng if_tsoffset or 64-bit count): printed
+   * clamped by isoTime(), and said once on the capture; certificates are then not judged by it.
+   */
+  private noteTimeOutOfRange(ts: number, frame: number): void {
+    this.noteCaptureIssue({code: TIME_OUT_OF_RANGE, severity: 'warn', frame, message: `frame ${frame} has the timestamp ${ts} s, outside years 0000-9999: times are shown clamped and certificate validity is not judged by them`})
   }
 
   /** Capture-level issues (e.g. unsupported link type) are kept once per code. */
@@ -329,6 +350,11 @@ export class Analyzer {
       captureEndTs: this.lastTs,
       tcp: conn.tcp,
       issues: [...conn.issues.map((issue) => this.withSnaplen(issue)), ...(state?.proxy.issues ?? []), ...(protocols?.issues ?? [])],
+    }
+    countOmitted(facts, 'issues', (conn.truncated?.issues ?? 0) + (state?.proxy.truncated?.issues ?? 0) + (protocols?.issuesOmitted ?? 0))
+    if (!isCaptureTimeInRange(conn.tcp.startTs) || !isCaptureTimeInRange(conn.tcp.endTs)) {
+      const ts = isCaptureTimeInRange(conn.tcp.startTs) ? conn.tcp.endTs : conn.tcp.startTs
+      facts.issues.push({code: TIME_OUT_OF_RANGE, severity: 'warn', frame: conn.tcp.firstFrame, message: `a packet of this connection has the timestamp ${ts} s, outside years 0000-9999: its times are shown clamped`})
     }
     const proxy = state?.proxy.facts()
     if (proxy) facts.proxy = proxy
@@ -426,29 +452,3 @@ function summaryOf(tally: Tally, policy: Policy): Summary {
   return summary
 }
 
-/** ISO-8601 with microseconds would be nicer, but Date keeps ms; the frames carry the exact times. */
-export function isoTime(epochSeconds: number): string {
-  // A corrupt timestamp (a pcapng if_tsoffset or 64-bit count far out) must not throw RangeError
-  // or print a 6-digit year: times are clamped to what ISO-8601 date-time can say (0000-9999).
-  const ms = Math.min(Math.max(Number.isFinite(epochSeconds) ? Math.round(epochSeconds * 1000) : 0, MIN_ISO_MS), MAX_ISO_MS)
-  // Two per connection: the date part is the same for a whole capture, and only the time of day
-  // is written here (Date#toISOString costs ~1 µs).
-  const day = Math.floor(ms / DAY_MS)
-  if (day !== isoDay) {
-    isoDay = day
-    isoDayPrefix = new Date(day * DAY_MS).toISOString().slice(0, 11)
-  }
-  const inDay = ms - day * DAY_MS
-  return `${isoDayPrefix}${two(Math.floor(inDay / 3_600_000))}:${two(Math.floor(inDay / 60_000) % 60)}:${two(Math.floor(inDay / 1000) % 60)}.${String(inDay % 1000).padStart(3, '0')}Z`
-}
-
-const DAY_MS = 86_400_000
-let isoDay = Number.NaN
-let isoDayPrefix = ''
-
-function two(n: number): string {
-  return n < 10 ? `0${n}` : String(n)
-}
-
-const MIN_ISO_MS = Date.parse('0000-01-01T00:00:00.000Z')
-const MAX_ISO_MS = Date.parse('9999-12-31T23:59:59.999Z')

@@ -4,6 +4,7 @@
  * (RFC 6125 §6.4), validity at the capture time, a chain to the --ca bundle (node:crypto, which
  * verifies RSA and EC signatures alike) and an optional SHA-256 pin.
  */
+import {isCaptureTimeInRange, isoDate} from '../time.js'
 import {X509Certificate} from 'node:crypto'
 import {readFileSync} from 'node:fs'
 import type {CertificateInfo} from '../dissect/tls/types.js'
@@ -22,8 +23,13 @@ export type LikelyCause = 'foreign-issuer'
 export interface CertificateVerdict {
   /** The leaf could not be parsed: nothing else below is meaningful. */
   parseError?: string
-  /** The capture time the validity was judged at (ISO-8601). */
+  /** The capture time the validity was judged at (ISO-8601; clamped to 0000-9999 when out of range). */
   at: string
+  /**
+   * The capture time is outside years 0000-9999 (a corrupt timestamp): validity was not judged
+   * (validAtCapture, notYetValid and expired are false, expiresInDays 0).
+   */
+  captureTimeOutOfRange?: true
   /** The identity checked (--console), when one was given. */
   expectedName?: string
   /** Undefined without --console. */
@@ -93,7 +99,7 @@ export function evaluateServerCertificate(chain: CertificateInfo[], opts: Evalua
   const at = opts.at.getTime()
   const leaf = chain[0]
   const verdict: CertificateVerdict = {
-    at: opts.at.toISOString(),
+    at: isoDate(opts.at),
     presentedNames: [],
     validAtCapture: false,
     notYetValid: false,
@@ -106,10 +112,12 @@ export function evaluateServerCertificate(chain: CertificateInfo[], opts: Evalua
   }
   const notBefore = Date.parse(leaf.notBefore)
   const notAfter = Date.parse(leaf.notAfter)
-  verdict.notYetValid = at < notBefore
-  verdict.expired = at > notAfter
-  verdict.validAtCapture = !verdict.notYetValid && !verdict.expired
-  verdict.expiresInDays = Math.floor((notAfter - at) / DAY_MS)
+  if (isCaptureTimeInRange(at / 1000)) {
+    verdict.notYetValid = at < notBefore
+    verdict.expired = at > notAfter
+    verdict.validAtCapture = !verdict.notYetValid && !verdict.expired
+    verdict.expiresInDays = Math.floor((notAfter - at) / DAY_MS)
+  } else verdict.captureTimeOutOfRange = true
 
   const leafDer = Buffer.from(leaf.derBase64, 'base64')
   const altNames = readSubjectAltNames(leafDer)

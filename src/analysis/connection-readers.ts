@@ -5,6 +5,7 @@
  * client sends decide (a TLS record starts 0x16; an HTTP request with a method token); each
  * reader sees only reassembled bytes, never packets.
  */
+import {appendAll} from '../lists.js'
 import type {HttpUpgradeFacts} from '../dissect/http/types.js'
 import {TlsConnectionReader} from '../dissect/tls/connection.js'
 import type {TlsFacts} from '../dissect/tls/types.js'
@@ -28,6 +29,8 @@ export interface ConnectionProtocolFacts {
   http?: HttpUpgradeFacts
   ws?: WebSocketFacts
   issues: Issue[]
+  /** Issues the readers left out past LIST_CAPS.issuesPerSource. */
+  issuesOmitted: number
 }
 
 export class ConnectionReaders implements StreamHandler {
@@ -60,13 +63,15 @@ export class ConnectionReaders implements StreamHandler {
   }
 
   facts(): ConnectionProtocolFacts {
-    const facts: ConnectionProtocolFacts = {issues: [...(this.tls?.issues ?? [])]}
+    const facts: ConnectionProtocolFacts = {issues: [...(this.tls?.issues ?? [])], issuesOmitted: this.tls?.truncated?.issues ?? 0}
     if (this.tls) facts.tls = this.tls.facts()
     if (this.web) {
       const {http, ws} = this.web.facts
       facts.http = http
       if (ws) facts.ws = ws
-      facts.issues.push(...http.issues, ...(ws?.issues ?? []))
+      appendAll(facts.issues, http.issues)
+      facts.issuesOmitted += http.truncated?.issues ?? 0
+      if (ws) appendAll(facts.issues, ws.issues)
     }
     return facts
   }

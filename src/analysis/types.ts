@@ -3,6 +3,7 @@
  * tracker and the protocol readers.
  */
 import type {Issue} from '../issues.js'
+import type {HoldsCappedLists} from '../lists.js'
 import type {TunnelInfo} from '../dissect/types.js'
 import type {Endpoint, TcpFacts} from '../stream/types.js'
 import type {CheckResult, ConnectionVerdict, Policy} from '../checks/types.js'
@@ -15,7 +16,8 @@ import type {CertificateFacts} from './certificates.js'
 import type {KeySourceFacts} from '../keys/store.js'
 import type {ProbeFacts} from '../probe/types.js'
 
-export interface ConnectionFacts {
+/** `truncated.issues` counts the issues the readers left out (LIST_CAPS.issuesPerSource each). */
+export interface ConnectionFacts extends HoldsCappedLists {
   id: number
   client: Endpoint
   server: Endpoint

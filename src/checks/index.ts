@@ -3,6 +3,7 @@
  * (DESIGN.md "Check catalogue"). Adding a check is one line in REGISTRY; its place in the
  * output comes from CHECK_IDS, not from where the line is.
  */
+import {capFrames, countOmitted} from '../lists.js'
 import type {ConnectionFacts} from '../analysis/types.js'
 import {checkProxyConnect} from './proxy-connect.js'
 import {checkTcpAck} from './tcp-ack.js'
@@ -56,9 +57,19 @@ export function runChecks(facts: ConnectionFacts, policy: Policy): CheckResult[]
   const results: CheckResult[] = []
   for (const entry of CATALOGUE) {
     if (entry.appliesTo && !entry.appliesTo(facts)) continue
-    results.push(snaplenVerdict(facts, entry.check(facts, policy)))
+    results.push(capEvidence(snaplenVerdict(facts, entry.check(facts, policy))))
   }
   return results
+}
+
+/** A check cites at most LIST_CAPS.evidenceFrames frames; the rest are counted in evidence.truncated. */
+function capEvidence(result: CheckResult): CheckResult {
+  const {frames, omitted} = capFrames(result.evidence.frames)
+  if (omitted > 0) {
+    result.evidence.frames = frames
+    countOmitted(result.evidence, 'frames', omitted)
+  }
+  return result
 }
 
 const SEVERITY: Record<CheckStatus, number> = {skip: 0, pass: 1, warn: 2, fail: 3}

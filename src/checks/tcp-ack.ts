@@ -4,6 +4,7 @@
  * SYN → ACK, split into its SYN → SYN-ACK and SYN-ACK → ACK halves (the larger half is the
  * side of the path away from the capture point).
  */
+import {countOf} from '../lists.js'
 import type {CheckResult} from './types.js'
 import {captureEndedWithinRto, synAttempts, type TcpCheckFacts} from './tcp-handshake.js'
 import {count, elapsedMs, formatMs} from './text.js'
@@ -52,7 +53,7 @@ export function checkTcpAck(facts: TcpCheckFacts): CheckResult {
         hint: 'capture for longer: keep tcpdump running at least a few seconds after the Defender connects',
       }
     }
-    const repeated = tcp.synAckRetransmissions.length
+    const repeated = countOf(tcp, 'synAckRetransmissions', tcp.synAckRetransmissions)
     const frames = [synAck.frame, ...tcp.synAckRetransmissions.map((ref) => ref.frame)]
     if (clientRst) frames.push(clientRst.frame)
     const detail = clientRst
@@ -91,6 +92,8 @@ export function checkTcpAck(facts: TcpCheckFacts): CheckResult {
     }
   }
   const attempts = synAttempts(facts)
+  // SYNs past LIST_CAPS.synRetransmissions are counted, not listed.
+  const syns = countOf(facts.tcp, 'synRetransmissions', facts.tcp.synRetransmissions) + 1
   const tail = captureEndedWithinRto(facts, syn)
   if (tail !== undefined) {
     return {
@@ -105,7 +108,7 @@ export function checkTcpAck(facts: TcpCheckFacts): CheckResult {
     id: 'tcp.ack',
     status: 'fail',
     confidence: 'observed',
-    summary: `no handshake to complete: ${count(attempts.length, 'SYN')} unanswered, no SYN-ACK`,
+    summary: `no handshake to complete: ${count(syns, 'SYN')} unanswered, no SYN-ACK`,
     evidence: {frames: attempts.map((ref) => ref.frame)},
     hint: 'see tcp.syn-ack: the SYNs to the Console port get no answer',
   }

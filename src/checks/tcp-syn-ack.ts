@@ -3,6 +3,7 @@
  * ways it goes wrong look different on the wire: a RST answering the SYN means nothing listens
  * (or a firewall rejects); SYNs retransmitted with no answer mean they are dropped on the way.
  */
+import {countOf} from '../lists.js'
 import type {CheckResult} from './types.js'
 import {captureEndedWithinRto, describeSynOptions, synAttempts, synOptionValues, type TcpCheckFacts} from './tcp-handshake.js'
 import {count, elapsedMs, formatEndpoint, formatMs} from './text.js'
@@ -14,10 +15,12 @@ export function checkTcpSynAck(facts: TcpCheckFacts): CheckResult {
     const answered = syn
       ? `${formatMs(elapsedMs(syn.ts, synAck.ts))} after the ${tcp.synRetransmissions.length > 0 ? 'first ' : ''}SYN`
       : 'the SYN itself was not captured, so no delay'
-    const retried = tcp.synRetransmissions.length > 0 ? `; the client had sent the SYN ${count(tcp.synRetransmissions.length + 1, 'time')}` : ''
-    const repeated = tcp.synAckRetransmissions.length > 0 ? `; the server retransmitted the SYN-ACK ${count(tcp.synAckRetransmissions.length, 'time')}` : ''
+    const synRetransmissions = countOf(tcp, 'synRetransmissions', tcp.synRetransmissions)
+    const synAckRetransmissions = countOf(tcp, 'synAckRetransmissions', tcp.synAckRetransmissions)
+    const retried = synRetransmissions > 0 ? `; the client had sent the SYN ${count(synRetransmissions + 1, 'time')}` : ''
+    const repeated = synAckRetransmissions > 0 ? `; the server retransmitted the SYN-ACK ${count(synAckRetransmissions, 'time')}` : ''
     const values = synOptionValues(synAck)
-    values.synAckRetransmissions = tcp.synAckRetransmissions.length
+    values.synAckRetransmissions = synAckRetransmissions
     if (syn) values.delayMs = elapsedMs(syn.ts, synAck.ts)
     const frames: number[] = []
     if (syn) frames.push(syn.frame)
@@ -52,6 +55,8 @@ export function checkTcpSynAck(facts: TcpCheckFacts): CheckResult {
     }
   }
   const attempts = synAttempts(facts)
+  // SYNs past LIST_CAPS.synRetransmissions are counted, not listed.
+  const syns = countOf(facts.tcp, 'synRetransmissions', facts.tcp.synRetransmissions) + 1
   const tail = captureEndedWithinRto(facts, syn)
   if (tail !== undefined) {
     return {
@@ -59,22 +64,22 @@ export function checkTcpSynAck(facts: TcpCheckFacts): CheckResult {
       status: 'warn',
       confidence: 'observed',
       summary: `capture ended ${formatMs(tail)} after the SYN, before an answer or a retransmission could be seen`,
-      evidence: {frames: attempts.map((ref) => ref.frame), values: {syns: attempts.length, captureTailMs: tail}},
+      evidence: {frames: attempts.map((ref) => ref.frame), values: {syns, captureTailMs: tail}},
       hint: 'capture for longer: keep tcpdump running at least a few seconds after the Defender connects',
     }
   }
-  const last = attempts[attempts.length - 1]
+  const last = attempts.at(-1)!
   const spanSeconds = last.ts - syn.ts
-  const values: Record<string, unknown> = {syns: attempts.length, spanMs: elapsedMs(syn.ts, last.ts)}
+  const values: Record<string, unknown> = {syns, spanMs: elapsedMs(syn.ts, last.ts)}
   if (facts.captureEndTs !== undefined) values.captureTailMs = elapsedMs(last.ts, facts.captureEndTs)
   return {
     id: 'tcp.syn-ack',
     status: 'fail',
     confidence: 'observed',
     summary:
-      attempts.length === 1
+      syns === 1
         ? 'SYN unanswered: 1 SYN, no reply'
-        : `SYN unanswered: ${count(attempts.length, 'SYN')} over ${spanSeconds.toFixed(1)} s, no reply`,
+        : `SYN unanswered: ${count(syns, 'SYN')} over ${syns > attempts.length ? 'at least ' : ''}${spanSeconds.toFixed(1)} s, no reply`,
     evidence: {frames: attempts.map((ref) => ref.frame), values},
     hint: `packets to ${server.port} are dropped (firewall/security group) or the address is unroutable; check the path between ${client.ip} and ${server.ip}`,
   }

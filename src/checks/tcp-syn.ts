@@ -3,6 +3,7 @@
  * three-way handshake starts with it). Without it the capture began mid-connection and the
  * handshake checks have nothing to read.
  */
+import {countOf} from '../lists.js'
 import type {ConnectionFacts} from '../analysis/types.js'
 import type {CheckResult} from './types.js'
 import {describeSynOptions, synOptionValues} from './tcp-handshake.js'
@@ -26,7 +27,7 @@ export function checkTcpSyn(facts: ConnectionFacts): CheckResult {
       hint: 'start the capture before the Defender connects (restart the Defender, or wait for it to reconnect) to see the handshake',
     }
   }
-  const retransmissions = tcp.synRetransmissions.length
+  const retransmissions = countOf(tcp, 'synRetransmissions', tcp.synRetransmissions)
   const retried = retransmissions > 0 ? `; sent ${count(retransmissions + 1, 'time')} (${count(retransmissions, 'retransmission')})` : ''
   const frames = [syn.frame]
   for (const ref of tcp.synRetransmissions) frames.push(ref.frame)

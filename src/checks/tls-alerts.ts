@@ -60,7 +60,8 @@ export function checkTlsAlerts(facts: ConnectionFacts, policy?: Policy): CheckRe
       hint: alertHint(first.description, policy) ?? 'a warning-level alert is not fatal but says something went wrong',
     }
   }
-  const closes = tls.alerts.length
+  // Alerts past LIST_CAPS.alerts are counted, not listed (the first fatal one is always listed).
+  const closes = tls.alerts.length + (tls.truncated?.alerts ?? 0)
   if (decryptedThroughout(tls)) {
     // With every protected record decrypted, no alert was hidden: the absence is observed.
     return {
@@ -101,7 +102,8 @@ export function checkTlsAlerts(facts: ConnectionFacts, policy?: Policy): CheckRe
 /** Alert records (content type 21) whose alert was not read: encrypted after ChangeCipherSpec. */
 function unreadableAlertRecords(tls: NonNullable<ReturnType<typeof tlsFactsOf>>): number {
   const alertRecords = tls.records.filter((r) => r.contentType === CONTENT_ALERT).length
-  return Math.max(0, alertRecords - tls.alerts.filter((a) => !a.decrypted).length)
+  // Alerts past LIST_CAPS.alerts were read but not listed: they count as read (each record holds one or more).
+  return Math.max(0, alertRecords - tls.alerts.filter((a) => !a.decrypted).length - (tls.truncated?.alerts ?? 0))
 }
 
 function alertName(alert: TlsAlertInfo): string {

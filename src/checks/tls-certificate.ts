@@ -77,7 +77,9 @@ function judgeVerdict(leaf: CertificateInfo, frame: number, chainLength: number,
     failures.push(`it does not name ${verdict.expectedName} (it names ${verdict.presentedNames.join(', ') || 'nothing usable'})`)
     hints.push(`connect with a name the certificate carries, or reissue the Console certificate with a subjectAltName for ${verdict.expectedName}`)
   } else if (verdict.nameMatches) notes.push(`names ${verdict.expectedName} (${verdict.matchedName})`)
-  if (verdict.notYetValid) {
+  if (verdict.captureTimeOutOfRange) {
+    notes.push('its validity was not judged: the capture time is outside years 0000-9999 (a corrupt timestamp, see the issue capture.time-out-of-range)')
+  } else if (verdict.notYetValid) {
     failures.push(`it was not yet valid at the capture time (notBefore ${leaf.notBefore})`)
     hints.push('check the clocks: the certificate starts after the time of the capture')
   } else if (verdict.expired) {
@@ -97,6 +99,10 @@ function judgeVerdict(leaf: CertificateInfo, frame: number, chainLength: number,
     return {id: ID, status: 'fail', confidence: 'observed', summary: `server certificate "${who}": ${failures.join('; ')}`, evidence: {frames, values}, hint: hints.join('; ')}
   }
   const summary = `server certificate "${who}" issued by "${leaf.issuer}": ${notes.join(', ')}`
+  if (verdict.captureTimeOutOfRange) {
+    // Inconclusive, not a PASS: validity at the capture time is part of what a PASS states.
+    return {id: ID, status: 'warn', confidence: 'observed', summary, evidence: {frames, values}, hint: 'the capture\'s timestamps are corrupt: recapture, or repair them (editcap -t) to have the validity judged'}
+  }
   // A policy asked for but left unjudged (no CA bundle loaded for --ca, say) is not a pass.
   const unjudged = [
     policy.consoleName !== undefined && verdict.nameMatches === undefined && 'the name (--console)',

@@ -3,6 +3,7 @@
  * (RFC 8446 §4.2.1); one offering up to TLS 1.2 is judged by the version policy (tls-version.ts):
  * warn by default, pass under --min-tls 1.2, fail under --min-tls 1.3.
  */
+import {maxOf} from '../lists.js'
 import type {ConnectionFacts} from '../analysis/types.js'
 import type {ClientHelloInfo} from '../dissect/tls/types.js'
 import {TLS_1_2} from '../dissect/tls/iana/versions.js'
@@ -112,7 +113,7 @@ function helloValues(hello: ClientHelloInfo): Record<string, unknown> {
 /** The highest version offered: supported_versions when present (RFC 8446 §4.2.1), else legacy_version. */
 function highestOffered(hello: ClientHelloInfo): number {
   const offered = hello.supportedVersions?.filter((v) => !isGrease(v)) ?? []
-  return offered.length > 0 ? Math.max(...offered) : hello.legacyVersion
+  return offered.length > 0 ? maxOf(offered) : hello.legacyVersion
 }
 
 /** GREASE values are 0x?A?A (RFC 8701 §2). */

@@ -2,6 +2,7 @@
  * tls.server-hello: the server answered the ClientHello with a ServerHello (a HelloRetryRequest,
  * RFC 8446 §4.1.4, is noted); a fail says what happened instead.
  */
+import {countOf} from '../lists.js'
 import type {ConnectionFacts} from '../analysis/types.js'
 import {CIPHER_SUITES} from '../dissect/tls/iana/cipher-suites.js'
 import {NAMED_GROUPS} from '../dissect/tls/iana/named-groups.js'
@@ -43,7 +44,7 @@ export function checkTlsServerHello(facts: ConnectionFacts): CheckResult {
     status: 'fail',
     confidence: 'observed',
     summary: `no ServerHello answered the ClientHello (frame ${last.frame})${hrrNote ? ` sent ${hrrNote}` : ''}: ${described.text}`,
-    evidence: {frames: [last.frame, ...described.frames], values: {clientHellos: hellos.length, helloRetryRequest: hrr !== undefined}},
+    evidence: {frames: [last.frame, ...described.frames], values: {clientHellos: countOf(tls, 'clientHellos', hellos), helloRetryRequest: hrr !== undefined}},
     hint: !ending
       ? 'the server did not answer the ClientHello: something between drops TLS (a firewall or proxy), or the capture stopped too early'
       : ending.what.includes('alert')

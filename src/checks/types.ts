@@ -2,6 +2,7 @@
  * Check contract: a check reads ConnectionFacts and the policy and returns a CheckResult. No
  * bytes, no I/O. Ids are a public contract (DESIGN.md, README).
  */
+import type {HoldsCappedLists} from '../lists.js'
 import type {ConnectionFacts} from '../analysis/types.js'
 
 export const CHECK_IDS = [
@@ -35,8 +36,8 @@ export type ConnectionVerdict = CheckStatus | 'inconclusive'
 /** observed: the bytes were read; inferred: concluded from what is visible (reasoning in summary). */
 export type Confidence = 'observed' | 'inferred'
 
-export interface CheckEvidence {
-  /** Frame numbers the verdict rests on. */
+export interface CheckEvidence extends HoldsCappedLists {
+  /** Frame numbers the verdict rests on (the first LIST_CAPS.evidenceFrames; `truncated.frames` counts the rest). */
   frames: number[]
   /** Values read or computed (RTT, versions, counts...). */
   values?: Record<string, unknown>

@@ -5,6 +5,8 @@
  * endpoint reports as 1006, §7.1.5). Observed from the frames (decrypted or cleartext); without
  * keys on TLS 1.3, inferred from the flow of encrypted records after the upgrade.
  */
+import {appendAll} from '../lists.js'
+import {isoTime} from '../time.js'
 import type {ConnectionFacts} from '../analysis/types.js'
 import type {HttpUpgradeFacts} from '../dissect/http/types.js'
 import type {WebSocketClose, WebSocketFacts, WebSocketPing} from '../dissect/websocket/types.js'
@@ -66,10 +68,10 @@ function observed(facts: ConnectionFacts, http: HttpUpgradeFacts | undefined, ws
   const how = facts.tls && !facts.tls.notTls ? ' [decrypted]' : ''
   const opened = http?.response ?? {frame: facts.tcp.firstFrame, ts: facts.tcp.startTs}
   const findings: Finding[] = []
-  findings.push(...protocolFindings(ws))
+  appendAll(findings, protocolFindings(ws))
   const pings = pingFindings(facts, ws)
-  findings.push(...pings.findings)
-  findings.push(...closeFindings(facts, ws, opened))
+  appendAll(findings, pings.findings)
+  appendAll(findings, closeFindings(facts, ws, opened))
   const lost = ws.c2s.lostSync ?? ws.s2c.lostSync
   if (lost) findings.push({status: 'warn', text: `part of the session was not captured (frames not followed after frame ${lost.frame})`, frames: [lost.frame], hint: 'capture without drops (tcpdump -B) and with -s 0'})
   const values = {
@@ -160,7 +162,7 @@ function closeFindings(facts: ConnectionFacts, ws: WebSocketFacts, opened: Frame
       status: 'fail',
       text: `the ${abrupt.from} ${what}, frame ${abrupt.frame}) without a WebSocket close frame: abnormal closure (1006)`,
       frames: [abrupt.frame],
-      hint: `the ${abrupt.from} dropped the session without the closing handshake: look at its logs around ${new Date(abrupt.ts * 1000).toISOString()}`,
+      hint: `the ${abrupt.from} dropped the session without the closing handshake: look at its logs around ${isoTime(abrupt.ts)}`,
     }]
   }
   const findings: Finding[] = []
@@ -206,7 +208,7 @@ function closeHint(close: WebSocketClose): string {
     case 1008:
       return `the ${close.from} closed for a policy violation: check the Console's logs for why this Defender was refused`
     case 1011:
-      return `the ${close.from} hit an internal error: check its logs at ${new Date(close.ts * 1000).toISOString()}`
+      return `the ${close.from} hit an internal error: check its logs at ${isoTime(close.ts)}`
     case 1012:
     case 1013:
       return 'the Console is restarting or overloaded; the Defender reconnects by itself'

@@ -8,6 +8,7 @@
  * Secrets are secrets: SessionSecrets keeps them in private fields, and both JSON.stringify and
  * util.inspect show "[redacted]" instead.
  */
+import {countOmitted, LIST_CAPS, pushCapped, type HoldsCappedLists} from '../lists.js'
 import {readFile, stat} from 'node:fs/promises'
 import type {DecryptionSecrets} from '../capture/types.js'
 import {InputError} from '../errors.js'
@@ -105,9 +106,10 @@ export interface KeyLogIssue {
   source: string
 }
 
-export interface KeyLog {
+export interface KeyLog extends HoldsCappedLists {
   /** By client random, 64 lowercase hex digits. */
   sessions: Map<string, SessionSecrets>
+  /** The first LIST_CAPS.keyLogIssues malformed lines; `truncated.issues` counts the rest. */
   issues: KeyLogIssue[]
   /** Lines with a well-formed label this tool does not use. */
   unknownLabels: number
@@ -135,7 +137,7 @@ export function parseKeyLog(text: string, source: string): KeyLog {
   const lines = text.split('\n')
   for (let i = 0; i < lines.length; i++) {
     const issue = parseLine(log, lines[i]!)
-    if (issue) log.issues.push({line: i + 1, message: issue, source})
+    if (issue) pushCapped(log, 'issues', log.issues, LIST_CAPS.keyLogIssues, {line: i + 1, message: issue, source})
   }
   return log
 }
@@ -192,17 +194,24 @@ function addSecret(log: KeyLog, clientRandom: string, name: SecretName, secret: 
  */
 export function mergeKeyLogs(...logs: KeyLog[]): KeyLog {
   const merged = emptyKeyLog()
-  for (const log of logs) {
-    merged.issues.push(...log.issues)
-    merged.unknownLabels += log.unknownLabels
-    for (const [clientRandom, session] of log.sessions) {
-      for (const name of session.names) {
-        const problem = addSecret(merged, clientRandom, name, session[name]!)
-        if (problem) merged.issues.push({line: 0, message: problem, source: 'merge'})
-      }
+  for (const log of logs) mergeKeyLogInto(merged, log)
+  return merged
+}
+
+/**
+ * mergeKeyLogs into `target` itself: a capture with many Decryption Secrets Blocks adds each to
+ * the store's key log without copying what is already there (copying made it quadratic).
+ */
+export function mergeKeyLogInto(target: KeyLog, log: KeyLog): void {
+  for (const issue of log.issues) pushCapped(target, 'issues', target.issues, LIST_CAPS.keyLogIssues, issue)
+  countOmitted(target, 'issues', log.truncated?.issues ?? 0)
+  target.unknownLabels += log.unknownLabels
+  for (const [clientRandom, session] of log.sessions) {
+    for (const name of session.names) {
+      const problem = addSecret(target, clientRandom, name, session[name]!)
+      if (problem) pushCapped(target, 'issues', target.issues, LIST_CAPS.keyLogIssues, {line: 0, message: problem, source: 'merge'})
     }
   }
-  return merged
 }
 
 /**
@@ -211,11 +220,11 @@ export function mergeKeyLogs(...logs: KeyLog[]): KeyLog {
  */
 export function keyLogFromDecryptionSecrets(secrets: DecryptionSecrets[]): KeyLog {
   const decoder = new TextDecoder('utf-8')
-  return mergeKeyLogs(
-    ...secrets
-      .filter((block) => block.secretsType === DSB_TLS_KEY_LOG)
-      .map((block) => parseKeyLog(decoder.decode(block.data), `decryption secrets block at byte ${block.offset}`)),
-  )
+  const merged = emptyKeyLog()
+  for (const block of secrets) {
+    if (block.secretsType === DSB_TLS_KEY_LOG) mergeKeyLogInto(merged, parseKeyLog(decoder.decode(block.data), `decryption secrets block at byte ${block.offset}`))
+  }
+  return merged
 }
 
 export interface LoadedKeyLog {

@@ -4,9 +4,10 @@
  * readers ask lazily (at their first protected record), so a DSB that comes after the first
  * packets still serves the connections that need it later.
  */
+import type {Truncated} from '../lists.js'
 import {existsSync} from 'node:fs'
 import type {DecryptionSecrets} from '../capture/types.js'
-import {keyLogFromDecryptionSecrets, loadKeyLogFile, mergeKeyLogs, type KeyLog, type KeyLogIssue, type SessionSecrets} from './keylog.js'
+import {keyLogFromDecryptionSecrets, loadKeyLogFile, mergeKeyLogInto, type KeyLog, type KeyLogIssue, type SessionSecrets} from './keylog.js'
 
 /** What a TLS reader needs: the secrets of one session, by client random (64 lowercase hex). */
 export interface KeyLookup {
@@ -19,12 +20,14 @@ export interface KeySourceFacts {
   decryptionSecretsBlocks: number
   /** Sessions (client randoms) with at least one secret. */
   sessions: number
-  /** Malformed lines, with their source and 1-based line number. */
+  /** Malformed lines, with their source and 1-based line number (the first LIST_CAPS.keyLogIssues). */
   issues: KeyLogIssue[]
+  /** `{issues: N}`: malformed lines past the cap, counted only. */
+  truncated?: Truncated
 }
 
 export class KeyStore implements KeyLookup {
-  private keyLog: KeyLog = {sessions: new Map(), issues: [], unknownLabels: 0}
+  private readonly keyLog: KeyLog = {sessions: new Map(), issues: [], unknownLabels: 0}
   private readonly files: string[] = []
   private blocks = 0
   private isSealed = false
@@ -32,14 +35,14 @@ export class KeyStore implements KeyLookup {
   /** A parsed key log file (or SSLKEYLOGFILE). */
   addFile(path: string, log: KeyLog): void {
     this.files.push(path)
-    this.keyLog = mergeKeyLogs(this.keyLog, log)
+    mergeKeyLogInto(this.keyLog, log)
   }
 
   /** A pcapng Decryption Secrets Block, as the capture reader meets it. */
   addDecryptionSecrets(block: DecryptionSecrets): void {
     if (this.isSealed) throw new Error('KeyStore: secrets added after seal()')
     this.blocks++
-    this.keyLog = mergeKeyLogs(this.keyLog, keyLogFromDecryptionSecrets([block]))
+    mergeKeyLogInto(this.keyLog, keyLogFromDecryptionSecrets([block]))
   }
 
   secretsFor(clientRandomHex: string): SessionSecrets | undefined {
@@ -67,7 +70,9 @@ export class KeyStore implements KeyLookup {
 
   facts(): KeySourceFacts | undefined {
     if (this.files.length === 0 && this.blocks === 0) return undefined
-    return {files: [...this.files], decryptionSecretsBlocks: this.blocks, sessions: this.keyLog.sessions.size, issues: [...this.keyLog.issues]}
+    const facts: KeySourceFacts = {files: [...this.files], decryptionSecretsBlocks: this.blocks, sessions: this.keyLog.sessions.size, issues: [...this.keyLog.issues]}
+    if (this.keyLog.truncated) facts.truncated = {...this.keyLog.truncated}
+    return facts
   }
 }
 
@@ -89,7 +94,8 @@ export async function loadKeyStore(files: string[], env: NodeJS.ProcessEnv = pro
     const {keyLog, worldReadable} = await loadKeyLogFile(path)
     if (worldReadable) warnings.push(`key log ${path} is readable by every user of this machine: it holds session secrets (chmod 600 it)`)
     for (const issue of keyLog.issues.slice(0, 5)) warnings.push(`${issue.source}:${issue.line}: ${issue.message}`)
-    if (keyLog.issues.length > 5) warnings.push(`${path}: ${keyLog.issues.length - 5} more malformed lines`)
+    const malformed = keyLog.issues.length + (keyLog.truncated?.issues ?? 0)
+    if (malformed > 5) warnings.push(`${path}: ${malformed - 5} more malformed lines`)
     store.addFile(path, keyLog)
   }
   return {store, warnings}

@@ -8,6 +8,7 @@
  * (node:crypto) refuses the ciphers that moved to its legacy provider (DES-CBC, for one); node-forge
  * implements the legacy PEM decryption itself, so it is the fallback.
  */
+import {isoDate} from '../time.js'
 import {createPrivateKey, X509Certificate} from 'node:crypto'
 import {readFileSync} from 'node:fs'
 import {join} from 'node:path'
@@ -130,8 +131,8 @@ export function summarizeX509(x509: X509Certificate): CertificateSummary {
   const summary: CertificateSummary = {
     subject: oneLine(x509.subject),
     issuer: oneLine(x509.issuer),
-    validFrom: new Date(x509.validFrom).toISOString(),
-    validTo: new Date(x509.validTo).toISOString(),
+    validFrom: isoDate(new Date(x509.validFrom)),
+    validTo: isoDate(new Date(x509.validTo)),
     sha256: x509.fingerprint256.replace(/:/g, '').toLowerCase(),
   }
   if (x509.subjectAltName !== undefined) summary.subjectAltName = x509.subjectAltName

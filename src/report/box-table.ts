@@ -5,6 +5,7 @@
  * through string-width, which compiles a fresh ANSI regex per call: on a big capture's summary
  * (ten connection blocks) that was ~0.2 s of a ~1.5 s run, more than reading 300 MB.
  */
+import {maxOf} from '../lists.js'
 
 export interface BoxTableOptions {
   head: string[]
@@ -36,7 +37,7 @@ export function renderBoxTable(rows: string[][], options: BoxTableOptions): stri
   const lines = [rule(b.topLeft, b.top, b.topMid, b.topRight)]
   for (const row of [options.head, ...rows]) {
     const cells = widths.map((_, i) => (row[i] ?? '').split('\n'))
-    const height = Math.max(...cells.map((cell) => cell.length))
+    const height = maxOf(cells.map((cell) => cell.length), 0)
     for (let line = 0; line < height; line++) {
       lines.push(b.vertical + cells.map((cell, i) => ` ${fit(cell[line] ?? '', widths[i]! - 2, options.ascii)} `).join(b.vertical) + b.vertical)
     }

@@ -5,6 +5,7 @@
  * summarised). Connections may arrive in any order (the analysis hands them over as each one
  * closes); what the digest keeps does not depend on that order.
  */
+import {countOf} from '../lists.js'
 import type {ConnectionReport} from '../analysis/types.js'
 import {CHECK_IDS, type CheckId, type CheckResult, type CheckStatus, type ConnectionVerdict} from '../checks/types.js'
 
@@ -55,7 +56,7 @@ export class ConnectionDigest {
     const tls = 'tls' in connection.facts ? connection.facts.tls : undefined
     if (tls) {
       this.withTls++
-      this.clientHellos += tls.clientHellos.length
+      this.clientHellos += countOf(tls, 'clientHellos', tls.clientHellos)
       if (tls.serverHello) this.serverHellos++
       if (tls.version === 0x0304) this.tls13++
     }

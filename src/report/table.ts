@@ -3,6 +3,7 @@
  * block per connection with a row per check, the hint under what needs doing, and the verdict.
  * Pure: the caller decides colour (NO_COLOR, TTY) and width, and writes the string.
  */
+import {appendAll} from '../lists.js'
 import {Chalk, type ChalkInstance} from 'chalk'
 import {isCaptureFacts, type AnalysisReport, type ConnectionReport} from '../analysis/types.js'
 import type {TunnelInfo} from '../dissect/types.js'
@@ -75,11 +76,11 @@ export function renderTable(report: AnalysisReport, options: TableOptions, diges
     const seen = digest ?? tableDigest(report.connections)
     const every = seen.everyConnection()
     shown = every ?? seen.worst()
-    if (every === undefined) lines.push(...bigCaptureSummary(seen, shown.length, options.width, style), '')
+    if (every === undefined) appendAll(lines, bigCaptureSummary(seen, shown.length, options.width, style)).push('')
   }
   const timeline = options.timeline ?? 'failing'
   for (const connection of shown) {
-    lines.push(...connectionBlock(connection, options.width, style), '')
+    appendAll(lines, connectionBlock(connection, options.width, style)).push('')
     if (timeline === 'all' || (timeline === 'failing' && connection.verdict === 'fail')) {
       const ladder = renderTimeline(connection, {color: options.color, width: options.width, ascii, title: false})
       if (ladder !== '') lines.push(ladder, '')

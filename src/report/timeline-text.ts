@@ -8,6 +8,7 @@
  *     0.012  X  |<--------------------------------------- RST refused|        2
  *               |  FAIL tcp.syn-ack: nothing listens on ...          |
  */
+import {maxOf} from '../lists.js'
 import {Chalk} from 'chalk'
 import type {ConnectionReport} from '../analysis/types.js'
 import {formatEndpoint} from '../checks/text.js'
@@ -60,8 +61,8 @@ export function renderTimeline(conn: ConnectionReport, options: TimelineTextOpti
 
   const times = events.map((e) => formatEventTime(e))
   const frames = events.map((e) => (e.lastFrame !== undefined && e.lastFrame !== e.frame ? `${e.frame}-${e.lastFrame}` : String(e.frame)))
-  const timeWidth = Math.max(2, ...times.map((t) => t.length))
-  const frameWidth = Math.max(5, ...frames.map((f) => f.length))
+  const timeWidth = maxOf(times.map((t) => t.length), 2)
+  const frameWidth = maxOf(frames.map((f) => f.length), 5)
   // time, space, 2-column mark, lane, inner, lane, space, frame
   const inner = width - timeWidth - 1 - 2 - 2 - 1 - frameWidth
   const lanePrefix = ' '.repeat(timeWidth + 3)

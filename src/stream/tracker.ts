@@ -3,6 +3,7 @@
  * who is the client, records the handshake and teardown (RFC 9293 §3.5, §3.6), and feeds each
  * direction's payload through a StreamReassembler to the connection's StreamHandler.
  */
+import {LIST_CAPS, pushCapped} from '../lists.js'
 import {TCP_ACK, TCP_FIN, TCP_RST, TCP_SYN, type Packet, type TcpHeader, type TcpOptions, type TunnelInfo} from '../dissect/types.js'
 import type {Issue} from '../issues.js'
 import {StreamReassembler, type ReassemblySink, type StreamReassemblerOptions} from './reassembly.js'
@@ -17,8 +18,17 @@ import type {
 
 export const DEFAULT_MAX_CONNECTIONS = 100_000
 export const DEFAULT_MAX_BUFFERED_BYTES = 4 * 1024 * 1024
+/**
+ * Connections whose client sent a SYN and heard nothing back, held at once. They are the
+ * cheapest to forge (a SYN flood: one 60-byte packet each) and each costs the ~3 KB of an open
+ * connection, so they get a cap of their own below maxConnections: 1M unanswered SYNs from
+ * distinct clients otherwise held 100,000 of them (~800 MiB peak RSS).
+ */
+export const DEFAULT_MAX_HALF_OPEN = 10_000
+/** How far from the least recently active end a half-open connection is looked for to finish early. */
+const HALF_OPEN_SEARCH = 64
 /** Per connection, so a capture cut by snaplen at every packet keeps bounded facts. */
-const MAX_RECORDED_GAPS = 1000
+const MAX_RECORDED_GAPS = LIST_CAPS.gaps
 /**
  * A connection over (both FINs or a RST) is handed over, and a tombstone of it (Lingering) stays
  * in the table a while so that its last ACKs and retransmitted FINs are counted on it instead of
@@ -32,7 +42,7 @@ const MAX_RECORDED_GAPS = 1000
 const LINGER_SECONDS = 30
 const MAX_LINGERING = 10_000
 /** FIN and RST packets listed per connection (retransmitted FINs included, as tcp.flags.fin lists them). */
-const MAX_RECORDED_FLAG_EVENTS = 16
+const MAX_RECORDED_FLAG_EVENTS = LIST_CAPS.flagEvents
 
 type SynFacts = NonNullable<TcpFacts['syn']>
 
@@ -148,8 +158,7 @@ class DirectionSink implements ReassemblySink {
   gap(size: number, frame: number, ts: number): void {
     const conn = this.conn
     const gaps = conn.info.tcp.gaps
-    if (gaps.length < MAX_RECORDED_GAPS) gaps.push({direction: this.direction, size, frame, ts})
-    else conn.omittedGaps++
+    if (!pushCapped(conn.info.tcp, 'gaps', gaps, MAX_RECORDED_GAPS, {direction: this.direction, size, frame, ts})) conn.omittedGaps++
     conn.handler?.gap?.(this.direction, size, {frame, ts})
   }
 
@@ -159,7 +168,7 @@ class DirectionSink implements ReassemblySink {
   }
 
   issue(issue: Issue): void {
-    this.conn.info.issues.push(issue)
+    pushCapped(this.conn.info, 'issues', this.conn.info.issues, LIST_CAPS.issuesPerSource, issue)
   }
 }
 
@@ -187,6 +196,8 @@ class Connection {
   /** onConnectionClosed was called: it is, at the latest, once the connection is released. */
   closed = false
   omittedGaps = 0
+  /** Opened by a client SYN, and nothing came from the server yet (counted in halfOpen). */
+  halfOpen = false
   /** Least-recently-active list links. */
   older: Connection | null = null
   newer: Connection | null = null
@@ -266,6 +277,9 @@ export class ConnectionTracker {
   private tracked = 0
   /** Connections opened so far: the next id. */
   private opened = 0
+  private readonly maxHalfOpen: number
+  /** Tracked connections with Connection.halfOpen set. */
+  private halfOpen = 0
   /** Least recently active first. */
   private oldest: Connection | null = null
   private newest: Connection | null = null
@@ -276,6 +290,7 @@ export class ConnectionTracker {
 
   constructor(private readonly options: ConnectionTrackerOptions) {
     this.maxConnections = options.maxConnections ?? DEFAULT_MAX_CONNECTIONS
+    this.maxHalfOpen = options.maxHalfOpen ?? DEFAULT_MAX_HALF_OPEN
     const maxBufferedBytes = options.maxBufferedBytes ?? DEFAULT_MAX_BUFFERED_BYTES
     this.reassembly = {c2s: {maxBufferedBytes, label: 'client→server'}, s2c: {maxBufferedBytes, label: 'server→client'}}
   }
@@ -310,6 +325,7 @@ export class ConnectionTracker {
       flow = found
     }
     const conn = flow.conn
+    if (conn.halfOpen && !flow.fromClient) this.answered(conn)
     this.touch(conn)
     const facts = conn.info.tcp
     facts.lastFrame = packet.frame
@@ -341,6 +357,7 @@ export class ConnectionTracker {
     this.lingering = 0
     this.flows.clear()
     this.tracked = 0
+    this.halfOpen = 0
     return this.all
   }
 
@@ -369,8 +386,40 @@ export class ConnectionTracker {
     addFlow(this.flows, conn.backward)
     this.tracked++
     if (this.tracked > this.maxConnections && this.oldest !== null) this.evict(this.oldest, packet)
+    if (handshake === TCP_SYN) {
+      conn.halfOpen = true
+      if (++this.halfOpen > this.maxHalfOpen) this.evictHalfOpen(packet)
+    }
     conn.handler = this.options.onConnection?.(conn.info)
     return conn.forward
+  }
+
+  /** The server sent something: the connection is no longer half-open. */
+  private answered(conn: Connection): void {
+    conn.halfOpen = false
+    this.halfOpen--
+  }
+
+  /**
+   * Too many half-open connections: the least recently active one among the HALF_OPEN_SEARCH
+   * least recently active connections is finished now (in a SYN flood, the oldest). Past them
+   * the cap is not enforced this time: memory stays bounded by maxConnections.
+   */
+  private evictHalfOpen(packet: Packet): void {
+    let conn = this.oldest
+    for (let i = 0; conn !== null && i < HALF_OPEN_SEARCH; i++, conn = conn.newer) {
+      if (!conn.halfOpen || conn === this.newest) continue
+      conn.info.issues.push({
+        code: 'stream.half-open-limit',
+        severity: 'warn',
+        message:
+          `more than ${this.maxHalfOpen} connections without any answer from the server at frame ${packet.frame}: this one, ` +
+          `idle since frame ${conn.info.tcp.lastFrame}, was finished early; a later answer to it starts a new connection`,
+        frame: packet.frame,
+      })
+      this.forget(conn)
+      return
+    }
   }
 
   /**
@@ -406,7 +455,7 @@ export class ConnectionTracker {
           facts.sawOpening = true
           conn.clientIsn = tcp.seq
         } else {
-          facts.synRetransmissions.push({frame: packet.frame, ts: packet.ts})
+          pushCapped(facts, 'synRetransmissions', facts.synRetransmissions, LIST_CAPS.synRetransmissions, {frame: packet.frame, ts: packet.ts})
         }
         conn.lastSynTs = packet.ts
       } else if (!fromClient) {
@@ -417,7 +466,7 @@ export class ConnectionTracker {
           conn.awaitingAck = true
           conn.expectFromClient(tcp.ack)
         } else if (tcp.seq === conn.serverIsn) {
-          facts.synAckRetransmissions.push({frame: packet.frame, ts: packet.ts})
+          pushCapped(facts, 'synAckRetransmissions', facts.synAckRetransmissions, LIST_CAPS.synAckRetransmissions, {frame: packet.frame, ts: packet.ts})
         }
       }
     } else if (conn.awaitingAck && fromClient && (flags & (TCP_ACK | TCP_RST)) === TCP_ACK && ((tcp.ack - conn.serverIsn) | 0) > 0) {
@@ -429,11 +478,9 @@ export class ConnectionTracker {
       // Timestamps that run backwards (merged captures, a clock step) give no RTT rather than a negative one.
       if (facts.syn !== undefined && packet.ts >= conn.lastSynTs) facts.handshakeRttMs = (packet.ts - conn.lastSynTs) * 1000
     }
-    if ((flags & TCP_FIN) !== 0 && facts.fin.length < MAX_RECORDED_FLAG_EVENTS) {
-      facts.fin.push({frame: packet.frame, ts: packet.ts, from: fromClient ? 'client' : 'server'})
-    }
+    if ((flags & TCP_FIN) !== 0) pushCapped(facts, 'fin', facts.fin, MAX_RECORDED_FLAG_EVENTS, {frame: packet.frame, ts: packet.ts, from: fromClient ? 'client' : 'server'})
     if ((flags & TCP_RST) !== 0) {
-      if (facts.rst.length < MAX_RECORDED_FLAG_EVENTS) facts.rst.push({frame: packet.frame, ts: packet.ts, from: fromClient ? 'client' : 'server'})
+      pushCapped(facts, 'rst', facts.rst, MAX_RECORDED_FLAG_EVENTS, {frame: packet.frame, ts: packet.ts, from: fromClient ? 'client' : 'server'})
       // RFC 9293 §3.10.7.1: a closed port answers a SYN with <SEQ=0><ACK=ISN+1><CTL=RST,ACK>.
       if (
         !fromClient &&
@@ -474,6 +521,7 @@ export class ConnectionTracker {
 
   /** Drops `conn` (an open connection) from the table and the activity list, finishing it. */
   private forget(conn: Connection): void {
+    if (conn.halfOpen) this.answered(conn)
     removeFlow(this.flows, conn.forward)
     removeFlow(this.flows, conn.backward)
     this.unlink(conn)
@@ -542,6 +590,7 @@ export class ConnectionTracker {
    * Tombstones do not count against maxConnections.
    */
   private release(conn: Connection, ts: number): void {
+    if (conn.halfOpen) this.answered(conn)
     conn.c2s.close()
     conn.s2c.close()
     this.close(conn)

@@ -3,6 +3,7 @@
  * who is the client, reassembles each direction into in-order bytes, and hands those bytes to
  * a StreamHandler that never sees packets.
  */
+import type {HoldsCappedLists} from '../lists.js'
 import type {Issue} from '../issues.js'
 import type {TunnelInfo} from '../dissect/types.js'
 
@@ -53,7 +54,8 @@ export interface TcpGap extends FrameRef {
   size: number
 }
 
-export interface TcpFacts {
+/** `truncated` counts what LIST_CAPS left out of synRetransmissions, synAckRetransmissions, fin, rst and gaps. */
+export interface TcpFacts extends HoldsCappedLists {
   /** First client SYN. */
   syn?: FrameRef & {mss?: number; windowScale?: number; sackPermitted?: boolean; timestamps?: boolean}
   /** Further SYNs with the same ISN (the client retrying). */
@@ -95,8 +97,8 @@ export interface StreamHandler {
   end?(direction: Direction | 'both', ref: FrameRef): void
 }
 
-/** One tracked TCP connection. */
-export interface TrackedConnection {
+/** One tracked TCP connection; `truncated.issues` counts issues past LIST_CAPS.issuesPerSource. */
+export interface TrackedConnection extends HoldsCappedLists {
   /** 1-based, in order of first packet. */
   id: number
   client: Endpoint
@@ -121,6 +123,8 @@ export interface ConnectionTrackerOptions {
   onConnectionClosed?(conn: TrackedConnection): void
   /** Most connections tracked at once before the oldest idle are finished. Default 100_000. */
   maxConnections?: number
+  /** Most half-open connections (a client SYN, no answer yet) tracked at once. Default 10,000. */
+  maxHalfOpen?: number
   /** Most out-of-order bytes buffered per direction before a gap is declared. Default 4 MiB. */
   maxBufferedBytes?: number
 }

@@ -2,6 +2,7 @@
  * HTTP/1.1 upgrade facts: what HttpUpgradeReader learns from the opening request and response
  * of a connection that should switch to WebSocket (RFC 6455 §4, RFC 9112 message syntax).
  */
+import type {HoldsCappedLists} from '../../lists.js'
 import type {Issue} from '../../issues.js'
 import type {FrameRef} from '../../stream/types.js'
 
@@ -68,7 +69,8 @@ export interface PermessageDeflateFacts {
   params?: Array<{name: string; value?: string}>
 }
 
-export interface HttpUpgradeFacts {
+/** `truncated` counts what LIST_CAPS left out of issues, requestHeaders and responseHeaders. */
+export interface HttpUpgradeFacts extends HoldsCappedLists {
   request?: HttpUpgradeRequest
   response?: HttpUpgradeResponse
   /** A 101 response with `Upgrade: websocket`: the bytes after the header blocks are WebSocket frames. */

@@ -10,6 +10,7 @@
  * ignored). c2s has one more state, `early`: the request is complete but no response has
  * decided yet; bytes the client sends then are kept (bounded) and handed on if the 101 comes.
  */
+import {LIST_CAPS, pushCapped} from '../../lists.js'
 import {createHash} from 'node:crypto'
 import type {Issue, IssueSeverity} from '../../issues.js'
 import {describeHeaderLine, redactUrl, reportableHeaderValue} from '../../secrets.js'
@@ -249,7 +250,7 @@ export class HttpUpgradeReader implements StreamHandler {
         this.issue('http.header-malformed', 'warn', `a ${senderOf(direction)} header line is not name:value: ${describeHeaderLine(line.slice(0, 80))}`, ref)
         continue
       }
-      headers.push({name, value: trimOws(line.slice(colon + 1))})
+      pushCapped(this.facts, direction === 'c2s' ? 'requestHeaders' : 'responseHeaders', headers, LIST_CAPS.httpHeaders, {name, value: trimOws(line.slice(colon + 1))})
     }
     // Credentials (Authorization, Cookie, Set-Cookie...) are dropped here, after any obs-fold
     // joined their lines: no later layer or report holds them, only their size (src/secrets.ts).
@@ -383,7 +384,7 @@ export class HttpUpgradeReader implements StreamHandler {
 
   private issue(code: string, severity: IssueSeverity, message: string, ref: FrameRef): Issue {
     const issue: Issue = {code, severity, message, frame: ref.frame}
-    this.facts.issues.push(issue)
+    pushCapped(this.facts, 'issues', this.facts.issues, LIST_CAPS.issuesPerSource, issue)
     return issue
   }
 }

@@ -4,6 +4,7 @@
  * line: RFC 9112 §2.1). Credentials are never returned: of Proxy-Authorization only the scheme
  * name is read (RFC 9110 §11.6.2).
  */
+import {appendAll} from '../../lists.js'
 import {redactUrl} from '../../secrets.js'
 import type {ProxyTarget} from './types.js'
 
@@ -186,7 +187,7 @@ export function parseConnectResponse(head: Uint8Array): ConnectResponse | undefi
   const response: ConnectResponse = {version: line[1]!, status: Number(line[2]), reason: clean((line[3] ?? '').trim()), challenges: []}
   const via: string[] = []
   for (const [name, value] of fields) {
-    if (name === 'proxy-authenticate') response.challenges.push(...challengeSchemes(value))
+    if (name === 'proxy-authenticate') appendAll(response.challenges, challengeSchemes(value))
     else if (name === 'via') via.push(value)
     else if (name === 'server') response.server = clean(value)
   }

@@ -15,6 +15,7 @@
  * Malformed input, a gap inside the preamble or a head over the limit become an Issue and the
  * reader gives up (nothing more is parsed or forwarded); it never throws.
  */
+import {LIST_CAPS, pushCapped, type Truncated} from '../../lists.js'
 import type {Issue, IssueSeverity} from '../../issues.js'
 import {senderOf, type Direction, type FrameRef, type StreamHandler} from '../../stream/types.js'
 import {HeldBytes} from './held-bytes.js'
@@ -101,7 +102,9 @@ const SOCKS5_SUCCEEDED = 0
 function ignore(): void {}
 
 export class ProxyPreambleReader implements StreamHandler {
+  /** The first LIST_CAPS.issuesPerSource issues; `truncated.issues` counts the rest. */
   readonly issues: Issue[] = []
+  truncated?: Truncated
   data: StreamHandler['data']
   gap: StreamHandler['gap']
   end: StreamHandler['end']
@@ -140,6 +143,7 @@ export class ProxyPreambleReader implements StreamHandler {
   facts(): ProxyFacts | undefined {
     if (this.type === undefined || this.request === undefined) return undefined
     const facts: ProxyFacts = {type: this.type, request: this.request, tunnelOpened: this.tunnelOpened, issues: this.issues}
+    if (this.truncated) facts.truncated = this.truncated
     if (this.target) facts.target = this.target
     if (this.response) facts.response = this.response
     if (this.command !== undefined) facts.command = this.command
@@ -544,6 +548,6 @@ export class ProxyPreambleReader implements StreamHandler {
   }
 
   private issue(code: string, severity: IssueSeverity, message: string, ref: FrameRef): void {
-    this.issues.push({code, severity, message, frame: ref.frame})
+    pushCapped(this, 'issues', this.issues, LIST_CAPS.issuesPerSource, {code, severity, message, frame: ref.frame})
   }
 }

@@ -4,6 +4,7 @@
  * tunnel first: HTTP CONNECT (RFC 9110 §9.3.6), SOCKS4/4a, or SOCKS5 (RFC 1928, RFC 1929).
  * Credentials are never kept: only the name of the authentication scheme or method.
  */
+import type {HoldsCappedLists} from '../../lists.js'
 import type {Issue} from '../../issues.js'
 import type {FrameRef} from '../../stream/types.js'
 
@@ -43,7 +44,8 @@ export interface ProxyAuthentication {
   accepted?: boolean
 }
 
-export interface ProxyFacts {
+/** `truncated.issues` counts issues past LIST_CAPS.issuesPerSource. */
+export interface ProxyFacts extends HoldsCappedLists {
   type: ProxyType
   /** Absent when the connect request was never seen whole (stream ended, authentication refused). */
   target?: ProxyTarget

@@ -17,6 +17,7 @@
  * handshake reader per direction, alerts to `alerts`, application data to onApplicationData.
  * Decrypted handshake messages are listed with decrypted: true. Without keys nothing of this runs.
  */
+import {countOmitted, LIST_CAPS, pushCapped, type Truncated} from '../../lists.js'
 import type {Issue, IssueSeverity} from '../../issues.js'
 import {senderOf, type Direction, type FrameRef, type StreamHandler} from '../../stream/types.js'
 import {parseCertificate} from '../x509.js'
@@ -49,7 +50,7 @@ import {ja3s} from './ja3.js'
 import {TlsRecordReader, type RecordReaderEvents, type TlsRecord} from './record.js'
 import {parseEcdheServerKeyExchange} from './server-key-exchange.js'
 import {parseServerHello} from './server-hello.js'
-import type {CertificateInfo, TlsFacts} from './types.js'
+import type {CertificateInfo, TlsAlertInfo, TlsFacts} from './types.js'
 
 export interface TlsConnectionReaderOptions {
   /** Largest handshake message accepted before an Issue stops the direction. Default 1 MiB. */
@@ -121,8 +122,14 @@ function isWholePlaintextClientHello(fragment: Uint8Array): boolean {
   return fragment.length >= 4 && fragment[0] === HS_CLIENT_HELLO && ((fragment[1]! << 16) | (fragment[2]! << 8) | fragment[3]!) + 4 === fragment.length
 }
 
+/** RFC 8446 §6: AlertLevel fatal(2); AlertDescription close_notify(0). */
+const ALERT_LEVEL_FATAL = 2
+const ALERT_CLOSE_NOTIFY = 0
+
 export class TlsConnectionReader implements StreamHandler {
+  /** The first LIST_CAPS.issuesPerSource issues; `truncated.issues` counts the rest. */
   readonly issues: Issue[] = []
+  truncated?: Truncated
   private readonly state: TlsFacts = {
     clientHellos: [],
     changeCipherSpec: {},
@@ -147,8 +154,8 @@ export class TlsConnectionReader implements StreamHandler {
   private readonly onApplicationData: TlsConnectionReaderOptions['onApplicationData']
 
   constructor(options: TlsConnectionReaderOptions = {}) {
-    this.maxRecords = options.maxRecords ?? 256
-    this.maxHandshakeMessages = options.maxHandshakeMessages ?? 256
+    this.maxRecords = options.maxRecords ?? LIST_CAPS.records
+    this.maxHandshakeMessages = options.maxHandshakeMessages ?? LIST_CAPS.handshakeMessages
     const maxMessage = options.maxHandshakeMessageBytes ?? DEFAULT_MAX_HANDSHAKE_MESSAGE_BYTES
     this.maxMessage = maxMessage
     this.onApplicationData = options.onApplicationData
@@ -198,7 +205,7 @@ export class TlsConnectionReader implements StreamHandler {
 
   /** (Called by DirectionState.) */
   issue(code: string, severity: IssueSeverity, message: string, ref: FrameRef): void {
-    this.issues.push({code, severity, message, frame: ref.frame})
+    pushCapped(this, 'issues', this.issues, LIST_CAPS.issuesPerSource, {code, severity, message, frame: ref.frame})
   }
 
   /** (Called by DirectionState.) Application data is copied only when it may be decrypted. */
@@ -213,9 +220,7 @@ export class TlsConnectionReader implements StreamHandler {
     const totals = this.state.totals[direction]
     totals.records++
     totals.bytes += 5 + length
-    if (this.state.records.length < this.maxRecords) {
-      this.state.records.push({frame: ref.frame, ts: ref.ts, direction, contentType, version: record.version, length})
-    } else {
+    if (!pushCapped(this.state, 'records', this.state.records, this.maxRecords, {frame: ref.frame, ts: ref.ts, direction, contentType, version: record.version, length})) {
       this.state.recordsTruncated = true
     }
     switch (contentType) {
@@ -307,20 +312,32 @@ export class TlsConnectionReader implements StreamHandler {
   private onAlert(direction: Direction, fragment: Uint8Array, ref: FrameRef, decrypted: boolean): void {
     try {
       for (const alert of parseAlerts(fragment)) {
-        this.state.alerts.push({frame: ref.frame, ts: ref.ts, from: direction === 'c2s' ? 'client' : 'server', ...alert, decrypted})
+        const info: TlsAlertInfo = {frame: ref.frame, ts: ref.ts, from: direction === 'c2s' ? 'client' : 'server', ...alert, decrypted}
+        if (this.state.alerts.length < LIST_CAPS.alerts || this.firstOfItsKind(info)) this.state.alerts.push(info)
+        else countOmitted(this.state, 'alerts', 1)
       }
     } catch (err) {
       this.parseIssue('tls.malformed-alert', direction, 'alert', err, ref)
     }
   }
 
+  /**
+   * Past the alerts cap, the first fatal alert and the first alert other than close_notify are
+   * still listed (at most two more): tls.alerts judges by them, and a PASS "no fatal alert" must
+   * not rest on the fatal one having come after the first LIST_CAPS.alerts.
+   */
+  private firstOfItsKind(info: TlsAlertInfo): boolean {
+    const alerts = this.state.alerts
+    if (info.level === ALERT_LEVEL_FATAL && !alerts.some((a) => a.level === ALERT_LEVEL_FATAL)) return true
+    return info.description !== ALERT_CLOSE_NOTIFY && !alerts.some((a) => a.description !== ALERT_CLOSE_NOTIFY)
+  }
+
   /** Lists a handshake message in TlsFacts.handshakeMessages (up to the cap); returns its name. */
   private listHandshake(direction: Direction, message: HandshakeMessage, decrypted: boolean): string {
     const {type, body, ref} = message
     const typeName = nameOf(HANDSHAKE_TYPES, type)
-    if (this.state.handshakeMessages.length < this.maxHandshakeMessages) {
-      this.state.handshakeMessages.push({frame: ref.frame, ts: ref.ts, direction, type, typeName, length: body.length, decrypted})
-    } else if (!this.handshakeMessagesTruncated) {
+    const listed = pushCapped(this.state, 'handshakeMessages', this.state.handshakeMessages, this.maxHandshakeMessages, {frame: ref.frame, ts: ref.ts, direction, type, typeName, length: body.length, decrypted})
+    if (!listed && !this.handshakeMessagesTruncated) {
       this.handshakeMessagesTruncated = true
       this.issue('tls.handshake-messages-truncated', 'info', `more than ${this.maxHandshakeMessages} handshake messages; the rest are not listed`, ref)
     }
@@ -370,7 +387,9 @@ export class TlsConnectionReader implements StreamHandler {
     if (direction !== 'c2s') this.issue('tls.unexpected-direction', 'warn', 'ClientHello sent by the side taken for the server', ref)
     const hello = parseClientHello(body)
     this.decryption?.clientHello(body, hello.random)
-    this.state.clientHellos.push({frame: ref.frame, ts: ref.ts, ...hello, ...clientHelloFingerprints(hello)})
+    // Past the cap a ClientHello is counted, not fingerprinted: each one kept costs ~5 KB.
+    if (this.state.clientHellos.length < LIST_CAPS.clientHellos) this.state.clientHellos.push({frame: ref.frame, ts: ref.ts, ...hello, ...clientHelloFingerprints(hello)})
+    else countOmitted(this.state, 'clientHellos', 1)
   }
 
   private onServerHello(direction: Direction, body: Uint8Array, ref: FrameRef): void {

@@ -3,6 +3,7 @@
  * reassembled byte streams; read by analysis/ and checks/. Numbers are IANA code points; names
  * come from the tables in dissect/tls/iana (unknown values are shown as 0xHHHH).
  */
+import type {HoldsCappedLists} from '../../lists.js'
 import type {Direction, FrameRef, Side} from '../../stream/types.js'
 
 /** A TLS record as seen on the wire (header only). */
@@ -148,7 +149,8 @@ export interface TlsDecryptionFacts {
 /** A decrypted Finished message and whether its verify_data matched (RFC 8446 §4.4.4, RFC 5246 §7.4.9). */
 export type VerifiedFinished = FrameRef & {verified: boolean}
 
-export interface TlsFacts {
+/** `truncated` counts what LIST_CAPS left out of clientHellos, alerts, records and handshakeMessages. */
+export interface TlsFacts extends HoldsCappedLists {
   /** Every ClientHello (two when the server sent a HelloRetryRequest). */
   clientHellos: ClientHelloInfo[]
   serverHello?: ServerHelloInfo

@@ -12,6 +12,7 @@
  * can still be followed (a reserved opcode still has a length), and stops a direction only when
  * it cannot (a gap, a 64-bit length beyond 2^53).
  */
+import {countOmitted} from '../../lists.js'
 import type {IssueSeverity} from '../../issues.js'
 import {senderOf, type Direction, type FrameRef, type Side, type StreamHandler} from '../../stream/types.js'
 import type {WebSocketClose, WebSocketDirectionFacts, WebSocketFacts, WebSocketOpcodeName, WebSocketPing} from './types.js'
@@ -434,7 +435,7 @@ export class WebSocketReader implements StreamHandler {
     if (this.facts.pings.length < this.maxPings) {
       record = {from: d.side, frame: ref.frame, ts: ref.ts, payloadHex: hex}
       this.facts.pings.push(record)
-    }
+    } else countOmitted(this.facts, 'pings', 1)
     if (d.pending.length === DEFAULT_MAX_PENDING_PINGS) d.pending.shift()
     d.pending.push({hex, ref: {frame: ref.frame, ts: ref.ts}, record})
   }

@@ -3,6 +3,7 @@
  * upgrade (RFC 6455 §5). Counts cover every frame; payload bytes are kept only for control
  * frames (ping/pong matching, close code and reason).
  */
+import type {HoldsCappedLists} from '../../lists.js'
 import type {Issue} from '../../issues.js'
 import type {FrameRef, Side} from '../../stream/types.js'
 
@@ -53,7 +54,8 @@ export interface WebSocketClose extends FrameRef {
   reason?: string
 }
 
-export interface WebSocketFacts {
+/** `truncated.pings` counts pings past the pings list's cap (pingCount has them all). */
+export interface WebSocketFacts extends HoldsCappedLists {
   c2s: WebSocketDirectionFacts
   s2c: WebSocketDirectionFacts
   /** RSV1 frames are allowed (permessage-deflate negotiated). */
