@@ -48,8 +48,8 @@ export const probeFlags = {
   passphrase: Flags.string({description: 'passphrase of an encrypted --key'}),
   'defender-certs': Flags.string({description: 'a Defender certificate directory (/var/lib/twistlock/certificates): defender-ca.pem, defender-client-cert.pem, defender-client-key.pem and the key passphrase in service-parameter; --ca/--cert/--key/--passphrase override its files'}),
   insecure: Flags.boolean({description: 'report certificate failures as warnings and go on (the verdict says so); default: strict verification'}),
-  header: Flags.string({char: 'H', description: 'extra header on the WebSocket upgrade request, "Name: value" (repeatable)', multiple: true}),
-  subprotocol: Flags.string({description: 'WebSocket subprotocol to offer (repeatable)', multiple: true}),
+  header: Flags.string({char: 'H', description: 'extra header on the WebSocket upgrade request, "Name: value" (repeatable)', multiple: true, multipleNonGreedy: true}),
+  subprotocol: Flags.string({description: 'WebSocket subprotocol to offer (repeatable)', multiple: true, multipleNonGreedy: true}),
   timeout: durationFlag('deadline of each phase (DNS, TCP, proxy CONNECT, TLS, upgrade, ping, close)', '10s'),
   keylog: Flags.string({description: 'append the probe\'s TLS secrets to this file (NSS key log format, as SSLKEYLOGFILE; Wireshark reads it)'}),
 }

@@ -2,6 +2,7 @@ import {Args, Flags} from '@oclif/core'
 import {analyzeCapture} from '../analysis/analyze.js'
 import {loadCaBundle} from '../analysis/cert-policy.js'
 import {buildPolicy, DEFAULT_CONSOLE_PORT} from '../analysis/policy.js'
+import {CATALOGUE_IDS} from '../checks/index.js'
 import {loadKeyStore} from '../keys/store.js'
 import type {AnalysisReport} from '../analysis/types.js'
 import {BaseCommand} from '../cli/base-command.js'
@@ -13,7 +14,7 @@ import {renderJson} from '../report/json.js'
 export default class Analyze extends BaseCommand {
   static override summary = 'Check a saved capture: did the Defender reach its Console over TCP, TLS and WebSocket?'
 
-  static override description = `Reads a pcap or pcapng capture (from tcpdump, dumpcap, Wireshark, "-i any"; gzip-compressed is fine; "-" reads stdin), finds every TCP connection to the Console port and reports pass/fail per check per connection: tcp.syn, tcp.syn-ack, tcp.ack, tls.client-hello, tls.server-hello, tls.version, tls.certificate, tls.client-certificate, tls.finished, tls.alerts.
+  static override description = `Reads a pcap or pcapng capture (from tcpdump, dumpcap, Wireshark, "-i any"; gzip-compressed is fine; "-" reads stdin), finds every TCP connection to the Console port and reports pass/fail per check per connection: ${CATALOGUE_IDS.join(', ')} (proxy.connect only behind a proxy).
 
 Exit codes: 0 every connection passed (warnings allowed); 1 a check failed or no Console traffic was found; 2 usage or input error (unreadable or corrupt file).`
 
@@ -38,6 +39,7 @@ Exit codes: 0 every connection passed (warnings allowed); 1 a check failed or no
       char: 'p',
       description: `Console port; repeat or comma-separate for several, "any" for every TCP port [default: ${DEFAULT_CONSOLE_PORT}; SaaS: 443]`,
       multiple: true,
+      multipleNonGreedy: true,
     }),
     console: Flags.string({
       char: 'c',
@@ -50,12 +52,14 @@ Exit codes: 0 every connection passed (warnings allowed); 1 a check failed or no
       char: 'k',
       description: 'TLS key log (SSLKEYLOGFILE format) to decrypt the handshake and the WebSocket upgrade; repeatable [default: $SSLKEYLOGFILE if set; keys in a pcapng Decryption Secrets Block are used without this flag]',
       multiple: true,
+      multipleNonGreedy: true,
     }),
     ...reportFlags,
   }
 
   public async run(): Promise<AnalysisReport> {
     const {args, flags} = await this.parse(Analyze)
+    this.noteIgnoredWithJson(flags)
     const policy = buildPolicy({ports: flags.port, console: flags.console, minTls: flags['min-tls'], caFile: flags.ca, pin: flags.pin})
     const ca = flags.ca === undefined ? undefined : loadCaBundle(flags.ca)
     const {store: keys, warnings} = await loadKeyStore(flags.keylog ?? [])

@@ -30,7 +30,7 @@ Exit codes: 0 every connection passed; 1 a check failed or no Console traffic wa
   static override flags = {
     interface: Flags.string({char: 'i', description: 'interface to capture on ("any": all)', default: 'any'}),
     filter: Flags.string({description: 'BPF filter for tcpdump, one argument [default: tcp and (port 8084 ...), from --port]'}),
-    port: Flags.string({char: 'p', description: `Console port; repeat or comma-separate for several, "any" for every TCP port [default: ${DEFAULT_CONSOLE_PORT}; SaaS: 443]`, multiple: true}),
+    port: Flags.string({char: 'p', description: `Console port; repeat or comma-separate for several, "any" for every TCP port [default: ${DEFAULT_CONSOLE_PORT}; SaaS: 443]`, multiple: true, multipleNonGreedy: true}),
     console: Flags.string({char: 'c', description: 'the Console: an IP address restricts to connections to it; a host name selects by TLS SNI and is the name the server certificate must carry'}),
     pin: Flags.string({description: 'expected SHA-256 fingerprint of the Console certificate, as sha256:HEX'}),
     duration: durationFlag('stop after this long (e.g. 30s, 5m)'),
@@ -43,6 +43,7 @@ Exit codes: 0 every connection passed; 1 a check failed or no Console traffic wa
 
   public async run(): Promise<AnalysisReport> {
     const {flags} = await this.parse(Capture)
+    this.noteIgnoredWithJson(flags)
     const abort = new AbortController()
     const onSigint = () => abort.abort()
     process.on('SIGINT', onSigint)

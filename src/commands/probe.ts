@@ -35,6 +35,7 @@ Exit codes: 0 every check passed (warnings allowed); 1 a check failed; 2 usage o
 
   public async run(): Promise<AnalysisReport> {
     const {args, flags} = await this.parse(Probe)
+    this.noteIgnoredWithJson(flags)
     // Loaded here, not at the top: oclif imports every command module to list them, and the
     // probe's ws and node-forge would slow every other command's start.
     const {probeConsole} = await import('../probe/index.js')

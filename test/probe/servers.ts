@@ -16,10 +16,14 @@ export const cert = (name: string): Buffer => readFileSync(join(CERTS, name))
 
 export interface ConsoleOptions {
   port?: number
+  /** Loopback address to listen on (default 127.0.0.1); tests pick their own 127.0.N.x to avoid clashes. */
+  host?: string
   /** Require a client certificate issued by the Defender CA (the Console's mTLS). */
   requireClientCert?: boolean
   /** Answer the upgrade with this status instead of 101. */
   refuseUpgrade?: number
+  /** Called with the headers of every upgrade request (to see what a client sent). */
+  onUpgrade?: (headers: Record<string, string | string[] | undefined>) => void
   /** Server certificate/key file names under fixtures/certs (default console-server). */
   serverCert?: string
 }
@@ -43,6 +47,7 @@ export async function startConsole(options: ConsoleOptions = {}): Promise<Runnin
   wss.on('connection', (ws) => ws.on('error', () => undefined))
   server.on('upgrade', (req, socket, head) => {
     socket.on('error', () => undefined)
+    options.onUpgrade?.(req.headers)
     if (options.refuseUpgrade !== undefined) {
       socket.end(`HTTP/1.1 ${options.refuseUpgrade} Forbidden\r\nContent-Length: 0\r\nConnection: close\r\n\r\n`)
       return
@@ -52,7 +57,7 @@ export async function startConsole(options: ConsoleOptions = {}): Promise<Runnin
   server.on('tlsClientError', () => undefined)
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject)
-    server.listen(options.port ?? 0, '127.0.0.1', () => resolve())
+    server.listen(options.port ?? 0, options.host ?? '127.0.0.1', () => resolve())
   })
   const sockets = new Set<Socket>()
   server.on('connection', (s: Socket) => {
