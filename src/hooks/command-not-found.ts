@@ -1,7 +1,7 @@
 /**
  * A mistyped command (`defender-check analyse`): the closest command is named. On a terminal
- * @oclif/plugin-not-found asks "Did you mean analyze?" and runs it on yes (its prompt gives up
- * after 10 s). Without one (CI, a script, stdin closed or piped) nobody can answer a prompt, and
+ * @oclif/plugin-not-found asks "Did you mean analyze?" and runs it, with the arguments given, on
+ * yes (its prompt gives up after 10 s). Without one (CI, a script, stdin closed or piped) nobody can answer a prompt, and
  * that plugin then names no command at all: here the suggestion is one line on stderr and the
  * exit code is 2, a usage error like any other.
  */
@@ -12,12 +12,17 @@ import askAndRun from '@oclif/plugin-not-found'
 const MAX_SUGGESTION_DISTANCE = 3
 
 const hook: Hook.CommandNotFound = async function (options) {
-  if (process.stdin.isTTY === true && process.stderr.isTTY === true) return askAndRun.call(this, options)
+  // With a space as topic separator oclif joins the words it could not place into the id
+  // ("analyse:x.pcap"); the commands have no topics, so the first word is the mistyped command
+  // and the others are its arguments. The plugin is given them apart: on the joined id it
+  // measured "analyse:fixtures/x/capture.pcap" against every id, offered `capture`, and on yes
+  // started a live capture.
+  const [typed, ...words] = options.id.split(':') as [string, ...string[]]
+  if (process.stdin.isTTY === true && process.stderr.isTTY === true) {
+    return askAndRun.call(this, {...options, id: typed, argv: [...words, ...(options.argv ?? [])]})
+  }
   const visible = options.config.commands.filter((command) => !command.hidden)
   const ids = [...visible.map((command) => command.id), ...visible.flatMap((command) => command.aliases)]
-  // With a space as topic separator oclif joins the words it could not place into the id
-  // ("analyse:x.pcap"); the commands have no topics, so the first word is the mistyped command.
-  const typed = options.id.split(':')[0]!
   const closest = ids
     .map((id) => ({id, distance: editDistance(typed, id)}))
     .sort((a, b) => a.distance - b.distance)[0]

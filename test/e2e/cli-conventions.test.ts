@@ -67,6 +67,40 @@ describe('a mistyped command, without a terminal', () => {
   })
 })
 
+describe('a mistyped command on a terminal (script(1) gives the CLI a pty)', () => {
+  /** The CLI on a pty, `keys` typed at once (the pty holds them until the prompt reads them). */
+  const onTty = (args: string[], keys: string): Promise<CliResult> =>
+    new Promise((resolve) => {
+      const command = [process.execPath, join(ROOT, 'bin', 'dev.js'), ...args].join(' ')
+      const child = spawn('script', ['-qec', command, '/dev/null'], {cwd: ROOT, env: {...process.env, NO_COLOR: '1', DEBUG: ''}})
+      let stdout = ''
+      child.stdout.on('data', (d: Buffer) => (stdout += d.toString()))
+      child.stdin.write(keys)
+      // Only a hang guard: a wrong suggestion (`capture`) would capture until stopped. A hangup
+      // ends script(1)'s session and every process in it.
+      const hang = setTimeout(() => child.kill('SIGHUP'), 45_000)
+      child.on('close', (status) => {
+        clearTimeout(hang)
+        resolve({status, stdout, stderr: ''})
+      })
+    })
+
+  it('plugin-not-found asks "Did you mean analyze?"; yes runs analyze with the arguments given', async () => {
+    const run = await onTty(['analyse', CAPTURE, '-f', 'json'], 'y\r')
+    expect(run.stdout).toContain('Did you mean analyze?')
+    expect(run.status).toBe(0)
+    const json = run.stdout.slice(run.stdout.indexOf('{'))
+    expect((JSON.parse(json) as AnalysisReport).connections).toHaveLength(1)
+  })
+
+  it('no: the plugin\'s exit code 127, and nothing else ran', async () => {
+    const run = await onTty(['analyse', CAPTURE, '-f', 'json'], 'n\r')
+    expect(run.stdout).toContain('Did you mean analyze?')
+    expect(run.stdout).not.toContain('schemaVersion')
+    expect(run.status).toBe(127)
+  })
+})
+
 describe('shell completion', () => {
   it('`autocomplete` builds a bash completion that completes commands and flags', () => {
     const env = {XDG_CACHE_HOME: join(tmp, 'cache')}
