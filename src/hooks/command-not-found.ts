@@ -1,9 +1,9 @@
 /**
  * A mistyped command (`defender-check analyse`): the closest command is named. On a terminal
  * @oclif/plugin-not-found asks "Did you mean analyze?" and runs it, with the arguments given, on
- * yes (its prompt gives up after 10 s). Without one (CI, a script, stdin closed or piped) nobody can answer a prompt, and
- * that plugin then names no command at all: here the suggestion is one line on stderr and the
- * exit code is 2, a usage error like any other.
+ * yes (its prompt gives up after 10 s). Without one (CI, a script, stdin closed or piped) nobody
+ * can answer a prompt, and that plugin then names no command at all: here the suggestion is one
+ * line on stderr and the exit code is 2, a usage error like any other.
  */
 import type {Hook} from '@oclif/core'
 import askAndRun from '@oclif/plugin-not-found'
