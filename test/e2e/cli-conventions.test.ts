@@ -6,7 +6,7 @@
  * in plain ASCII within 80 columns.
  */
 import {execFileSync, spawn, spawnSync} from 'node:child_process'
-import {chmodSync, copyFileSync, existsSync, mkdtempSync, readdirSync} from 'node:fs'
+import {chmodSync, copyFileSync, existsSync, mkdtempSync, readdirSync, rmSync} from 'node:fs'
 import {tmpdir} from 'node:os'
 import {join} from 'node:path'
 import {afterAll, beforeAll, describe, expect, it} from 'vitest'
@@ -24,6 +24,8 @@ const NODE_MTLS = join(FIXTURES, 'wss', 'node-mtls')
 const CAPTURE = join(NODE_MTLS, 'capture.pcap')
 const tmp = mkdtempSync(join(tmpdir(), 'defender-check-conventions-'))
 const ESC = '\u001b['
+// A key log copy and a completion cache.
+afterAll(() => rmSync(tmp, {recursive: true, force: true}))
 
 /** The CLI with stdin closed at once, as in CI: nothing can answer a prompt. */
 const runClosed = (args: string[], env: NodeJS.ProcessEnv = {}): CliResult => runCli(args, {input: '', env})

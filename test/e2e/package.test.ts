@@ -6,10 +6,10 @@
  * dependencies from its registry (or its cache); this is the slow test of the suite.
  */
 import {execFileSync, spawnSync} from 'node:child_process'
-import {cpSync, mkdirSync, mkdtempSync, readdirSync, symlinkSync} from 'node:fs'
+import {cpSync, mkdirSync, mkdtempSync, readdirSync, rmSync, symlinkSync} from 'node:fs'
 import {tmpdir} from 'node:os'
 import {join} from 'node:path'
-import {beforeAll, describe, expect, it} from 'vitest'
+import {afterAll, beforeAll, describe, expect, it} from 'vitest'
 import type {AnalysisReport} from '../../src/analysis/types.js'
 import {validateReport} from '../../src/report/schema.js'
 import {FIXTURES, ROOT} from '../helpers/paths.js'
@@ -34,6 +34,8 @@ beforeAll(() => {
   files = execFileSync('tar', ['tzf', tarball], {encoding: 'utf8'}).split('\n').filter(Boolean)
   npm(['install', '--global', '--prefix', prefix, '--prefer-offline', '--no-audit', '--no-fund', tarball], work)
 }, 600_000)
+// The copy, the tarball and the installed package with its dependencies: ~60 MB a run.
+afterAll(() => rmSync(work, {recursive: true, force: true}))
 
 describe('npm pack', () => {
   it('ships the built CLI, its oclif manifest, the schema and the README; no sources, tests or source maps', () => {

@@ -8,7 +8,7 @@
  *   log it keeps (--keylog, -w) is named in the report, the table included.
  */
 import {spawn} from 'node:child_process'
-import {existsSync, mkdtempSync, readdirSync, readFileSync, writeFileSync} from 'node:fs'
+import {existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync} from 'node:fs'
 import {tmpdir} from 'node:os'
 import {join} from 'node:path'
 import {afterAll, beforeAll, describe, expect, it} from 'vitest'
@@ -46,11 +46,22 @@ function cli(args: string[], env: NodeJS.ProcessEnv = {}): Promise<CliResult> {
 
 const statusOf = (report: AnalysisReport, connection: number, id: string) => report.connections[connection]!.checks.find((c) => c.id === id)?.status
 
+/** Every directory a test made: they hold passphrases and key logs, removed at the end. */
+const made: string[] = []
+const scratch = (prefix: string): string => {
+  const dir = mkdtempSync(join(tmpdir(), prefix))
+  made.push(dir)
+  return dir
+}
+
 let server: RunningServer
 beforeAll(async () => {
   server = await startConsole({host: HOST, port: PORT, requireClientCert: true})
 })
-afterAll(() => server.close())
+afterAll(async () => {
+  await server.close()
+  for (const dir of made) rmSync(dir, {recursive: true, force: true})
+})
 
 describe('the passphrase of an encrypted --key', () => {
   it('comes from $DEFENDER_CHECK_PASSPHRASE: the mTLS probe passes, nothing on stderr', async () => {
@@ -61,7 +72,7 @@ describe('the passphrase of an encrypted --key', () => {
   })
 
   it('comes from --passphrase-file (its first line; the newline is not part of it), before the environment', async () => {
-    const file = join(mkdtempSync(join(tmpdir(), 'defender-check-secrets-')), 'passphrase')
+    const file = join(scratch('defender-check-secrets-'), 'passphrase')
     writeFileSync(file, `${PASSPHRASE}\n`, {mode: 0o600})
     const run = await cli(['probe', URL, ...TRUST, ...CLIENT, '--passphrase-file', file, '-f', 'json'], {DEFENDER_CHECK_PASSPHRASE: 'not-this-one'})
     expect(run.stderr).toBe('')
@@ -92,7 +103,7 @@ describe('capture --probe key logs', () => {
   const captureProbe = (url: string, extra: string[], env: NodeJS.ProcessEnv) => cli(['capture', '--probe', url, '--defender-certs', DEFENDER, ...TRUST.slice(0, 2), '--timeout', '3s', ...extra], env)
 
   it('without -w or --keylog: the wire is decrypted with the probe\'s keys, and no key log is left in the temp directory', async () => {
-    const tmp = mkdtempSync(join(tmpdir(), 'defender-check-tmpdir-'))
+    const tmp = scratch('defender-check-tmpdir-')
     const run = await captureProbe(URL, ['-f', 'json'], {TMPDIR: tmp})
     expect(run.stderr).toBe('')
     expect(run.status).toBe(0)
@@ -105,7 +116,7 @@ describe('capture --probe key logs', () => {
   })
 
   it('a failed probe leaves none either: the Console refuses a probe without a client certificate after the handshake secrets were logged; a refused connection', async () => {
-    const tmp = mkdtempSync(join(tmpdir(), 'defender-check-tmpdir-'))
+    const tmp = scratch('defender-check-tmpdir-')
     const rejected = await cli(['capture', '--probe', URL, ...TRUST, '-f', 'json'], {TMPDIR: tmp})
     expect(rejected.status).toBe(1)
     expect(statusOf(JSON.parse(rejected.stdout) as AnalysisReport, 0, 'tls.client-certificate')).toBe('fail')
@@ -116,7 +127,7 @@ describe('capture --probe key logs', () => {
   })
 
   it('--keylog FILE keeps it, and the table says where; -w FILE keeps FILE.keylog and says so', async () => {
-    const dir = mkdtempSync(join(tmpdir(), 'defender-check-kept-'))
+    const dir = scratch('defender-check-kept-')
     const keylog = join(dir, 'probe-keys.log')
     const asked = await captureProbe(URL, ['--keylog', keylog, '-f', 'table', '--no-timeline'], {})
     expect(asked.status).toBe(0)
