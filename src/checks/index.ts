@@ -52,6 +52,9 @@ function rank(id: CheckId): number {
 
 const CATALOGUE: readonly RegisteredCheck[] = [...REGISTRY].sort((a, b) => rank(a.id) - rank(b.id))
 
+/** The ids analyze reports, in the order it reports them (`analyze --help` lists them). */
+export const CATALOGUE_IDS: readonly CheckId[] = CATALOGUE.map((entry) => entry.id)
+
 /** Runs every registered check on one connection, in catalogue order. */
 export function runChecks(facts: ConnectionFacts, policy: Policy): CheckResult[] {
   const results: CheckResult[] = []

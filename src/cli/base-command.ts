@@ -19,12 +19,34 @@ import {watchStdout} from './output.js'
  */
 const HEAP_GROWING_PERCENT = 150
 
+/** An oclif usage error in one line; a missing argument is named, with what it is. */
+export function usageErrorLine(error: Error): string {
+  // oclif's RequiredArgsError is not exported: it is the parse error that carries the missing `args`.
+  const missing = (error as {args?: unknown}).args
+  if (/^Missing \d+ required arg/.test(error.message) && Array.isArray(missing)) {
+    const named = (missing as Array<{name?: string; description?: string}>).filter((arg) => arg.name)
+    if (named.length > 0) return `missing argument ${named.map((arg) => `${arg.name!.toUpperCase()} (${arg.description ?? 'required'})`).join(', ')}`
+  }
+  return error.message.split('\n')[0]!
+}
+
 export abstract class BaseCommand extends Command {
   public override async init(): Promise<void> {
     setFlagsFromString(`--heap-growing-percent=${HEAP_GROWING_PERCENT}`)
     // A report that cannot be written to stdout (ENOSPC) is one line and exit code 2, not oclif's uncaught rethrow.
     watchStdout()
     await super.init()
+  }
+
+  /**
+   * --json prints the JSON report on stdout (oclif's convention for machine output); --format
+   * and --output name another destination. Rather than guess which one was meant, the report
+   * goes to stdout as JSON and one line on stderr says what was not honoured.
+   */
+  protected noteIgnoredWithJson(flags: {format?: string; output?: string}): void {
+    if (!this.jsonEnabled()) return
+    const ignored = [flags.format !== undefined ? `--format ${flags.format}` : undefined, flags.output !== undefined ? `--output ${flags.output}` : undefined].filter((flag) => flag !== undefined)
+    if (ignored.length > 0) process.stderr.write(`defender-check: warning: --json writes the JSON report to stdout; ${ignored.join(' and ')} ignored\n`)
   }
 
   protected override async catch(error: Error & {exitCode?: number}): Promise<unknown> {
@@ -36,8 +58,9 @@ export abstract class BaseCommand extends Command {
       this.exit(2)
     }
     if (error instanceof Errors.CLIError) {
-      // oclif's own flag/argument errors: usage errors, exit code 2.
-      process.stderr.write(`defender-check: ${error.message.split('\n')[0]}\nSee --help for usage.\n`)
+      // oclif's own flag/argument errors: usage errors, exit code 2. oclif lists a missing
+      // argument on the lines after "Missing 1 required arg:", which the one line would drop.
+      process.stderr.write(`defender-check: ${usageErrorLine(error)}\nSee --help for usage.\n`)
       this.exit(2)
     }
     process.stderr.write(`defender-check: internal error: ${error.message}${process.env.DEBUG ? '' : ' (set DEBUG=1 for details)'}\n`)

@@ -44,6 +44,9 @@ export const verdictFlags = {
   saas: Flags.boolean({description: 'SaaS Console: Defenders authenticate with a token, so no client certificate is expected [default: on for port 443]'}),
 }
 
+/** The environment variable an encrypted key's passphrase may come from, out of sight of `ps`. */
+export const PASSPHRASE_ENV = 'DEFENDER_CHECK_PASSPHRASE'
+
 /** The probe's flags; `capture --probe` takes them too. */
 export const probeFlags = {
   servername: Flags.string({description: 'TLS server name (SNI) and the name the Console certificate must carry, when it differs from the URL host (e.g. connecting by IP)'}),
@@ -51,11 +54,12 @@ export const probeFlags = {
   ca: Flags.string({description: 'PEM bundle of the CA(s) that must have issued the Console certificate [default: node\'s built-in roots]'}),
   cert: Flags.string({description: 'PEM client certificate (the Defender\'s defender-client-cert.pem)'}),
   key: Flags.string({description: 'PEM private key of --cert, plain or encrypted'}),
-  passphrase: Flags.string({description: 'passphrase of an encrypted --key'}),
+  passphrase: Flags.string({description: `passphrase of an encrypted --key; on the command line every user sees it in ps: prefer --passphrase-file or $${PASSPHRASE_ENV}`}),
+  'passphrase-file': Flags.string({description: `file holding the passphrase of an encrypted --key (its first line) [default: $${PASSPHRASE_ENV} if set]`, exclusive: ['passphrase']}),
   'defender-certs': Flags.string({description: 'a Defender certificate directory (/var/lib/twistlock/certificates): defender-ca.pem, defender-client-cert.pem, defender-client-key.pem and the key passphrase in service-parameter; --ca/--cert/--key/--passphrase override its files'}),
   insecure: Flags.boolean({description: 'report certificate failures as warnings and go on (the verdict says so); default: strict verification'}),
-  header: Flags.string({char: 'H', description: 'extra header on the WebSocket upgrade request, "Name: value" (repeatable)', multiple: true}),
-  subprotocol: Flags.string({description: 'WebSocket subprotocol to offer (repeatable)', multiple: true}),
+  header: Flags.string({char: 'H', description: 'extra header on the WebSocket upgrade request, "Name: value" (repeatable)', multiple: true, multipleNonGreedy: true}),
+  subprotocol: Flags.string({description: 'WebSocket subprotocol to offer (repeatable)', multiple: true, multipleNonGreedy: true}),
   timeout: durationFlag('deadline of each phase (DNS, TCP, proxy CONNECT, TLS, upgrade, ping, close)', '10s'),
   keylog: Flags.string({description: 'append the probe\'s TLS secrets to this file (NSS key log format, as SSLKEYLOGFILE; Wireshark reads it)'}),
 }
@@ -68,6 +72,7 @@ interface ProbeFlagValues {
   cert?: string
   key?: string
   passphrase?: string
+  'passphrase-file'?: string
   'defender-certs'?: string
   insecure?: boolean
   header?: string[]
@@ -79,7 +84,13 @@ interface ProbeFlagValues {
 }
 
 /** probeFlags → the probe library's input, shared by `probe` and `capture --probe`. */
-export function probeInputFromFlags(url: string, flags: ProbeFlagValues): ProbeInput {
+export function probeInputFromFlags(url: string, flags: ProbeFlagValues, env: NodeJS.ProcessEnv = process.env): ProbeInput {
+  if (flags.passphrase !== undefined) {
+    process.stderr.write(`defender-check: warning: --passphrase on the command line is visible to every user of this machine (ps); prefer --passphrase-file FILE or $${PASSPHRASE_ENV}\n`)
+  }
+  // Precedence: what is given on this command line (--passphrase, --passphrase-file), then the
+  // environment, then --defender-certs' service-parameter (read by the library when all are unset).
+  const fromEnv = env[PASSPHRASE_ENV]
   return {
     url,
     servername: flags.servername,
@@ -87,7 +98,8 @@ export function probeInputFromFlags(url: string, flags: ProbeFlagValues): ProbeI
     ca: flags.ca,
     cert: flags.cert,
     key: flags.key,
-    passphrase: flags.passphrase,
+    passphrase: flags.passphrase ?? (flags['passphrase-file'] === undefined && fromEnv !== undefined && fromEnv !== '' ? fromEnv : undefined),
+    passphraseFile: flags['passphrase-file'],
     defenderCerts: flags['defender-certs'],
     insecure: flags.insecure,
     headers: flags.header,

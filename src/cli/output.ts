@@ -41,9 +41,14 @@ export function defaultFormat(output: string | undefined, stdoutIsTty: boolean):
   return stdoutIsTty ? 'table' : 'json'
 }
 
-/** Colour on a terminal that wants it: NO_COLOR (https://no-color.org) and TERM=dumb turn it off, FORCE_COLOR on. */
+/**
+ * Colour on a terminal that wants it: NO_COLOR (https://no-color.org) and TERM=dumb turn it off;
+ * FORCE_COLOR turns it on, except FORCE_COLOR=0 or false, which turn it off even on a terminal
+ * (as chalk and Node's own tty.hasColors read it).
+ */
 export function wantsColor(stream: NodeJS.WriteStream, env: NodeJS.ProcessEnv = process.env): boolean {
-  if (env.FORCE_COLOR !== undefined && env.FORCE_COLOR !== '0') return true
+  if (env.FORCE_COLOR === '0' || env.FORCE_COLOR === 'false') return false
+  if (env.FORCE_COLOR !== undefined) return true
   if (env.NO_COLOR !== undefined && env.NO_COLOR !== '') return false
   if (env.TERM === 'dumb') return false
   return stream.isTTY === true
@@ -62,6 +67,11 @@ export function renderReport(report: AnalysisReport, format: ReportFormat, optio
   }
 }
 
+/** Table width on a pipe (a CI log, `| less`, a mail): the classic 80 columns, as the README promises. */
+export const PIPED_WIDTH = 80
+/** Table width in an --output file, read later in an editor or attached to a ticket. */
+export const FILE_WIDTH = 100
+
 /** Where and how a report goes: the format, a file or stdout, colour and width. */
 interface Destination {
   format: ReportFormat
@@ -75,7 +85,7 @@ function destinationOf(options: OutputOptions): Destination {
   const file = options.output !== undefined && options.output !== '-' ? options.output : undefined
   const format = options.format ?? defaultFormat(file, process.stdout.isTTY === true)
   const color = file === undefined && wantsColor(process.stdout)
-  const width = file !== undefined ? 100 : Math.max(60, process.stdout.columns || 100)
+  const width = file !== undefined ? FILE_WIDTH : process.stdout.isTTY === true ? Math.max(60, process.stdout.columns || FILE_WIDTH) : PIPED_WIDTH
   return {format, file, color, width}
 }
 

@@ -2,6 +2,7 @@ import {Args, Flags} from '@oclif/core'
 import {analyzeCapture} from '../analysis/analyze.js'
 import {loadCaBundle} from '../analysis/cert-policy.js'
 import {buildPolicy, DEFAULT_CONSOLE_PORT} from '../analysis/policy.js'
+import {CATALOGUE_IDS} from '../checks/index.js'
 import {loadKeyStore} from '../keys/store.js'
 import type {AnalysisReport} from '../analysis/types.js'
 import {BaseCommand} from '../cli/base-command.js'
@@ -14,7 +15,7 @@ import {exitCodeFor} from '../cli/exit-codes.js'
 export default class Analyze extends BaseCommand {
   static override summary = 'Check a saved capture: did the Defender reach its Console over TCP, TLS and WebSocket?'
 
-  static override description = `Reads a pcap or pcapng capture (from tcpdump, dumpcap, Wireshark, "-i any"; gzip-compressed is fine; "-" reads stdin), finds every TCP connection to the Console port and reports pass/fail per check per connection: tcp.syn, tcp.syn-ack, tcp.ack, tls.client-hello, tls.server-hello, tls.version, tls.certificate, tls.client-certificate, tls.finished, tls.alerts.
+  static override description = `Reads a pcap or pcapng capture (from tcpdump, dumpcap, Wireshark, "-i any"; gzip-compressed is fine; "-" reads stdin), finds every TCP connection to the Console port and reports pass/fail per check per connection: ${CATALOGUE_IDS.join(', ')} (proxy.connect only behind a proxy).
 
 Exit codes: 0 every connection passed (warnings allowed, unless --strict); 1 a check failed (or warned, with --strict) or no Console traffic was found; 3 inconclusive: nothing failed but the handshake was not in the capture (it started mid-connection, or the snaplen cut the packets): capture again; 2 usage or input error (unreadable or corrupt file).`
 
@@ -39,6 +40,7 @@ Exit codes: 0 every connection passed (warnings allowed, unless --strict); 1 a c
       char: 'p',
       description: `Console port; repeat or comma-separate for several, "any" for every TCP port [default: ${DEFAULT_CONSOLE_PORT}; SaaS: 443]`,
       multiple: true,
+      multipleNonGreedy: true,
     }),
     console: Flags.string({
       char: 'c',
@@ -53,6 +55,7 @@ Exit codes: 0 every connection passed (warnings allowed, unless --strict); 1 a c
       char: 'k',
       description: 'TLS key log (SSLKEYLOGFILE format) to decrypt the handshake and the WebSocket upgrade; repeatable [default: $SSLKEYLOGFILE if set; keys in a pcapng Decryption Secrets Block are used without this flag]',
       multiple: true,
+      multipleNonGreedy: true,
     }),
     ...verdictFlags,
     ...reportFlags,
@@ -60,6 +63,7 @@ Exit codes: 0 every connection passed (warnings allowed, unless --strict); 1 a c
 
   public async run(): Promise<AnalysisReport> {
     const {args, flags} = await this.parse(Analyze)
+    this.noteIgnoredWithJson(flags)
     const policy = buildPolicy({ports: flags.port, console: flags.console, minTls: flags['min-tls'], caFile: flags.ca, pin: flags.pin, strict: flags.strict, saas: flags.saas})
     const ca = flags.ca === undefined ? undefined : loadCaBundle(flags.ca)
     const {store: keys, warnings} = await loadKeyStore(flags.keylog ?? [])

@@ -14,7 +14,7 @@ export default class Capture extends BaseCommand {
 
   static override description = `Runs tcpdump -i IFACE -U --immediate-mode -w - FILTER (default filter: TCP on the Console port(s)) and analyzes its output as analyze does, showing progress on stderr on a terminal. Stops on --duration, --count or Ctrl-C (tcpdump is stopped with SIGINT, the analysis finishes and the report is printed). Needs tcpdump and root or CAP_NET_RAW.
 
-With --probe URL it captures only the probe's own connection, runs the probe (the probe command's options apply) and reports the probe's view (#1) and the wire's view of the same connection (#2) side by side. The probe's TLS secrets are written to a key log (--keylog, else FILE.keylog beside -w FILE, else the temp directory), whose path is in the report, and the wire view is analyzed with them: the decrypted Certificate, both Finished messages and the 101 are read, every check observed. HTTPS_PROXY is ignored with --probe: the probe connects directly.
+With --probe URL it captures only the probe's own connection, runs the probe (the probe command's options apply) and reports the probe's view (#1) and the wire's view of the same connection (#2) side by side. The probe's TLS secrets are written to a key log and the wire view is analyzed with them: --keylog FILE or -w FILE (then FILE.keylog) keep it and the report says where; without either it goes to a private temporary directory removed when the run ends, failed or not: the decrypted Certificate, both Finished messages and the 101 are read, every check observed. HTTPS_PROXY is ignored with --probe: the probe connects directly.
 
 -w FILE saves the capture as tcpdump writes it (classic pcap); with --probe, as pcapng carrying the probe's keys in a Decryption Secrets Block, which Wireshark opens decrypted.
 
@@ -31,7 +31,7 @@ Exit codes: 0 every connection passed (warnings allowed, unless --strict); 1 a c
   static override flags = {
     interface: Flags.string({char: 'i', description: 'interface to capture on ("any": all)', default: 'any'}),
     filter: Flags.string({description: 'BPF filter for tcpdump, one argument [default: tcp and (port 8084 ...), from --port]'}),
-    port: Flags.string({char: 'p', description: `Console port; repeat or comma-separate for several, "any" for every TCP port [default: ${DEFAULT_CONSOLE_PORT}; SaaS: 443]`, multiple: true}),
+    port: Flags.string({char: 'p', description: `Console port; repeat or comma-separate for several, "any" for every TCP port [default: ${DEFAULT_CONSOLE_PORT}; SaaS: 443]`, multiple: true, multipleNonGreedy: true}),
     console: Flags.string({char: 'c', description: 'the Console: an IP address restricts to connections to it; a host name selects by TLS SNI and is the name the server certificate must carry'}),
     pin: Flags.string({description: 'expected SHA-256 fingerprint of the Console certificate, as sha256:HEX'}),
     duration: durationFlag('stop after this long (e.g. 30s, 5m)'),
@@ -45,6 +45,7 @@ Exit codes: 0 every connection passed (warnings allowed, unless --strict); 1 a c
 
   public async run(): Promise<AnalysisReport> {
     const {flags} = await this.parse(Capture)
+    this.noteIgnoredWithJson(flags)
     const abort = new AbortController()
     const onSigint = () => abort.abort()
     process.on('SIGINT', onSigint)

@@ -11,7 +11,7 @@ export default class Probe extends BaseCommand {
 
   static override description = `Resolves the name (dns.resolve), connects TCP (tcp.syn-ack), optionally through an HTTP proxy's CONNECT (proxy.connect; --proxy or HTTPS_PROXY, NO_PROXY honoured), does the TLS handshake with node:tls (tls.version, tls.certificate, tls.client-certificate, tls.finished, tls.alerts), the WebSocket upgrade (ws.upgrade) and a ping (ws.ping); with --hold it keeps the session open and pings it (ws.session). The check ids are analyze's where they apply; the formats and exit codes are the same.
 
-A bare host[:port] means wss://host:8084/. Certificates are verified strictly (chain and name) unless --insecure. Every phase has a deadline (--timeout); a failure names the phase and the cause (ECONNREFUSED, ETIMEDOUT, ENOTFOUND, the certificate or TLS alert by name).
+A bare host[:port] means wss://host:8084/. Certificates are verified strictly (chain and name) unless --insecure. The passphrase of an encrypted --key comes from --passphrase-file FILE or $DEFENDER_CHECK_PASSPHRASE (out of sight of ps), else --passphrase, else --defender-certs' service-parameter. Every phase has a deadline (--timeout); a failure names the phase and the cause (ECONNREFUSED, ETIMEDOUT, ENOTFOUND, the certificate or TLS alert by name).
 
 Exit codes: 0 every check passed (warnings allowed, unless --strict); 1 a check failed (or warned, with --strict); 2 usage or input error (bad URL, unreadable certificate or key).`
 
@@ -37,6 +37,7 @@ Exit codes: 0 every check passed (warnings allowed, unless --strict); 1 a check 
 
   public async run(): Promise<AnalysisReport> {
     const {args, flags} = await this.parse(Probe)
+    this.noteIgnoredWithJson(flags)
     // Loaded here, not at the top: oclif imports every command module to list them, and the
     // probe's ws and node-forge would slow every other command's start.
     const {probeConsole} = await import('../probe/index.js')

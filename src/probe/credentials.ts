@@ -34,6 +34,8 @@ export interface CredentialFiles {
   key?: string
   /** Passphrase of an encrypted key. */
   passphrase?: string
+  /** A file whose first line is the passphrase (kept out of argv, which `ps` shows every user). */
+  passphraseFile?: string
   /** A Defender certificate directory; explicit files above take precedence over its files. */
   defenderCerts?: string
 }
@@ -59,7 +61,12 @@ export function loadCredentials(files: CredentialFiles): ClientCredentials {
   if (certFile !== undefined && keyFile !== undefined) {
     const cert = readInput(certFile, 'the client certificate')
     const keyPem = readInput(keyFile, 'the client key').toString('latin1')
+    if (files.passphrase !== undefined && files.passphraseFile !== undefined) throw new UsageError('--passphrase and --passphrase-file: give the passphrase one way')
     let passphrase = files.passphrase
+    if (passphrase === undefined && files.passphraseFile !== undefined) {
+      // One line; a trailing newline (echo, an editor) is not part of it.
+      passphrase = readInput(files.passphraseFile, 'the key passphrase').toString('utf8').replace(/\r?\n$/, '')
+    }
     if (passphrase === undefined && dir !== undefined && isEncrypted(keyPem)) {
       // service-parameter holds the passphrase, no trailing newline; tolerate one written by hand.
       passphrase = readInput(join(dir, DEFENDER_CERT_FILES.passphrase), 'the key passphrase (service-parameter)').toString('utf8').replace(/\r?\n$/, '')
@@ -97,7 +104,7 @@ export function decryptPrivateKey(pem: string, passphrase: string | undefined, f
       throw new InputError(`not a usable PEM private key: ${(error as Error).message}`, file)
     }
   }
-  if (passphrase === undefined) throw new UsageError(`${file}: the key is encrypted: give its passphrase with --passphrase (a Defender keeps it in service-parameter, read by --defender-certs)`)
+  if (passphrase === undefined) throw new UsageError(`${file}: the key is encrypted: give its passphrase with --passphrase-file, $DEFENDER_CHECK_PASSPHRASE or --passphrase (a Defender keeps it in service-parameter, read by --defender-certs)`)
   let nodeError: Error
   try {
     return createPrivateKey({key: pem, passphrase}).export({type: 'pkcs8', format: 'pem'}) as string

@@ -3,7 +3,7 @@
  * when the probe is done, analyses that one connection with the probe's own keys, and reports
  * the probe's view and the wire's view side by side.
  */
-import {existsSync, readFileSync} from 'node:fs'
+import {existsSync, mkdtempSync, readFileSync, rmSync} from 'node:fs'
 import {tmpdir} from 'node:os'
 import {join} from 'node:path'
 import {Analyzer, summarizeConnections} from '../analysis/analyzer.js'
@@ -30,12 +30,47 @@ export interface CaptureProbeOptions extends Omit<CaptureLiveOptions, 'policy' |
 /**
  * `capture --probe`: tcpdump on the probe's own connection (filter: the resolved address and
  * port), the probe, then the analysis of that exact connection (matched by the probe's local
- * address and port). The probe's key log is always written (to --keylog, else beside -w FILE,
- * else in the temp directory) and its path is in the probe's facts, for decryption.
+ * address and port). The probe's key log is always written, for decryption: to --keylog, else
+ * beside -w FILE (FILE.keylog), both kept and named in the report; else into a private temporary
+ * directory that is removed when the analysis is done, failed or not, and at process exit.
  */
 export async function captureWithProbe(options: CaptureProbeOptions): Promise<AnalysisReport> {
   if (options.probe.proxy !== undefined) throw new UsageError('capture --probe analyses a direct connection: --proxy is not supported with it')
-  const keylogFile = options.probe.keylogFile ?? (options.writeFile !== undefined ? `${options.writeFile}.keylog` : join(tmpdir(), `defender-check-${process.pid}-${Date.now()}.keylog`))
+  const asked = options.probe.keylogFile ?? (options.writeFile !== undefined ? `${options.writeFile}.keylog` : undefined)
+  const scratch = asked === undefined ? new ScratchKeylog() : undefined
+  try {
+    const keylogFile = asked ?? scratch!.file
+    const report = await probeAndCapture(options, keylogFile)
+    // The scratch file is gone once this returns: the report does not point at it.
+    if (asked === undefined) return {...report, connections: report.connections.map(({facts, ...connection}) => ({...connection, facts: 'keylogFile' in facts ? {...facts, keylogFile: undefined} : facts}))}
+    const kept: Issue = {code: 'probe.keylog-kept', severity: 'info', message: `the probe's TLS secrets are kept in ${asked} (NSS key log): whoever reads it can decrypt this session; delete it when done`}
+    return {...report, source: {...report.source, issues: [...report.source.issues, kept]}}
+  } finally {
+    scratch?.remove()
+  }
+}
+
+/**
+ * A key log nobody asked to keep: in a directory of its own (mkdtemp: mode 0700, a name nobody
+ * can guess or pre-create), removed with its directory once the analysis has read it, on an
+ * error, and at exit (an 'exit' listener, for a process ended by process.exit mid-run).
+ */
+class ScratchKeylog {
+  private readonly dir = mkdtempSync(join(tmpdir(), 'defender-check-keylog-'))
+  readonly file = join(this.dir, 'probe.keylog')
+  private readonly onExit = () => this.remove()
+
+  constructor() {
+    process.once('exit', this.onExit)
+  }
+
+  remove(): void {
+    process.off('exit', this.onExit)
+    rmSync(this.dir, {recursive: true, force: true})
+  }
+}
+
+async function probeAndCapture(options: CaptureProbeOptions, keylogFile: string): Promise<AnalysisReport> {
   const {options: probeOptions, policy} = prepareProbe({...options.probe, keylogFile, noEnvProxy: true})
   // The wire is analysed once the probe is done and its key log complete: decrypting while
   // capturing would race the probe's 'keylog' events against tcpdump's pipe. The capture holds

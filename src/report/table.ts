@@ -11,7 +11,7 @@ import type {CheckResult, ConnectionVerdict} from '../checks/types.js'
 import {formatEndpoint} from '../checks/text.js'
 import {renderBoxTable} from './box-table.js'
 import {ConnectionDigest} from './digest.js'
-import {renderTimeline} from './timeline-text.js'
+import {printable, renderTimeline} from './timeline-text.js'
 import {describeNoTraffic, describeTls, describePolicy, formatDuration, isoSpanSeconds} from './text.js'
 
 export interface TableOptions {
@@ -65,7 +65,7 @@ export function renderTable(report: AnalysisReport, options: TableOptions, diges
   const lines: string[] = [...header(report, options.width, style), '']
   if (report.summary.connections === 0) {
     const text = describeNoTraffic(report)
-    lines.push(style.chalk.bold(wrap(clean(text.headline), options.width)), wrap(clean(text.seenInstead), options.width), wrap(clean(text.advice), options.width), '')
+    lines.push(style.chalk.bold(wrap(clean(text.headline, style.ascii), options.width)), wrap(clean(text.seenInstead, style.ascii), options.width), wrap(clean(text.advice, style.ascii), options.width), '')
   }
   // --all prints what the report lists; otherwise a small capture is printed whole and a big one
   // summarised from its digest (built here when the caller did not stream one).
@@ -98,12 +98,12 @@ export function tableDigest(connections: Iterable<ConnectionReport> = []): Conne
 function header(report: AnalysisReport, width: number, style: Style): string[] {
   const {source} = report
   const format = source.capture ? `${source.capture.format}${source.capture.gzip ? ', gzip' : ''}` : source.kind
-  const lines = [style.chalk.bold(wrap(clean(`${report.tool.name} ${report.tool.version}: ${source.name} (${format}), ${source.frames} frame${source.frames === 1 ? '' : 's'}`), width))]
+  const lines = [style.chalk.bold(wrap(clean(`${report.tool.name} ${report.tool.version}: ${source.name} (${format}), ${source.frames} frame${source.frames === 1 ? '' : 's'}`, style.ascii), width))]
   if (source.firstTs !== undefined && source.lastTs !== undefined) {
     lines.push(wrap(`time: ${source.firstTs} ${style.arrow} ${source.lastTs} (${formatDuration(isoSpanSeconds(source.firstTs, source.lastTs))})`, width))
   }
-  lines.push(wrap(clean(`policy: ${describePolicy(report.policy)}`), width))
-  for (const issue of source.issues) lines.push(style.chalk.yellow(wrap(clean(`capture ${issue.severity}: ${issue.message} [${issue.code}]`), width)))
+  lines.push(wrap(clean(`policy: ${describePolicy(report.policy)}`, style.ascii), width))
+  for (const issue of source.issues) lines.push(style.chalk.yellow(wrap(clean(`capture ${issue.severity}: ${issue.message} [${issue.code}]`, style.ascii), width)))
   return lines
 }
 
@@ -116,23 +116,23 @@ function connectionBlock(connection: ConnectionReport, width: number, style: Sty
   const summaryWidth = Math.max(MIN_SUMMARY_WIDTH, width - ID_WIDTH - STATUS_WIDTH - CONFIDENCE_WIDTH - BORDERS)
   const rows: string[][] = []
   for (const check of connection.checks) {
-    rows.push([check.id, statusCell(check.status, chalk), check.confidence, dimIfSkip(wrap(clean(check.summary), summaryWidth - PADDING), check, chalk)])
+    rows.push([check.id, statusCell(check.status, chalk), check.confidence, dimIfSkip(wrap(clean(check.summary, style.ascii), summaryWidth - PADDING), check, chalk)])
     if (check.hint !== undefined && (check.status === 'fail' || check.status === 'warn')) {
-      rows.push(['', '', '', `${chalk.bold(`${style.hintMark} hint:`)} ${wrap(clean(check.hint), summaryWidth - PADDING, style.hintMark.length + 7)}`])
+      rows.push(['', '', '', `${chalk.bold(`${style.hintMark} hint:`)} ${wrap(clean(check.hint, style.ascii), summaryWidth - PADDING, style.hintMark.length + 7)}`])
     }
   }
   const table = renderBoxTable(rows, {head: ['check', 'status', 'confidence', 'summary'], colWidths: [ID_WIDTH, STATUS_WIDTH, CONFIDENCE_WIDTH, summaryWidth], ascii: style.ascii})
-  const lines = [`${chalk.bold(wrap(clean(title), width - 6))}  ${statusCell(connection.verdict, chalk)}`]
+  const lines = [`${chalk.bold(wrap(clean(title, style.ascii), width - 6))}  ${statusCell(connection.verdict, chalk)}`]
   const tls = describeTls(connection)
-  if (tls.length > 0) lines.push(wrap(clean(`  ${tls.join('  |  ')}`), width))
+  if (tls.length > 0) lines.push(wrap(clean(`  ${tls.join('  |  ')}`, style.ascii), width))
   lines.push(table)
   if (connection.inconclusive !== undefined) {
-    lines.push(chalk.yellow(wrap(clean(`  inconclusive: ${connection.inconclusive.reason}`), width, 4)))
-    lines.push(wrap(clean(`  ${style.hintMark} hint: ${connection.inconclusive.hint}`), width, 4))
+    lines.push(chalk.yellow(wrap(clean(`  inconclusive: ${connection.inconclusive.reason}`, style.ascii), width, 4)))
+    lines.push(wrap(clean(`  ${style.hintMark} hint: ${connection.inconclusive.hint}`, style.ascii), width, 4))
   }
   const issues = connection.facts.issues
   for (const issue of issues.slice(0, MAX_ISSUES)) {
-    lines.push(chalk.yellow(wrap(clean(`  ${issue.severity}: ${issue.message} [${issue.code}${issue.frame !== undefined ? `, frame ${issue.frame}` : ''}]`), width)))
+    lines.push(chalk.yellow(wrap(clean(`  ${issue.severity}: ${issue.message} [${issue.code}${issue.frame !== undefined ? `, frame ${issue.frame}` : ''}]`, style.ascii), width)))
   }
   if (issues.length > MAX_ISSUES) lines.push(chalk.yellow(`  ... and ${issues.length - MAX_ISSUES} more issues (see --format json)`))
   return lines
@@ -154,7 +154,7 @@ function bigCaptureSummary(digest: ConnectionDigest, shown: number, width: numbe
     lines.push('failing and warning checks (connections hit, first example):')
     for (const reason of reasons) {
       const text = `${reason.id}: ${reason.connections} connection${reason.connections === 1 ? '' : 's'}, e.g. #${reason.connection}: ${reason.example.summary}`
-      lines.push(`  ${statusCell(reason.status, chalk)} ${wrap(clean(text), width, 7)}`)
+      lines.push(`  ${statusCell(reason.status, chalk)} ${wrap(clean(text, style.ascii), width, 7)}`)
     }
   }
   const rest = verdicts.fail + verdicts.inconclusive + verdicts.warn - shown
@@ -194,17 +194,19 @@ function summaryLine(report: AnalysisReport, width: number, style: Style): strin
   const reason = summary.reason !== undefined ? ` (${summary.reason})` : ''
   const text = `${summary.connections} connection${plural}: ${summary.pass} pass, ${summary.fail} fail, ${summary.warn} warn, ${summary.skip} skip. Verdict: ${summary.verdict.toUpperCase()}${reason}`
   const verdict = summary.verdict === 'pass' ? style.chalk.green.bold('PASS') : summary.verdict === 'inconclusive' ? style.chalk.yellow.bold('INCONCLUSIVE') : style.chalk.red.bold('FAIL')
-  const line = wrap(clean(text), width).replace(/Verdict:(\s+)(PASS|FAIL|INCONCLUSIVE)/, (_match, space: string) => `Verdict:${space}${verdict}`)
+  const line = wrap(clean(text, style.ascii), width).replace(/Verdict:(\s+)(PASS|FAIL|INCONCLUSIVE)/, (_match, space: string) => `Verdict:${space}${verdict}`)
   // An inconclusive verdict says how to capture again (fail > inconclusive > pass).
-  return summary.hint === undefined ? line : `${line}\n${wrap(clean(`${style.hintMark} hint: ${summary.hint}`), width, 4)}`
+  return summary.hint === undefined ? line : `${line}\n${wrap(clean(`${style.hintMark} hint: ${summary.hint}`, style.ascii), width, 4)}`
 }
 
 /**
  * Text from the capture (SNI, certificate names, HTTP headers) may hold control characters; a
- * terminal would execute them (ESC sequences). Show them as \xNN instead.
+ * terminal would execute them (ESC sequences). Show them as \xNN instead. Without colour (a
+ * pipe, a file) the table is plain ASCII, as the ladder is: our own symbols (— § →) are spelled
+ * out and any other non-ASCII character becomes '?', before wrapping, so widths stay exact.
  */
-function clean(text: string): string {
-  return text.replace(/[\u0000-\u001f\u007f-\u009f]/g, (c) => `\\x${c.charCodeAt(0).toString(16).padStart(2, '0')}`)
+function clean(text: string, ascii: boolean): string {
+  return printable(text, ascii)
 }
 
 /**

@@ -49,6 +49,10 @@ const ASCII_SPELLING: Array<[RegExp, string]> = [
   [/←/g, '<-'],
   [/✓/g, 'ok'],
   [/✗/g, 'FAILED'],
+  [/↔/g, '<->'],
+  [/[—–]/g, '-'],
+  [/§/g, 'section '],
+  [/×/g, 'x'],
 ]
 
 export function renderTimeline(conn: ConnectionReport, options: TimelineTextOptions): string {
@@ -147,7 +151,7 @@ function uniqueHints(marks: TimelineMark[]): TimelineMark[] {
  * terminal would execute (ESC sequences): shown as \xNN. In ASCII mode our own symbols are
  * spelled out and any other non-ASCII character becomes '?', so the width is exact.
  */
-function printable(s: string, ascii: boolean): string {
+export function printable(s: string, ascii: boolean): string {
   let out = s.replace(/[\u0000-\u001f\u007f-\u009f]/g, (c) => `\\x${c.charCodeAt(0).toString(16).padStart(2, '0')}`)
   if (ascii) {
     for (const [pattern, spelling] of ASCII_SPELLING) out = out.replace(pattern, spelling)

@@ -16,14 +16,16 @@ export const cert = (name: string): Buffer => readFileSync(join(CERTS, name))
 
 export interface ConsoleOptions {
   port?: number
+  /** Loopback address to listen on (default 127.0.0.1); tests pick their own 127.0.N.x to avoid clashes. */
+  host?: string
   /** Require a client certificate issued by the Defender CA (the Console's mTLS). */
   requireClientCert?: boolean
   /** Answer the upgrade with this status instead of 101. */
   refuseUpgrade?: number
+  /** Called with the headers of every upgrade request (to see what a client sent). */
+  onUpgrade?: (headers: Record<string, string | string[] | undefined>) => void
   /** Server certificate/key file names under fixtures/certs (default console-server). */
   serverCert?: string
-  /** Listening address (default 127.0.0.1). */
-  host?: string
 }
 
 export interface RunningServer {
@@ -45,6 +47,7 @@ export async function startConsole(options: ConsoleOptions = {}): Promise<Runnin
   wss.on('connection', (ws) => ws.on('error', () => undefined))
   server.on('upgrade', (req, socket, head) => {
     socket.on('error', () => undefined)
+    options.onUpgrade?.(req.headers)
     if (options.refuseUpgrade !== undefined) {
       socket.end(`HTTP/1.1 ${options.refuseUpgrade} Forbidden\r\nContent-Length: 0\r\nConnection: close\r\n\r\n`)
       return
