@@ -122,7 +122,8 @@ function connectionBlock(connection: ConnectionReport, width: number, style: Sty
     }
   }
   const table = renderBoxTable(rows, {head: ['check', 'status', 'confidence', 'summary'], colWidths: [ID_WIDTH, STATUS_WIDTH, CONFIDENCE_WIDTH, summaryWidth], ascii: style.ascii})
-  const lines = [`${chalk.bold(wrap(clean(title, style.ascii), width - 6))}  ${statusCell(connection.verdict, chalk)}`]
+  // The verdict's label (PASS ... INCONCLUSIVE) ends the title's last line, two spaces after it.
+  const lines = [`${chalk.bold(wrap(clean(title, style.ascii), width - 2 - connection.verdict.length))}  ${statusCell(connection.verdict, chalk)}`]
   const tls = describeTls(connection)
   if (tls.length > 0) lines.push(wrap(clean(`  ${tls.join('  |  ')}`, style.ascii), width))
   lines.push(table)
