@@ -41,7 +41,8 @@ const walk = (dir) => {
       const all = [expected, ...(expected.variants ?? []), ...(expected.withPorts ? [expected.withPorts] : [])]
       all.forEach((run, i) => {
         const args = run.args ?? (run.ports ? run.ports.flatMap((p) => ['--port', String(p)]) : expected.args ?? (expected.ports ?? []).flatMap((p) => ['--port', String(p)]))
-        const capture = join(path, run.capture ?? expected.capture ?? 'capture.pcap')
+        // Relative to the root, so that two checkouts in different folders give the same bytes.
+        const capture = relative(root, join(path, run.capture ?? expected.capture ?? 'capture.pcap'))
         runs.push([`fixture-${relative(join(root, 'fixtures'), path).replaceAll('/', '_')}-${i}`, root, [capture, ...args]])
       })
     }
