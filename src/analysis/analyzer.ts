@@ -29,7 +29,6 @@ import type {
 import {evaluateCertificates, type CertificateContext} from './certificates.js'
 import {KeyStore} from '../keys/store.js'
 import {ConnectionReaders} from './connection-readers.js'
-import {ProxyPreambleReader} from '../dissect/proxy/preamble.js'
 import {TOOL_VERSION} from './version.js'
 import {isCaptureTimeInRange, isoTime} from '../time.js'
 import {countOmitted} from '../lists.js'
@@ -98,9 +97,8 @@ const OTHER_TRAFFIC_LIMIT = 10_000
 
 interface ConnectionState {
   tracked: TrackedConnection
+  /** The protocol chain's readers (src/protocols/): proxy preamble, TLS, HTTP upgrade, WebSocket. */
   readers: ConnectionReaders
-  /** HTTP CONNECT / SOCKS in front of TLS; passes straight through when there is none. */
-  proxy: ProxyPreambleReader
 }
 
 export class Analyzer {
@@ -144,12 +142,11 @@ export class Analyzer {
       maxHalfOpen: options.maxHalfOpenConnections,
       onConnectionClosed: (tracked) => this.close(tracked),
       onConnection: (tracked) => {
-        const readers = new ConnectionReaders({keys: this.keys})
         // A preamble is only recognised from the connection's first bytes, which a capture that
         // started mid-connection does not have.
-        const proxy = new ProxyPreambleReader(readers, {fromOpening: () => tracked.tcp.syn !== undefined || tracked.tcp.synAck !== undefined})
-        this.states.set(tracked.id, {tracked, readers, proxy})
-        return proxy
+        const readers = new ConnectionReaders({keys: this.keys, fromOpening: () => tracked.tcp.syn !== undefined || tracked.tcp.synAck !== undefined})
+        this.states.set(tracked.id, {tracked, readers})
+        return readers.stream
       },
     })
     const sink: CaptureSink & FrameSkipper = {
@@ -349,14 +346,14 @@ export class Analyzer {
       endedAt: isoTime(conn.tcp.endTs),
       captureEndTs: this.lastTs,
       tcp: conn.tcp,
-      issues: [...conn.issues.map((issue) => this.withSnaplen(issue)), ...(state?.proxy.issues ?? []), ...(protocols?.issues ?? [])],
+      issues: [...conn.issues.map((issue) => this.withSnaplen(issue)), ...(protocols?.issues ?? [])],
     }
-    countOmitted(facts, 'issues', (conn.truncated?.issues ?? 0) + (state?.proxy.truncated?.issues ?? 0) + (protocols?.issuesOmitted ?? 0))
+    countOmitted(facts, 'issues', (conn.truncated?.issues ?? 0) + (protocols?.issuesOmitted ?? 0))
     if (!isCaptureTimeInRange(conn.tcp.startTs) || !isCaptureTimeInRange(conn.tcp.endTs)) {
       const ts = isCaptureTimeInRange(conn.tcp.startTs) ? conn.tcp.endTs : conn.tcp.startTs
       facts.issues.push({code: TIME_OUT_OF_RANGE, severity: 'warn', frame: conn.tcp.firstFrame, message: `a packet of this connection has the timestamp ${ts} s, outside years 0000-9999: its times are shown clamped`})
     }
-    const proxy = state?.proxy.facts()
+    const proxy = protocols?.proxy
     if (proxy) facts.proxy = proxy
     if (conn.tunnels) facts.tunnels = conn.tunnels
     if (protocols?.http) facts.http = protocols.http

@@ -1,94 +1,119 @@
 /**
- * The protocol readers of one connection, chained the way the bytes are layered:
- *   [proxy preamble: HTTP CONNECT / SOCKS] → TLS → (decrypted application data) → HTTP upgrade → WebSocket
- * or, for a cleartext ws:// test port, HTTP upgrade → WebSocket directly. The first bytes the
- * client sends decide (a TLS record starts 0x16; an HTTP request with a method token); each
- * reader sees only reassembled bytes, never packets.
+ * The protocol readers of one connection, chained as the registry (src/protocols/) says: the
+ * reassembled stream goes to what is attached to 'tcp' (the proxy preamble, which passes it on,
+ * or the tunnel it opens, to TLS or cleartext HTTP), TLS's decrypted application data to HTTP,
+ * HTTP's bytes after a 101 to WebSocket. Each reader sees only reassembled bytes, never packets,
+ * and is made at its first byte: a capture of a SYN flood or a port scan has many connections
+ * that never carry any, and they should cost no reader state. A connection has at most one
+ * reader per protocol.
  */
 import {appendAll} from '../lists.js'
-import type {HttpUpgradeFacts} from '../dissect/http/types.js'
-import {TlsConnectionReader} from '../dissect/tls/connection.js'
-import type {TlsFacts} from '../dissect/tls/types.js'
-import {WebSocketConnectionReader} from '../dissect/websocket/connection.js'
-import type {WebSocketFacts} from '../dissect/websocket/types.js'
 import type {Issue} from '../issues.js'
 import type {KeyLookup} from '../keys/store.js'
+import {attachedTo, PROTOCOLS, TCP, type AnyProtocol, type ProtocolFactsByName, type ProtocolName} from '../protocols/index.js'
 import type {Direction, FrameRef, StreamHandler} from '../stream/types.js'
-
-/** TLS record content types (RFC 8446 §5.1) a stream can start with. */
-const TLS_HANDSHAKE_RECORD = 0x16
-/** "GET ", the only method a WebSocket upgrade uses (RFC 6455 §4.1). */
-const HTTP_GET = [0x47, 0x45, 0x54, 0x20]
 
 export interface ConnectionReadersOptions {
   keys?: KeyLookup
+  /** Whether the streams start at the connection's first byte (asked at the first byte). Default: always. */
+  fromOpening?: () => boolean
 }
 
-export interface ConnectionProtocolFacts {
-  tls?: TlsFacts
-  http?: HttpUpgradeFacts
-  ws?: WebSocketFacts
+/** Each protocol's facts under its name (the ConnectionFacts key), and every reader's issues in chain order. */
+export type ConnectionProtocolFacts = Partial<ProtocolFactsByName> & {
   issues: Issue[]
   /** Issues the readers left out past LIST_CAPS.issuesPerSource. */
   issuesOmitted: number
 }
 
-export class ConnectionReaders implements StreamHandler {
-  /**
-   * Made at the first byte: a capture of a SYN flood or a port scan has many connections that
-   * never carry any, and they should cost no reader state.
-   */
-  private tls?: TlsConnectionReader
-  private web?: WebSocketConnectionReader
-  /** Cleartext HTTP on the port: the TLS reader is never fed. */
-  private cleartext = false
+export class ConnectionReaders {
+  /** What the tracker feeds: the reassembled stream, to the protocols attached to 'tcp'. */
+  readonly stream: StreamHandler
+  private readonly readers = new Map<ProtocolName, StreamHandler>()
+  private readonly fromOpening: () => boolean
+
+  constructor(private readonly options: ConnectionReadersOptions = {}) {
+    this.fromOpening = options.fromOpening ?? (() => true)
+    this.stream = this.payloadOf(TCP)
+  }
+
+  /** Every protocol's facts and issues, in chain order (the registry's). */
+  facts(): ConnectionProtocolFacts {
+    const out: ConnectionProtocolFacts = {issues: [], issuesOmitted: 0}
+    const facts = out as Record<ProtocolName, unknown>
+    for (const protocol of PROTOCOLS) {
+      const reader = this.readers.get(protocol.name)
+      if (reader === undefined) continue
+      const protocolFacts = protocol.facts(reader)
+      if (protocolFacts !== undefined) facts[protocol.name] = protocolFacts
+      const {issues, omitted} = protocol.issues(reader)
+      appendAll(out.issues, issues)
+      out.issuesOmitted += omitted
+    }
+    return out
+  }
+
+  /** The connection's reader of `protocol`, made the first time it is asked for. */
+  reader(protocol: AnyProtocol, handing?: unknown): StreamHandler {
+    let reader = this.readers.get(protocol.name)
+    if (reader === undefined) {
+      reader = protocol.reader({keys: this.options.keys, fromOpening: this.fromOpening, handedOver: handing, payload: (next) => this.payloadOf(protocol.name, next)})
+      this.readers.set(protocol.name, reader)
+    }
+    return reader
+  }
+
+  /** Where the payload of `tag` goes: a layer that sniffs, the one it is handed or always goes to, or the one its first bytes choose. */
+  private payloadOf(tag: ProtocolName | typeof TCP, handing?: unknown): StreamHandler {
+    const attached = attachedTo(PROTOCOLS, tag)
+    const direct = attached.find(({attachment: a}) => a.sniffs === true || a.handedOver === true || (a.recognise === undefined && a.fallback === undefined))
+    if (direct) return this.reader(direct.protocol, handing)
+    return new FirstBytesChoice(this, attached.filter(({attachment}) => attachment.recognise !== undefined).map(({protocol, attachment}) => ({protocol, recognise: attachment.recognise!})), attached.find(({attachment}) => attachment.fallback === true)?.protocol)
+  }
+
+  /** The reader of `protocol` if it was made. */
+  made(protocol: AnyProtocol): StreamHandler | undefined {
+    return this.readers.get(protocol.name)
+  }
+}
+
+/**
+ * The client's first bytes choose among the protocols attached to one parent (a TLS record
+ * starts 0x16; a WebSocket upgrade "GET "); until then, and when none recognises them, the
+ * fallback reads (TLS, which says what the bytes are not).
+ */
+class FirstBytesChoice implements StreamHandler {
+  private chosen?: AnyProtocol
   private decided = false
 
-  constructor(private readonly options: ConnectionReadersOptions) {}
+  constructor(
+    private readonly readers: ConnectionReaders,
+    private readonly candidates: ReadonlyArray<{protocol: AnyProtocol; recognise(first: Uint8Array): boolean}>,
+    private readonly fallback: AnyProtocol | undefined,
+  ) {}
 
   data(direction: Direction, bytes: Uint8Array, ref: FrameRef): void {
     if (!this.decided) this.decide(direction, bytes)
-    if (this.cleartext) this.webSocket().data(direction, bytes, ref)
-    else this.tlsReader().data(direction, bytes, ref)
+    this.current()?.data(direction, bytes, ref)
   }
 
   gap(direction: Direction, size: number, ref: FrameRef): void {
-    if (this.cleartext) this.web?.gap(direction, size, ref)
-    else this.tlsReader().gap(direction, size, ref)
+    this.current()?.gap?.(direction, size, ref)
   }
 
   end(direction: Direction | 'both', ref: FrameRef): void {
-    if (this.cleartext) this.web?.end(direction, ref)
-    else this.tls?.end(direction, ref)
+    const protocol = this.chosen ?? this.fallback
+    if (protocol) this.readers.made(protocol)?.end?.(direction, ref)
   }
 
-  facts(): ConnectionProtocolFacts {
-    const facts: ConnectionProtocolFacts = {issues: [...(this.tls?.issues ?? [])], issuesOmitted: this.tls?.truncated?.issues ?? 0}
-    if (this.tls) facts.tls = this.tls.facts()
-    if (this.web) {
-      const {http, ws} = this.web.facts
-      facts.http = http
-      if (ws) facts.ws = ws
-      appendAll(facts.issues, http.issues)
-      facts.issuesOmitted += http.truncated?.issues ?? 0
-      if (ws) appendAll(facts.issues, ws.issues)
-    }
-    return facts
+  private current(): StreamHandler | undefined {
+    const protocol = this.chosen ?? this.fallback
+    return protocol && this.readers.reader(protocol)
   }
 
-  /** The client's first bytes tell TLS from cleartext HTTP; anything else goes to the TLS reader, which says what it is not. */
   private decide(direction: Direction, bytes: Uint8Array): void {
     if (direction !== 'c2s' || bytes.length === 0) return
     this.decided = true
-    if (bytes[0] === TLS_HANDSHAKE_RECORD) return
-    this.cleartext = bytes.length >= HTTP_GET.length && HTTP_GET.every((b, i) => bytes[i] === b)
-  }
-
-  private tlsReader(): TlsConnectionReader {
-    return (this.tls ??= new TlsConnectionReader({keys: this.options.keys, onApplicationData: (direction, bytes, ref) => this.webSocket().data(direction, bytes, ref)}))
-  }
-
-  private webSocket(): WebSocketConnectionReader {
-    return (this.web ??= new WebSocketConnectionReader())
+    this.chosen = this.candidates.find((candidate) => candidate.recognise(bytes))?.protocol
   }
 }
