@@ -15,7 +15,7 @@ import {isCaptureFacts, type CaptureReport, type ConnectionFacts, type Connectio
 import {checkTlsFinished} from '../../src/checks/tls-finished.js'
 import type {CheckId} from '../../src/checks/types.js'
 import {loadKeyStore} from '../../src/keys/store.js'
-import {buildTimeline, httpFactsOf, wsFactsOf, type TimelineEvent, type TimelineEventKind} from '../../src/report/timeline.js'
+import {buildTimeline, type TimelineEvent, type TimelineEventKind} from '../../src/report/timeline.js'
 import {renderTimeline} from '../../src/report/timeline-text.js'
 import {CORPUS_PCAPS, FIXTURES, ROOT, fixtureDirs} from '../helpers/paths.js'
 import {itWithJa4} from '../helpers/skip.js'
@@ -308,21 +308,6 @@ describe('single fixtures, against their READMEs', () => {
 })
 
 describe('HTTP and WebSocket facts, when present', () => {
-  it('ignores shapes it does not know and reads dissect/http and dissect/websocket facts', () => {
-    expect(httpFactsOf(undefined)).toBeUndefined()
-    expect(httpFactsOf({request: 'GET /'})).toBeUndefined()
-    expect(wsFactsOf({pings: 'x', close: {}})).toBeUndefined()
-    const http = httpFactsOf({
-      request: {frame: 12, ts: 5, method: 'GET', path: '/connect', httpVersion: 'HTTP/1.1', headers: []},
-      response: {frame: 14, ts: 6, httpVersion: 'HTTP/1.1', status: 101, reason: 'Switching Protocols', headers: [], acceptValid: true},
-      upgraded: true,
-    })
-    expect(http).toEqual({
-      request: {frame: 12, ts: 5, method: 'GET', path: '/connect', httpVersion: 'HTTP/1.1'},
-      response: {frame: 14, ts: 6, status: 101, reason: 'Switching Protocols', acceptValid: true},
-    })
-  })
-
   it('draws the upgrade, pings, pongs and close in place of the application data records of their frames', async () => {
     const conn = structuredClone(await fixtureConnection('tls/hello-retry'))
     const data = buildTimeline(conn, {maxRoutine: Infinity}).filter((e) => e.kind === 'application-data')
