@@ -1,7 +1,7 @@
 /**
  * The protocol readers of one connection, chained as the registry (src/protocols/) says: the
- * reassembled stream goes to what is attached to 'tcp' (the proxy preamble, which passes it on,
- * or the tunnel it opens, to TLS or cleartext HTTP), TLS's decrypted application data to HTTP,
+ * reassembled stream goes to what is attached to 'tcp' (through the proxy preamble, which passes
+ * the stream, or the tunnel it opens, on to the others: TLS or cleartext HTTP), TLS's decrypted application data to HTTP,
  * HTTP's bytes after a 101 to WebSocket. Each reader sees only reassembled bytes, never packets,
  * and is made at its first byte: a capture of a SYN flood or a port scan has many connections
  * that never carry any, and they should cost no reader state. A connection has at most one
@@ -17,6 +17,8 @@ export interface ConnectionReadersOptions {
   keys?: KeyLookup
   /** Whether the streams start at the connection's first byte (asked at the first byte). Default: always. */
   fromOpening?: () => boolean
+  /** The registered protocols, in chain order. Default: src/protocols/index.ts's PROTOCOLS. */
+  protocols?: readonly AnyProtocol[]
 }
 
 /** Each protocol's facts under its name (the ConnectionFacts key), and every reader's issues in chain order. */
@@ -31,9 +33,11 @@ export class ConnectionReaders {
   readonly stream: StreamHandler
   private readonly readers = new Map<ProtocolName, StreamHandler>()
   private readonly fromOpening: () => boolean
+  private readonly protocols: readonly AnyProtocol[]
 
   constructor(private readonly options: ConnectionReadersOptions = {}) {
     this.fromOpening = options.fromOpening ?? (() => true)
+    this.protocols = options.protocols ?? PROTOCOLS
     this.stream = this.payloadOf(TCP)
   }
 
@@ -41,7 +45,7 @@ export class ConnectionReaders {
   facts(): ConnectionProtocolFacts {
     const out: ConnectionProtocolFacts = {issues: [], issuesOmitted: 0}
     const facts = out as Record<ProtocolName, unknown>
-    for (const protocol of PROTOCOLS) {
+    for (const protocol of this.protocols) {
       const reader = this.readers.get(protocol.name)
       if (reader === undefined) continue
       const protocolFacts = protocol.facts(reader)
@@ -53,22 +57,33 @@ export class ConnectionReaders {
     return out
   }
 
-  /** The connection's reader of `protocol`, made the first time it is asked for. */
-  reader(protocol: AnyProtocol, handing?: unknown): StreamHandler {
+  /**
+   * The connection's reader of `protocol`, made the first time it is asked for; its payload goes
+   * to `payload` (a sniffing layer's: the other protocols attached to its parent).
+   */
+  reader(protocol: AnyProtocol, handing?: unknown, payload: (next?: unknown) => StreamHandler = (next) => this.payloadOf(protocol.name, next)): StreamHandler {
     let reader = this.readers.get(protocol.name)
     if (reader === undefined) {
-      reader = protocol.reader({keys: this.options.keys, fromOpening: this.fromOpening, handedOver: handing, payload: (next) => this.payloadOf(protocol.name, next)})
+      reader = protocol.reader({keys: this.options.keys, fromOpening: this.fromOpening, handedOver: handing, payload})
       this.readers.set(protocol.name, reader)
     }
     return reader
   }
 
-  /** Where the payload of `tag` goes: a layer that sniffs, the one it is handed or always goes to, or the one its first bytes choose. */
-  private payloadOf(tag: ProtocolName | typeof TCP, handing?: unknown): StreamHandler {
-    const attached = attachedTo(PROTOCOLS, tag)
-    const direct = attached.find(({attachment: a}) => a.sniffs === true || a.handedOver === true || (a.recognise === undefined && a.fallback === undefined))
+  /**
+   * Where the payload of `tag` goes: through the layers that sniff it (each passing the stream,
+   * or its tunnel, to the next, after `sniffed` of them), then to the protocol it is handed or
+   * always goes to, or to the one the client's first bytes choose.
+   */
+  private payloadOf(tag: ProtocolName | typeof TCP, handing?: unknown, sniffed = 0): StreamHandler {
+    const attached = attachedTo(this.protocols, tag)
+    const sniffers = attached.filter(({attachment}) => attachment.sniffs === true)
+    if (sniffed < sniffers.length) return this.reader(sniffers[sniffed].protocol, handing, () => this.payloadOf(tag, undefined, sniffed + 1))
+    const others = attached.filter(({attachment}) => attachment.sniffs !== true)
+    const direct = others.find(({attachment: a}) => a.handedOver === true || (a.recognise === undefined && a.fallback === undefined))
     if (direct) return this.reader(direct.protocol, handing)
-    return new FirstBytesChoice(this, attached.filter(({attachment}) => attachment.recognise !== undefined).map(({protocol, attachment}) => ({protocol, recognise: attachment.recognise!})), attached.find(({attachment}) => attachment.fallback === true)?.protocol)
+    const candidates = others.filter(({attachment}) => attachment.recognise !== undefined).map(({protocol, attachment}) => ({protocol, recognise: attachment.recognise!}))
+    return new FirstBytesChoice(this, candidates, others.find(({attachment}) => attachment.fallback === true)?.protocol)
   }
 
   /** The reader of `protocol` if it was made. */

@@ -10,6 +10,7 @@ import {formatEndpoint, formatMs} from '../checks/text.js'
 import {isIP} from 'node:net'
 import {describeVersionPolicy, judgeVersion} from '../checks/tls-version.js'
 import {SAAS_NO_CLIENT_CERTIFICATE} from '../checks/tls-client-certificate.js'
+import {protocolNames, type ProtocolName} from '../protocols/index.js'
 import type {HandshakeFacts, ProbeFacts, ProbeFailure} from './types.js'
 
 /** Alerts a server sends about the client's certificate (RFC 8446 §6.2). */
@@ -62,14 +63,26 @@ function notAttempted(id: CheckId, facts: ProbeFacts): CheckResult {
 function failedPhase(facts: ProbeFacts): string {
   if (facts.dns.error) return 'the name did not resolve (see dns.resolve)'
   if (facts.tcp.error) return 'the TCP connection failed (see tcp.syn-ack)'
-  if (facts.proxy?.error) return 'the proxy refused the tunnel (see proxy.connect)'
-  const hs = facts.handshake
-  if (hs?.error && hs.peerCertificate && (hs.chainVerified !== true || hs.nameError)) return 'the server certificate was rejected (see tls.certificate)'
-  if (hs?.alert) return `the server ended the connection with TLS alert ${hs.alert.name} (see tls.alerts)`
-  if (hs?.error) return 'the TLS handshake failed (see tls.finished)'
-  if (facts.upgrade?.error) return 'the WebSocket upgrade failed (see ws.upgrade)'
-  if (facts.ping?.error) return 'the ping was not answered (see ws.ping)'
+  // After TCP, the phases are the protocol chain's (src/protocols/), asked in its order.
+  for (const name of protocolNames()) {
+    const why = PHASE_FAILED[name]?.(facts)
+    if (why !== undefined) return why
+  }
   return 'an earlier phase failed'
+}
+
+/** Why the probe's phase of each registered protocol failed (undefined: it did not). */
+const PHASE_FAILED: Partial<Record<ProtocolName, (facts: ProbeFacts) => string | undefined>> = {
+  proxy: (facts) => (facts.proxy?.error ? 'the proxy refused the tunnel (see proxy.connect)' : undefined),
+  tls: (facts) => {
+    const hs = facts.handshake
+    if (hs?.error && hs.peerCertificate && (hs.chainVerified !== true || hs.nameError)) return 'the server certificate was rejected (see tls.certificate)'
+    if (hs?.alert) return `the server ended the connection with TLS alert ${hs.alert.name} (see tls.alerts)`
+    if (hs?.error) return 'the TLS handshake failed (see tls.finished)'
+    return undefined
+  },
+  http: (facts) => (facts.upgrade?.error ? 'the WebSocket upgrade failed (see ws.upgrade)' : undefined),
+  ws: (facts) => (facts.ping?.error ? 'the ping was not answered (see ws.ping)' : undefined),
 }
 
 function dnsResolve(facts: ProbeFacts): CheckResult {

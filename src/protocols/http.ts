@@ -25,7 +25,7 @@ function startsWithGet(first: Uint8Array): boolean {
 export const httpProtocol = defineProtocol({
   name: 'http',
   title: 'HTTP upgrade',
-  attaches: [{to: TCP, recognise: startsWithGet}, {to: 'proxy', recognise: startsWithGet}, {to: 'tls'}],
+  attaches: [{to: TCP, recognise: startsWithGet}, {to: 'tls'}],
   reader: (context) => new HttpUpgradeReader({onUpgrade: (facts) => context.payload(facts)}),
   facts: (reader) => reader.facts,
   issues: (reader) => ({issues: reader.facts.issues, omitted: reader.facts.truncated?.issues ?? 0}),

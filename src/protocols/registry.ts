@@ -35,7 +35,9 @@ export const TCP = 'tcp'
  * - `recognise`: the client's first bytes of the parent's payload say it is this protocol;
  * - `fallback`: it reads what no sibling recognised (it then says what the bytes are not);
  * - `sniffs`: a layer that may or may not be there: it sees the start of every stream, looks for
- *   itself, and passes the stream on to its own children when it is not there (a proxy preamble);
+ *   itself, and passes the stream (when it is not there) or its tunnel (when it is) on to the
+ *   other protocols attached to the same parent (a proxy preamble: what follows its tunnel is what
+ *   may follow TCP);
  * - `handedOver`: the parent's reader hands the payload over when it says so (HTTP's 101);
  * - none of these: the parent's payload always is this protocol (TLS application data → HTTP).
  */

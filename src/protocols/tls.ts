@@ -24,10 +24,7 @@ function startsWithHandshakeRecord(first: Uint8Array): boolean {
 export const tlsProtocol = defineProtocol({
   name: 'tls',
   title: 'TLS',
-  attaches: [
-    {to: TCP, recognise: startsWithHandshakeRecord, fallback: true},
-    {to: 'proxy', recognise: startsWithHandshakeRecord, fallback: true},
-  ],
+  attaches: [{to: TCP, recognise: startsWithHandshakeRecord, fallback: true}],
   reader: (context) => {
     let payload: ReturnType<typeof context.payload> | undefined
     return new TlsConnectionReader({keys: context.keys, onApplicationData: (direction, bytes, ref) => (payload ??= context.payload()).data(direction, bytes, ref)})
