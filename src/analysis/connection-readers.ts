@@ -100,6 +100,8 @@ export class ConnectionReaders {
 class FirstBytesChoice implements StreamHandler {
   private chosen?: AnyProtocol
   private decided = false
+  /** The reader bytes go to now (the fallback's until the choice), kept off the per-chunk path's lookups. */
+  private handler?: StreamHandler
 
   constructor(
     private readonly readers: ConnectionReaders,
@@ -109,11 +111,11 @@ class FirstBytesChoice implements StreamHandler {
 
   data(direction: Direction, bytes: Uint8Array, ref: FrameRef): void {
     if (!this.decided) this.decide(direction, bytes)
-    this.current()?.data(direction, bytes, ref)
+    ;(this.handler ??= this.current())?.data(direction, bytes, ref)
   }
 
   gap(direction: Direction, size: number, ref: FrameRef): void {
-    this.current()?.gap?.(direction, size, ref)
+    ;(this.handler ??= this.current())?.gap?.(direction, size, ref)
   }
 
   end(direction: Direction | 'both', ref: FrameRef): void {
@@ -130,5 +132,6 @@ class FirstBytesChoice implements StreamHandler {
     if (direction !== 'c2s' || bytes.length === 0) return
     this.decided = true
     this.chosen = this.candidates.find((candidate) => candidate.recognise(bytes))?.protocol
+    this.handler = undefined
   }
 }
