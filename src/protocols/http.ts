@@ -24,7 +24,6 @@ function startsWithGet(first: Uint8Array): boolean {
 
 export const httpProtocol = defineProtocol({
   name: 'http',
-  title: 'HTTP upgrade',
   attaches: [{to: TCP, recognise: startsWithGet}, {to: 'tls'}],
   reader: (context) => new HttpUpgradeReader({onUpgrade: (facts) => context.payload(facts)}),
   facts: (reader) => reader.facts,

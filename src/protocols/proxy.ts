@@ -17,7 +17,6 @@ declare module './registry.js' {
 
 export const proxyProtocol = defineProtocol({
   name: 'proxy',
-  title: 'proxy',
   attaches: [{to: TCP, sniffs: true}],
   // A preamble is only recognised from the connection's first bytes, which a capture that
   // started mid-connection does not have.

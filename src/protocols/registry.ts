@@ -77,8 +77,6 @@ export interface ProtocolIssues {
 
 export interface ProtocolRegistration<N extends ProtocolName = ProtocolName, R extends StreamHandler = StreamHandler> {
   name: N
-  /** Human name, for notes and the probe's phases. */
-  title: string
   attaches: readonly Attachment[]
   /** Its incremental reader for one connection: push(chunk) in, facts out; never packets. */
   reader(context: ReaderContext): R

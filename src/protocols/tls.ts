@@ -23,7 +23,6 @@ function startsWithHandshakeRecord(first: Uint8Array): boolean {
 
 export const tlsProtocol = defineProtocol({
   name: 'tls',
-  title: 'TLS',
   attaches: [{to: TCP, recognise: startsWithHandshakeRecord, fallback: true}],
   reader: (context) => {
     let payload: ReturnType<typeof context.payload> | undefined

@@ -13,7 +13,6 @@ declare module './registry.js' {
 
 export const webSocketProtocol = defineProtocol({
   name: 'ws',
-  title: 'WebSocket',
   attaches: [{to: 'http', handedOver: true}],
   reader: (context) => new WebSocketReader({permessageDeflate: (context.handedOver as HttpUpgradeFacts).permessageDeflate.accepted}),
   facts: (reader) => reader.facts,

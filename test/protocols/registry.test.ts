@@ -27,7 +27,6 @@ class DemoReader implements StreamHandler {
 }
 const demoProtocol = defineProtocol({
   name: 'demo',
-  title: 'demo',
   attaches: [{to: TCP, recognise: (first) => new TextDecoder().decode(first.subarray(0, 5)) === 'PING '}],
   reader: () => new DemoReader(),
   facts: (reader) => ({c2sBytes: reader.c2sBytes}),
