@@ -4,7 +4,7 @@
  * output comes from CHECK_IDS, not from where the line is.
  */
 import {capFrames, countOmitted} from '../lists.js'
-import type {ConnectionFacts} from '../analysis/types.js'
+import type {ConnectionFacts} from '../model/facts.js'
 import {checkProxyConnect} from './proxy-connect.js'
 import {checkTcpAck} from './tcp-ack.js'
 import {checkTcpSyn} from './tcp-syn.js'
@@ -15,11 +15,13 @@ import {checkTlsClientCertificate} from './tls-client-certificate.js'
 import {checkTlsClientHello} from './tls-client-hello.js'
 import {checkTlsFinished} from './tls-finished.js'
 import {checkTlsServerHello} from './tls-server-hello.js'
-import {SNAPLEN_HINT, snaplenCut, snaplenVerdict} from './tls-common.js'
+import {SNAPLEN_HINT, snaplenVerdict} from './tls-common.js'
 import {checkTlsVersion} from './tls-version.js'
 import {checkWsSession} from './ws-session.js'
 import {checkWsUpgrade} from './ws-upgrade.js'
-import {CHECK_IDS, type Check, type CheckId, type CheckResult, type CheckStatus, type ConnectionVerdict, type Policy} from './types.js'
+import {type Check} from './types.js'
+import {CHECK_IDS, type CheckId, type CheckResult, type CheckStatus, type ConnectionVerdict} from '../model/checks.js'
+import {type Policy} from '../model/policy.js'
 
 interface RegisteredCheck {
   id: CheckId
@@ -108,7 +110,7 @@ export function inconclusiveOf(facts: ConnectionFacts, checks: readonly CheckRes
   if (!facts.tcp.sawOpening && !sawHello && tls?.notTls === undefined) {
     return {reason: 'the capture started after the connection opened: neither its SYN nor its ClientHello is in it, so nothing about the handshake could be verified', hint: MIDSTREAM_HINT}
   }
-  const cut = snaplenCut(facts)
+  const cut = facts.derived.snaplenCut
   if (cut !== undefined && checks.some((check) => check.status === 'skip' && check.evidence.values?.firstCutFrame !== undefined)) {
     return {reason: `the capture kept only the first ${cut.snaplen ?? 'few'} bytes of each packet (snaplen), so the TLS handshake from frame ${cut.frame} on could not be read`, hint: SNAPLEN_HINT}
   }

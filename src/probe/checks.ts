@@ -5,12 +5,13 @@
  * every result is `observed`. Phases after a failed one are skipped and say which one failed.
  * Evidence carries no frames (nothing was captured), only values: timings and what was seen.
  */
-import type {CheckId, CheckResult, Policy} from '../checks/types.js'
-import {formatEndpoint, formatMs} from '../checks/text.js'
+import type {CheckId, CheckResult} from '../model/checks.js'
+import type {Policy} from '../model/policy.js'
+import {formatEndpoint, formatMs} from '../format.js'
 import {isIP} from 'node:net'
 import {describeVersionPolicy, judgeVersion} from '../checks/tls-version.js'
 import {SAAS_NO_CLIENT_CERTIFICATE} from '../checks/tls-client-certificate.js'
-import type {HandshakeFacts, ProbeFacts, ProbeFailure} from './types.js'
+import type {HandshakeFacts, ProbeFacts, ProbeFailure} from '../model/probe.js'
 
 /** Alerts a server sends about the client's certificate (RFC 8446 §6.2). */
 const CLIENT_CERTIFICATE_ALERTS = new Set([40, 42, 43, 44, 45, 46, 48, 49, 116])

@@ -21,7 +21,7 @@ import {summarizeX509} from './credentials.js'
 import {alertOf, failureOf, formatSeconds, PhaseTimeout, withTimeout} from './failure.js'
 import {reportableHeaderValue, redactUrl} from '../secrets.js'
 import {hasBasicAuth, redactedProxyUrl, sendConnect, type ProxyConfig} from './proxy.js'
-import type {HandshakeFacts, ProbeFacts, ProbeTarget, ReceivedAlert, SessionFacts} from './types.js'
+import type {HandshakeFacts, ProbeFacts, ProbeTarget, ReceivedAlert, SessionFacts} from '../model/probe.js'
 
 export interface ProbeOptions {
   target: ProbeTarget

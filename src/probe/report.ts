@@ -3,12 +3,12 @@
  * work as for analyze: source.kind 'probe', one connection whose checks are the probe's.
  */
 import {connectionVerdict} from '../checks/index.js'
-import type {Policy} from '../checks/types.js'
+import type {Policy} from '../model/policy.js'
 import {summarizeConnections} from '../analysis/analyzer.js'
-import type {AnalysisReport, ConnectionReport, SourceInfo} from '../analysis/types.js'
+import type {AnalysisReport, ConnectionReport, SourceInfo} from '../model/report.js'
 import {TOOL_VERSION} from '../analysis/version.js'
 import {probeChecks} from './checks.js'
-import type {ProbeFacts} from './types.js'
+import type {ProbeFacts} from '../model/probe.js'
 
 /** The unspecified address stands for an endpoint the probe never learned (no DNS answer, no connection). */
 const UNKNOWN_IP = '0.0.0.0'

@@ -7,18 +7,19 @@
  * TLS events come from one walk over the record list (tls.records, in stream order), which puts
  * the messages a frame carries in the order they were sent: ServerHello, then ChangeCipherSpec,
  * then the encrypted flight. Without keys a TLS 1.3 flight is one event (its records and bytes,
- * and what its size says, see checks/tls-common.ts); with keys the decrypted messages replace it.
+ * and what its size says, see analysis/derive.ts); with keys the decrypted messages replace it.
  * Every protected record is drawn in exactly one event, with its bytes: the encrypted event, or
  * the decrypted message, alert, HTTP or WebSocket event read from its frame, so a collapsed run
  * counts the bytes of the pings it folds.
  *
  * A proxy in front of TLS (HTTP CONNECT, SOCKS) adds its request and answer before the TLS events.
  */
-import {isCaptureFacts, type ConnectionFacts, type ConnectionReport} from '../analysis/types.js'
+import {derivedOf} from '../analysis/derive.js'
+import {isCaptureFacts, type ConnectionReport} from '../model/report.js'
 import type {ProxyFacts} from '../dissect/proxy/types.js'
-import type {CheckId} from '../checks/types.js'
-import {formatMs} from '../checks/text.js'
-import {tls13Handshake, type ClientFlightKind, type Tls13Handshake} from '../checks/tls-common.js'
+import type {CheckId} from '../model/checks.js'
+import {formatMs} from '../format.js'
+import type {ClientFlightKind, ConnectionFacts, Tls13Handshake} from '../model/facts.js'
 import {isGrease} from '../dissect/tls/grease.js'
 import {CIPHER_SUITES} from '../dissect/tls/iana/cipher-suites.js'
 import {
@@ -184,7 +185,7 @@ export function buildTimeline(conn: ConnectionReport, options: TimelineOptions =
     }
   }
 
-  if (facts.tls) addTlsEvents(facts.tls, origin, add, appEvents)
+  if (facts.tls) addTlsEvents(facts.tls, derivedOf(facts).tls13, origin, add, appEvents)
   else if (!facts.proxy) addPlainData(facts, add, appEvents)
 
   for (const rst of tcp.rst) {
@@ -237,14 +238,14 @@ function addProxyEvents(proxy: ProxyFacts, add: Add): void {
   add(1, answer, 'server', 'proxy-response', answerLabel, response.length > 0 ? {detail: response.join(', ')} : {})
 }
 
-function addTlsEvents(tls: TlsFacts, origin: number, add: Add, appEvents: AppEvents): void {
+/** `hs`: the TLS 1.3 flights analysis derived from the records (analysis/derive.ts). */
+function addTlsEvents(tls: TlsFacts, hs: Tls13Handshake | undefined, origin: number, add: Add, appEvents: AppEvents): void {
   const rank = 1
   if (tls.notTls) {
     const {direction, frame, ts = origin, firstBytes} = tls.notTls
     add(rank, {frame, ts}, sideOf(direction), 'not-tls', 'not TLS', {detail: `starts ${firstBytesText(firstBytes)}`})
   }
   const decryptedDirections = new Set(tls.handshakeMessages.filter((m) => m.decrypted).map((m) => m.direction))
-  const hs = tls13Handshake(tls)
   // With keys a direction's decrypted messages replace its encrypted flight.
   const flights = new Map([...(hs ? tls13Flights(hs) : [])].filter(([first]) => !decryptedDirections.has(first.direction)))
   const inFlight = new Set<TlsRecordRef>([...flights.values()].flat())
