@@ -5,5 +5,9 @@
 import type {CheckResult} from '../model/checks.js'
 import type {ConnectionFacts} from '../model/facts.js'
 import type {Policy} from '../model/policy.js'
+import type {ProbeFacts} from '../model/probe.js'
 
 export type Check = (facts: ConnectionFacts, policy: Policy) => CheckResult
+
+/** A check of the active probe: it reads what the probe did and saw (ProbeFacts), phase by phase. */
+export type ProbeCheck = (facts: ProbeFacts, policy: Policy) => CheckResult
