@@ -4,8 +4,7 @@
  * was read (TLS 1.2, or TLS 1.3 with keys): the verdict comes from analysis/cert-policy. TLS 1.3
  * without keys: inferred from whether the client continued after the server's encrypted flight.
  */
-import type {ConnectionFacts} from '../model/facts.js'
-import type {CertificateVerdict} from '../model/facts.js'
+import type {CertificateVerdict, ConnectionFacts} from '../model/facts.js'
 import type {CertificateInfo, TlsFacts} from '../dissect/tls/types.js'
 import {HS_CERTIFICATE} from '../dissect/tls/iana/handshake-types.js'
 import type {CheckResult} from '../model/checks.js'

@@ -231,7 +231,7 @@ function rttRange(pings: WebSocketPing[]): string {
   return min === max ? formatMs(min) : `${formatMs(min)}-${formatMs(max)}`
 }
 
-/** TLS 1.3 without keys: the flow of encrypted records after the upgrade (ws-common.ts). */
+/** TLS 1.3 without keys: the flow of encrypted records after the upgrade (analysis/derive.ts). */
 function inferred(facts: ConnectionFacts): CheckResult {
   const flow = upgradeFlowOf(facts)
   if (!flow || flow.answer.length === 0 || flow.clientAfter.length === 0 || flow.serverAfter.length === 0) {

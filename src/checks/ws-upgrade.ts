@@ -2,7 +2,7 @@
  * ws.upgrade: the client's HTTP GET with Upgrade: websocket was answered 101 Switching Protocols
  * with a correct Sec-WebSocket-Accept (RFC 6455 §4.1, §4.2.2). Observed when the exchange was read
  * (decrypted with a key log, or cleartext on the port); without keys on TLS 1.3, inferred from the
- * sizes and flow of the encrypted records (see ws-common.ts for the measured sizes).
+ * sizes and flow of the encrypted records (see dissect/tls/record-sizes.ts for the measured sizes).
  */
 import type {ConnectionFacts, UpgradeFlow} from '../model/facts.js'
 import type {HttpUpgradeFacts, HttpUpgradeRequest, HttpUpgradeResponse} from '../dissect/http/types.js'
@@ -104,7 +104,7 @@ function fail(summary: string, frames: number[], hint: string): CheckResult {
   return {id: ID, status: 'fail', confidence: 'observed', summary, evidence: {frames}, hint}
 }
 
-/** TLS 1.3 without keys: judged by the sizes and flow of the encrypted records (ws-common.ts). */
+/** TLS 1.3 without keys: judged by the sizes and flow of the encrypted records (analysis/derive.ts, dissect/tls/record-sizes.ts). */
 function inferred(facts: ConnectionFacts, flow: UpgradeFlow): CheckResult {
   const {request, answer, clientAfter, serverAfter} = flow
   const values = {

@@ -459,7 +459,7 @@ function tls13Flights(hs: Tls13Handshake): Map<TlsRecordRef, TlsRecordRef[]> {
   return flights
 }
 
-/** What a flight's size says it holds (checks/tls-common.ts explains the sizes). */
+/** What a flight's size says it holds (dissect/tls/record-sizes.ts explains the sizes). */
 function flightContent(kind: ClientFlightKind | 'server' | undefined): string {
   switch (kind) {
     case 'server':
