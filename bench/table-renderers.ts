@@ -18,7 +18,7 @@ import {performance} from 'node:perf_hooks'
 import Table from 'cli-table3'
 import {analyzeCapture} from '../src/analysis/analyze.js'
 import {buildPolicy} from '../src/analysis/policy.js'
-import type {AnalysisReport, ConnectionReport} from '../src/analysis/types.js'
+import type {AnalysisReport, ConnectionReport} from '../src/model/report.js'
 import {renderBoxTable} from '../src/report/box-table.js'
 import {renderTable, tableDigest} from '../src/report/table.js'
 

@@ -3,7 +3,7 @@
  * for stdin; pcap, pcapng, gzip — sniffed by magic) in, an AnalysisReport out.
  */
 import {readCapture} from '../capture/index.js'
-import type {CaptureReport} from './types.js'
+import type {CaptureReport} from '../model/report.js'
 import {Analyzer, type AnalyzerOptions} from './analyzer.js'
 
 export interface AnalyzeCaptureOptions extends AnalyzerOptions {

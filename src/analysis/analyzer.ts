@@ -14,19 +14,13 @@ import {FRAME_DECODE, FRAME_TCP, newPrefilteredTcp, prefilterFrame} from '../dis
 import {TCP_ACK, TCP_SYN, type Packet} from '../dissect/types.js'
 import type {Issue} from '../issues.js'
 import {connectionVerdict, inconclusiveOf, runChecks} from '../checks/index.js'
-import type {SnaplenIssue} from '../checks/tls-common.js'
-import type {Policy} from '../checks/types.js'
+import type {ConnectionFacts, SnaplenIssue} from '../model/facts.js'
+import type {Policy} from '../model/policy.js'
 import {ConnectionTracker} from '../stream/tracker.js'
 import type {TrackedConnection} from '../stream/types.js'
-import type {
-  CaptureReport,
-  ConnectionFacts,
-  ConnectionReport,
-  OtherTraffic,
-  SourceInfo,
-  Summary,
-} from './types.js'
+import type {CaptureReport, ConnectionReport, OtherTraffic, SourceInfo, Summary} from '../model/report.js'
 import {evaluateCertificates, type CertificateContext} from './certificates.js'
+import {withDerivedFacts, type AssembledFacts} from './derive.js'
 import {KeyStore} from '../keys/store.js'
 import {ConnectionReaders} from './connection-readers.js'
 import {TOOL_VERSION} from './version.js'
@@ -338,7 +332,7 @@ export class Analyzer {
     const protocols = state?.readers.facts()
     const tls = protocols?.tls
     const hasTls = tls !== undefined && (tls.clientHellos.length > 0 || tls.serverHello !== undefined || tls.records.length > 0 || tls.notTls !== undefined)
-    const facts: ConnectionFacts = {
+    const facts: AssembledFacts = {
       id: conn.id,
       client: conn.client,
       server: conn.server,
@@ -363,10 +357,11 @@ export class Analyzer {
       const certificates = evaluateCertificates(tls, this.policy, this.options.certificates)
       if (certificates) facts.certificates = certificates
     }
-    return facts
+    // Derived once, here, from the complete facts: checks and the ladder only read them.
+    return withDerivedFacts(facts)
   }
 
-  /** The checks name the snaplen when payload was cut (tls-common.ts snaplenReason). */
+  /** The checks name the snaplen when payload was cut (derive.ts snaplenCut, tls-common.ts snaplenReason). */
   private withSnaplen(issue: Issue): Issue {
     if (issue.code !== 'tcp.snaplen' || this.snaplen === 0) return issue
     const cut: SnaplenIssue = {...issue, code: 'tcp.snaplen', snaplen: this.snaplen}

@@ -10,51 +10,12 @@ import {readFileSync} from 'node:fs'
 import type {CertificateInfo} from '../dissect/tls/types.js'
 import {InputError} from '../errors.js'
 import {canonicalIp, parseCertificate, readSubjectAltNames} from '../dissect/x509.js'
+import type {CertificateVerdict} from '../model/facts.js'
 
 /** A loaded --ca PEM bundle. */
 export interface CaBundle {
   file: string
   certificates: Array<{x509: X509Certificate; info: CertificateInfo}>
-}
-
-/** Why the chain is what it is, in one word; the text says it for people. */
-export type LikelyCause = 'foreign-issuer'
-
-export interface CertificateVerdict {
-  /** The leaf could not be parsed: nothing else below is meaningful. */
-  parseError?: string
-  /** The capture time the validity was judged at (ISO-8601; clamped to 0000-9999 when out of range). */
-  at: string
-  /**
-   * The capture time is outside years 0000-9999 (a corrupt timestamp): validity was not judged
-   * (validAtCapture, notYetValid and expired are false, expiresInDays 0).
-   */
-  captureTimeOutOfRange?: true
-  /** The identity checked (--console), when one was given. */
-  expectedName?: string
-  /** Undefined without --console. */
-  nameMatches?: boolean
-  /** The SAN (or CN) that matched. */
-  matchedName?: string
-  /** What the certificate names: DNS and IP SANs, or the CN when there is no DNS SAN. */
-  presentedNames: string[]
-  validAtCapture: boolean
-  notYetValid: boolean
-  expired: boolean
-  /** Whole days from the capture time to notAfter (negative when expired). */
-  expiresInDays: number
-  /** Undefined without --ca. */
-  chainVerified?: boolean
-  chainError?: string
-  /** Subjects from the leaf up to the trust anchor, when verified. */
-  chainPath?: string[]
-  /** The leaf's issuer (or the top of the presented chain) is a CA of the bundle. Undefined without --ca. */
-  issuerIsExpectedCa?: boolean
-  /** Undefined without --pin. */
-  pinMatches?: boolean
-  likelyCause?: LikelyCause
-  /** The cause in words, e.g. "the issuer X is not the Console CA: …". */
-  likelyCauseText?: string
 }
 
 export interface EvaluateOptions {

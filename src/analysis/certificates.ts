@@ -3,18 +3,14 @@
  * verification) or the CA bundle happens here, once per connection, and the verdicts are stored
  * in ConnectionFacts.certificates for tls.certificate to read.
  */
-import type {Policy} from '../checks/types.js'
+import type {CertificateFacts} from '../model/facts.js'
+import type {Policy} from '../model/policy.js'
 import type {TlsFacts} from '../dissect/tls/types.js'
-import {evaluateServerCertificate, type CaBundle, type CertificateVerdict} from './cert-policy.js'
+import {evaluateServerCertificate, type CaBundle} from './cert-policy.js'
 
 export interface CertificateContext {
   /** --ca, loaded once by the caller. */
   ca?: CaBundle
-}
-
-export interface CertificateFacts {
-  /** Verdict on the server's chain (leaf first) as presented on the wire. */
-  server?: CertificateVerdict
 }
 
 export function evaluateCertificates(tls: TlsFacts, policy: Policy, context?: CertificateContext): CertificateFacts | undefined {

@@ -7,7 +7,7 @@ import type {CaptureSink, RawFrame} from '../capture/types.js'
 import {decodePacket} from '../dissect/packet.js'
 import {TCP_ACK, TCP_SYN} from '../dissect/types.js'
 import {Analyzer, type AnalyzerOptions} from './analyzer.js'
-import type {CaptureReport} from './types.js'
+import type {CaptureReport} from '../model/report.js'
 
 export interface LiveProgress {
   packets: number

@@ -3,7 +3,7 @@
  * a bad port, a bad pin or an unknown TLS version. Throws UsageError (exit code 2).
  */
 import {isIP} from 'node:net'
-import type {Policy, TlsVersionPolicy} from '../checks/types.js'
+import type {Policy, TlsVersionPolicy} from '../model/policy.js'
 import {UsageError} from '../errors.js'
 
 export const DEFAULT_CONSOLE_PORT = 8084

@@ -3,7 +3,7 @@
  * hint, without allocating per packet.
  */
 import {formatIpv4, formatIpv6} from '../dissect/address.js'
-import type {OtherTraffic} from './types.js'
+import type {OtherTraffic} from '../model/report.js'
 
 /**
  * Packets per server endpoint (address, port), for the "seen instead" hint: an open-addressing

@@ -1,10 +1,12 @@
 /**
  * The check catalogue: every check registered once, run in the public order of CHECK_IDS
  * (DESIGN.md "Check catalogue"). Adding a check is one line in REGISTRY; its place in the
- * output comes from CHECK_IDS, not from where the line is.
+ * output comes from CHECK_IDS, not from where the line is. The active probe's checks (read from
+ * ProbeFacts, in checks/probe/) are registered here too, in PROBE_REGISTRY, with the same ids
+ * where they apply plus dns.resolve and ws.ping.
  */
 import {capFrames, countOmitted} from '../lists.js'
-import type {ConnectionFacts} from '../analysis/types.js'
+import type {ConnectionFacts} from '../model/facts.js'
 import {checkProxyConnect} from './proxy-connect.js'
 import {checkTcpAck} from './tcp-ack.js'
 import {checkTcpSyn} from './tcp-syn.js'
@@ -15,11 +17,25 @@ import {checkTlsClientCertificate} from './tls-client-certificate.js'
 import {checkTlsClientHello} from './tls-client-hello.js'
 import {checkTlsFinished} from './tls-finished.js'
 import {checkTlsServerHello} from './tls-server-hello.js'
-import {SNAPLEN_HINT, snaplenCut, snaplenVerdict} from './tls-common.js'
+import {SNAPLEN_HINT, snaplenVerdict} from './tls-common.js'
 import {checkTlsVersion} from './tls-version.js'
 import {checkWsSession} from './ws-session.js'
 import {checkWsUpgrade} from './ws-upgrade.js'
-import {CHECK_IDS, type Check, type CheckId, type CheckResult, type CheckStatus, type ConnectionVerdict, type Policy} from './types.js'
+import {probeDnsResolve} from './probe/dns-resolve.js'
+import {probeProxyConnect} from './probe/proxy-connect.js'
+import {probeTcpSynAck} from './probe/tcp-syn-ack.js'
+import {probeTlsAlerts} from './probe/tls-alerts.js'
+import {probeTlsCertificate} from './probe/tls-certificate.js'
+import {probeTlsClientCertificate} from './probe/tls-client-certificate.js'
+import {probeTlsFinished} from './probe/tls-finished.js'
+import {probeTlsVersion} from './probe/tls-version.js'
+import {probeWsPing} from './probe/ws-ping.js'
+import {probeWsSession} from './probe/ws-session.js'
+import {probeWsUpgrade} from './probe/ws-upgrade.js'
+import type {ProbeFacts} from '../model/probe.js'
+import type {Check, ProbeCheck} from './types.js'
+import {CHECK_IDS, type CheckId, type CheckResult, type CheckStatus, type ConnectionVerdict} from '../model/checks.js'
+import type {Policy} from '../model/policy.js'
 
 interface RegisteredCheck {
   id: CheckId
@@ -61,6 +77,42 @@ export function runChecks(facts: ConnectionFacts, policy: Policy): CheckResult[]
   for (const entry of CATALOGUE) {
     if (entry.appliesTo && !entry.appliesTo(facts)) continue
     results.push(capEvidence(snaplenVerdict(facts, entry.check(facts, policy))))
+  }
+  return results
+}
+
+interface RegisteredProbeCheck {
+  id: CheckId
+  check: ProbeCheck
+  /** Checks of a phase the probe runs only sometimes (a proxy, --hold) are left out otherwise. */
+  appliesTo?: (facts: ProbeFacts) => boolean
+}
+
+/**
+ * The probe's checks, in the order of its phases (dns, connect, proxy, TLS, upgrade, ping, hold):
+ * a probe reports what it did in the order it did it. Every result is observed (the probe is the
+ * client); a phase after a failed one is skipped naming it.
+ */
+const PROBE_REGISTRY: readonly RegisteredProbeCheck[] = [
+  {id: 'dns.resolve', check: probeDnsResolve},
+  {id: 'tcp.syn-ack', check: probeTcpSynAck},
+  {id: 'proxy.connect', check: probeProxyConnect, appliesTo: (facts) => facts.proxy !== undefined},
+  {id: 'tls.version', check: probeTlsVersion},
+  {id: 'tls.certificate', check: probeTlsCertificate},
+  {id: 'tls.client-certificate', check: probeTlsClientCertificate},
+  {id: 'tls.finished', check: probeTlsFinished},
+  {id: 'tls.alerts', check: probeTlsAlerts},
+  {id: 'ws.upgrade', check: probeWsUpgrade},
+  {id: 'ws.ping', check: probeWsPing},
+  {id: 'ws.session', check: probeWsSession, appliesTo: (facts) => facts.session !== undefined},
+]
+
+/** Runs the probe's checks on what it did and saw, in the order of its phases. */
+export function runProbeChecks(facts: ProbeFacts, policy: Policy): CheckResult[] {
+  const results: CheckResult[] = []
+  for (const entry of PROBE_REGISTRY) {
+    if (entry.appliesTo && !entry.appliesTo(facts)) continue
+    results.push(entry.check(facts, policy))
   }
   return results
 }
@@ -108,7 +160,7 @@ export function inconclusiveOf(facts: ConnectionFacts, checks: readonly CheckRes
   if (!facts.tcp.sawOpening && !sawHello && tls?.notTls === undefined) {
     return {reason: 'the capture started after the connection opened: neither its SYN nor its ClientHello is in it, so nothing about the handshake could be verified', hint: MIDSTREAM_HINT}
   }
-  const cut = snaplenCut(facts)
+  const cut = facts.derived.snaplenCut
   if (cut !== undefined && checks.some((check) => check.status === 'skip' && check.evidence.values?.firstCutFrame !== undefined)) {
     return {reason: `the capture kept only the first ${cut.snaplen ?? 'few'} bytes of each packet (snaplen), so the TLS handshake from frame ${cut.frame} on could not be read`, hint: SNAPLEN_HINT}
   }

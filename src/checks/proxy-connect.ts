@@ -4,9 +4,10 @@
  * (RFC 1928 §6). A refusal is named with its status and what to do about it; a tunnel to a port
  * that is not a Console port is a warning (the Defender went through the proxy to something else).
  */
-import type {ConnectionFacts} from '../analysis/types.js'
+import type {ConnectionFacts} from '../model/facts.js'
 import type {ProxyFacts, ProxyTarget} from '../dissect/proxy/types.js'
-import type {CheckResult, CheckStatus, Policy} from './types.js'
+import type {CheckResult, CheckStatus} from '../model/checks.js'
+import type {Policy} from '../model/policy.js'
 
 /** The proxy facts of a connection (the one place the checks reach into ConnectionFacts for them). */
 export function proxyFactsOf(facts: ConnectionFacts): ProxyFacts | undefined {

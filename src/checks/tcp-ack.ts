@@ -5,9 +5,9 @@
  * side of the path away from the capture point).
  */
 import {countOf} from '../lists.js'
-import type {CheckResult} from './types.js'
+import type {CheckResult} from '../model/checks.js'
 import {captureEndedWithinRto, synAttempts, type TcpCheckFacts} from './tcp-handshake.js'
-import {count, elapsedMs, formatMs} from './text.js'
+import {count, elapsedMs, formatMs} from '../format.js'
 
 export function checkTcpAck(facts: TcpCheckFacts): CheckResult {
   const {tcp} = facts

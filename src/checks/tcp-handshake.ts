@@ -4,9 +4,9 @@
  * ended. A SYN with no answer means "filtered" only if the capture went on long enough for an
  * answer (or a retransmission) to appear; a capture stopped right after the SYN proves nothing.
  */
-import type {ConnectionFacts} from '../analysis/types.js'
+import type {ConnectionFacts} from '../model/facts.js'
 import type {FrameRef, TcpFacts} from '../stream/types.js'
-import {elapsedMs} from './text.js'
+import {elapsedMs} from '../format.js'
 
 /** ConnectionFacts.captureEndTs tells when the whole capture ended; without it the checks judge the facts alone. */
 export type TcpCheckFacts = ConnectionFacts

@@ -4,9 +4,9 @@
  * (or a firewall rejects); SYNs retransmitted with no answer mean they are dropped on the way.
  */
 import {countOf} from '../lists.js'
-import type {CheckResult} from './types.js'
+import type {CheckResult} from '../model/checks.js'
 import {captureEndedWithinRto, describeSynOptions, synAttempts, synOptionValues, type TcpCheckFacts} from './tcp-handshake.js'
-import {count, elapsedMs, formatEndpoint, formatMs} from './text.js'
+import {count, elapsedMs, formatEndpoint, formatMs} from '../format.js'
 
 export function checkTcpSynAck(facts: TcpCheckFacts): CheckResult {
   const {tcp, client, server} = facts

@@ -4,10 +4,10 @@
  * handshake checks have nothing to read.
  */
 import {countOf} from '../lists.js'
-import type {ConnectionFacts} from '../analysis/types.js'
-import type {CheckResult} from './types.js'
+import type {ConnectionFacts} from '../model/facts.js'
+import type {CheckResult} from '../model/checks.js'
 import {describeSynOptions, synOptionValues} from './tcp-handshake.js'
-import {count, formatEndpoint} from './text.js'
+import {count, formatEndpoint} from '../format.js'
 
 export function checkTcpSyn(facts: ConnectionFacts): CheckResult {
   const {tcp} = facts

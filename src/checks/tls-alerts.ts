@@ -3,11 +3,12 @@
  * TLS 1.2's handshake alerts) and decrypted ones are read; TLS 1.3 alerts after ServerHello are
  * encrypted, so one that ends a failed handshake is inferred from its size (2 bytes + type + tag).
  */
-import type {ConnectionFacts} from '../analysis/types.js'
+import type {ConnectionFacts, Tls13Handshake} from '../model/facts.js'
 import {CONTENT_ALERT, CONTENT_APPLICATION_DATA} from '../dissect/tls/iana/content-types.js'
 import type {TlsAlertInfo} from '../dissect/tls/types.js'
-import type {CheckResult, Policy} from './types.js'
-import {decryptedThroughout, describeEnding, noTlsReason, skip, tls13Handshake, tlsFactsOf} from './tls-common.js'
+import type {CheckResult} from '../model/checks.js'
+import type {Policy} from '../model/policy.js'
+import {decryptedThroughout, describeEnding, noTlsReason, skip, tls13HandshakeOf, tlsFactsOf} from './tls-common.js'
 
 const ID = 'tls.alerts'
 const CLOSE_NOTIFY = 0
@@ -78,7 +79,7 @@ export function checkTlsAlerts(facts: ConnectionFacts, policy?: Policy): CheckRe
     // alert" cannot be claimed.
     return skip(ID, `${noTlsReason(facts)}: the encrypted records may carry alerts that cannot be read without the handshake`)
   }
-  const flights = tls13Handshake(tls)
+  const flights = tls13HandshakeOf(facts)
   const rejected = flights && inferredAlert(facts, flights)
   if (rejected) return rejected
   const hidden = unreadableAlertRecords(tls)
@@ -114,7 +115,7 @@ function alertName(alert: TlsAlertInfo): string {
  * A TLS 1.3 handshake that stops on an alert-sized encrypted record followed by its sender's
  * close: the record is almost certainly a fatal alert (a close_notify would not come mid-handshake).
  */
-function inferredAlert(facts: ConnectionFacts, flights: NonNullable<ReturnType<typeof tls13Handshake>>): CheckResult | undefined {
+function inferredAlert(facts: ConnectionFacts, flights: Tls13Handshake): CheckResult | undefined {
   const candidates = [
     flights.clientFlightKind === 'alert' ? {record: flights.clientFlight[0], from: 'client' as const, after: "the server's encrypted flight"} : undefined,
     flights.serverAlertAfterClient && flights.serverAfterClient.length === 0 ? {record: flights.serverAlertAfterClient, from: 'server' as const, after: "the client's final flight"} : undefined,

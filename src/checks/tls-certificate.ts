@@ -4,12 +4,12 @@
  * was read (TLS 1.2, or TLS 1.3 with keys): the verdict comes from analysis/cert-policy. TLS 1.3
  * without keys: inferred from whether the client continued after the server's encrypted flight.
  */
-import type {ConnectionFacts} from '../analysis/types.js'
-import type {CertificateVerdict} from '../analysis/cert-policy.js'
+import type {CertificateVerdict, ConnectionFacts} from '../model/facts.js'
 import type {CertificateInfo, TlsFacts} from '../dissect/tls/types.js'
 import {HS_CERTIFICATE} from '../dissect/tls/iana/handshake-types.js'
-import type {CheckResult, Policy} from './types.js'
-import {describeEnding, formatBytes, isTls13, noTlsReason, serverCertificateVerdictOf, skip, tls13Handshake, tlsFactsOf} from './tls-common.js'
+import type {CheckResult} from '../model/checks.js'
+import type {Policy} from '../model/policy.js'
+import {describeEnding, formatBytes, isTls13, noTlsReason, serverCertificateVerdictOf, skip, tls13HandshakeOf, tlsFactsOf} from './tls-common.js'
 
 const ID = 'tls.certificate'
 const EXPIRY_WARNING_DAYS = 30
@@ -121,7 +121,7 @@ function judgeVerdict(leaf: CertificateInfo, frame: number, chainLength: number,
 function inferTls13(facts: ConnectionFacts, tls: TlsFacts, policy: Policy): CheckResult {
   const serverHello = tls.serverHello!
   if (serverHello.extensions.includes(EXT_PRE_SHARED_KEY)) return skip(ID, 'resumed TLS 1.3 session (pre_shared_key): the server sends no certificate on resumption')
-  const flights = tls13Handshake(tls)!
+  const flights = tls13HandshakeOf(facts)!
   const unchecked = [policy.consoleName !== undefined && 'name (--console)', policy.caFile !== undefined && 'chain (--ca)', policy.pin !== undefined && 'pin (--pin)'].filter((item): item is string => typeof item === 'string')
   const uncheckedNote = unchecked.length > 0 ? `; the ${unchecked.join(', ')} cannot be checked: the certificate is encrypted (TLS 1.3)` : ''
   const serverFrames = flights.serverFlight.map((r) => r.frame)

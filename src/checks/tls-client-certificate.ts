@@ -5,11 +5,12 @@
  * empty when it has none, before its Finished (RFC 8446 §4.4.2): the size of its first encrypted
  * record tells a bare Finished, an empty Certificate and a real one apart.
  */
-import type {ConnectionFacts} from '../analysis/types.js'
+import type {ConnectionFacts} from '../model/facts.js'
 import {HS_SERVER_HELLO_DONE} from '../dissect/tls/iana/handshake-types.js'
 import type {TlsFacts} from '../dissect/tls/types.js'
-import type {CheckResult, Policy} from './types.js'
-import {decryptedThroughout, describeEnding, endingAfter, formatBytes, isTls13, skip, tls13Handshake, tlsFactsOf} from './tls-common.js'
+import type {CheckResult} from '../model/checks.js'
+import type {Policy} from '../model/policy.js'
+import {decryptedThroughout, describeEnding, endingAfter, formatBytes, isTls13, skip, tls13HandshakeOf, tlsFactsOf} from './tls-common.js'
 import type {FrameRef} from '../stream/types.js'
 
 const ID = 'tls.client-certificate'
@@ -95,7 +96,7 @@ function serverWentOnAfter(tls: TlsFacts, frame: number): FrameRef | undefined {
 }
 
 function inferTls13(facts: ConnectionFacts, tls: TlsFacts): CheckResult {
-  const flights = tls13Handshake(tls)!
+  const flights = tls13HandshakeOf(facts)!
   const first = flights.clientFlight[0]
   if (!first || flights.clientFlightKind === 'alert') return skip(ID, 'the client never sent its final flight (see tls.certificate)')
   const {sizes} = flights

@@ -4,11 +4,12 @@
  * warn by default, pass under --min-tls 1.2, fail under --min-tls 1.3.
  */
 import {maxOf} from '../lists.js'
-import type {ConnectionFacts} from '../analysis/types.js'
+import type {ConnectionFacts} from '../model/facts.js'
 import type {ClientHelloInfo} from '../dissect/tls/types.js'
 import {TLS_1_2} from '../dissect/tls/iana/versions.js'
 import {HS_CLIENT_HELLO} from '../dissect/tls/iana/handshake-types.js'
-import type {CheckResult, Policy} from './types.js'
+import type {CheckResult} from '../model/checks.js'
+import type {Policy} from '../model/policy.js'
 import {noTlsReason, skip, tlsFactsOf, versionName} from './tls-common.js'
 import {judgeVersion} from './tls-version.js'
 

@@ -1,21 +1,24 @@
 /**
  * What the TLS checks share: the accessors to the facts they read, how a connection ended after
- * a given frame, and the TLS 1.3 inference from encrypted record sizes (DESIGN.md "What can be
- * seen on the wire"). Pure: facts in, facts out.
+ * a given frame, and the snaplen rule. The TLS 1.3 inference from encrypted record sizes
+ * (DESIGN.md "What can be seen on the wire") is worked out once in analysis/derive.ts and read
+ * here as facts.derived.tls13. Pure: facts in, facts out.
  */
-import type {ConnectionFacts} from '../analysis/types.js'
-import type {CertificateVerdict} from '../analysis/cert-policy.js'
-import type {TlsFacts, TlsRecordRef} from '../dissect/tls/types.js'
-import {CONTENT_APPLICATION_DATA} from '../dissect/tls/iana/content-types.js'
+import type {CertificateVerdict, ConnectionFacts, Tls13Handshake} from '../model/facts.js'
+import type {TlsFacts} from '../dissect/tls/types.js'
 import {nameOf} from '../dissect/tls/iana/table.js'
 import {TLS_1_3, VERSIONS} from '../dissect/tls/iana/versions.js'
-import type {Issue} from '../issues.js'
 import type {FrameRef, Side} from '../stream/types.js'
-import type {CheckId, CheckResult} from './types.js'
+import type {CheckId, CheckResult} from '../model/checks.js'
 
 /** The TLS facts of a connection (the one place the checks reach into ConnectionFacts for TLS). */
 export function tlsFactsOf(facts: ConnectionFacts): TlsFacts | undefined {
   return facts.tls
+}
+
+/** The TLS 1.3 flights judged by record sizes (analysis/derive.ts), on a TLS 1.3 connection with a ServerHello. */
+export function tls13HandshakeOf(facts: ConnectionFacts): Tls13Handshake | undefined {
+  return facts.derived.tls13
 }
 
 /** The certificate policy verdict analysis/ computed for the server's chain. */
@@ -45,30 +48,11 @@ export function skip(id: CheckId, summary: string, hint?: string): CheckResult {
   return result
 }
 
-/**
- * The stream layer's 'tcp.snaplen' issue (a segment's payload was cut by the capture's snapshot
- * length), with the snapshot length the analysis saw cut frames at, when it knows it.
- */
-export interface SnaplenIssue extends Issue {
-  code: 'tcp.snaplen'
-  snaplen?: number
-}
-
 export const SNAPLEN_HINT = 'the capture kept only the start of each packet: run tcpdump with -s 0 (whole packets) and analyze the new capture'
-
-/** Where the capture's snapshot length first cut this connection's payload, if it did. */
-export function snaplenCut(facts: ConnectionFacts): {frame: number; snaplen?: number} | undefined {
-  let cut: SnaplenIssue | undefined
-  for (const issue of facts.issues) {
-    if (issue.code === 'tcp.snaplen' && (cut === undefined || (issue.frame ?? Infinity) < (cut.frame ?? Infinity))) cut = issue as SnaplenIssue
-  }
-  if (cut === undefined) return undefined
-  return {frame: cut.frame ?? facts.tcp.firstFrame, snaplen: cut.snaplen}
-}
 
 /** "payload not captured (snaplen 96): capture again with -s 0", when the snaplen cut the payload. */
 export function snaplenReason(facts: ConnectionFacts): string | undefined {
-  const cut = snaplenCut(facts)
+  const cut = facts.derived.snaplenCut
   if (cut === undefined) return undefined
   return `payload not captured (snaplen ${cut.snaplen ?? 'too small'}): capture again with -s 0`
 }
@@ -82,7 +66,7 @@ export function snaplenReason(facts: ConnectionFacts): string | undefined {
  */
 export function snaplenVerdict(facts: ConnectionFacts, result: CheckResult): CheckResult {
   if (!result.id.startsWith('tls.') || (result.status === 'pass' && result.confidence === 'observed')) return result
-  const cut = snaplenCut(facts)
+  const cut = facts.derived.snaplenCut
   if (cut === undefined) return result
   const frames = result.evidence.frames
   if (result.status !== 'skip' && frames.length > 0 && frames.every((frame) => frame < cut.frame)) return result
@@ -129,152 +113,6 @@ export function describeEnding(facts: ConnectionFacts, after: FrameRef, side?: S
   if (ending) return {text: `the ${ending.from} sent ${ending.what} (frame ${ending.frame})`, frames: [ending.frame]}
   const seconds = Math.max(0, facts.tcp.endTs - after.ts)
   return {text: `nothing came until the capture ended ${seconds.toFixed(1)} s later`, frames: []}
-}
-
-/*
- * TLS 1.3 without keys (RFC 8446 §5.2): every record after ServerHello is an application_data
- * record whose length is the inner plaintext + 1 content-type byte + the AEAD tag. Some messages
- * have a fixed size, which is what makes the inference possible:
- *   Finished       = 4-byte header + Hash.length verify_data (32 for SHA-256 suites, 48 for SHA-384)
- *   empty client Certificate = 4 + 1 (context length 0) + 3 (empty list) = 8
- *   alert          = 2
- * and a TLS 1.3 client MUST answer a CertificateRequest with a Certificate message, empty when it
- * has none (§4.4.2), before its Finished. So the client's first encrypted record says whether it
- * was asked and what it sent.
- */
-
-const TLS_AES_256_GCM_SHA384 = 0x1302
-const TLS_AES_128_CCM_8_SHA256 = 0x1305
-const FINISHED_HEADER = 4
-const EMPTY_CERTIFICATE = 8
-const ALERT = 2
-
-export interface Tls13RecordSizes {
-  finished: number
-  emptyCertificate: number
-  alert: number
-}
-
-export function tls13RecordSizes(cipherSuite: number | undefined): Tls13RecordSizes {
-  const tag = cipherSuite === TLS_AES_128_CCM_8_SHA256 ? 8 : 16
-  const hash = cipherSuite === TLS_AES_256_GCM_SHA384 ? 48 : 32
-  return {finished: FINISHED_HEADER + hash + 1 + tag, emptyCertificate: EMPTY_CERTIFICATE + 1 + tag, alert: ALERT + 1 + tag}
-}
-
-/** What the client's first encrypted record after the server's flight holds, judged by its size. */
-export type ClientFlightKind = 'finished' | 'empty-certificate' | 'certificate' | 'alert' | 'unknown'
-
-export interface Tls13Handshake {
-  sizes: Tls13RecordSizes
-  /** The server's encrypted records before the client answered (EncryptedExtensions … Finished). */
-  serverFlight: TlsRecordRef[]
-  serverFlightBytes: number
-  /** The client's encrypted records before the server's next record. */
-  clientFlight: TlsRecordRef[]
-  clientFlightBytes: number
-  clientFlightKind?: ClientFlightKind
-  /** Server records after the client's flight that are not alert-sized (NewSessionTicket, data). */
-  serverAfterClient: TlsRecordRef[]
-  /** An alert-sized server record right after the client's flight. */
-  serverAlertAfterClient?: TlsRecordRef
-  /** The client sent more than its flight (application data). */
-  clientSentData: boolean
-}
-
-/** A certificate in a Certificate message is hundreds of bytes; anything below is not one. */
-const MIN_CERTIFICATE_RECORD = 200
-
-/**
- * Several checks read the same handshake: it is worked out once per TlsFacts. The checks of one
- * connection run together, so remembering the last one is enough; a WeakMap kept every
- * connection's entry (and the arrays in it) alive until the next full collection, which on a
- * capture of 100,000 connections made the young generation promote them all.
- */
-let lastHandshakeOf: TlsFacts | undefined
-let lastHandshake: Tls13Handshake | undefined
-
-export function tls13Handshake(tls: TlsFacts): Tls13Handshake | undefined {
-  if (tls !== lastHandshakeOf) {
-    lastHandshake = readTls13Handshake(tls)
-    lastHandshakeOf = tls
-  }
-  return lastHandshake
-}
-
-function readTls13Handshake(tls: TlsFacts): Tls13Handshake | undefined {
-  const serverHello = tls.serverHello
-  if (!serverHello || !isTls13(tls)) return undefined
-  const sizes = tls13RecordSizes(tls.cipherSuite)
-  const alert = sizes.alert
-  const serverFlight: TlsRecordRef[] = []
-  const clientFlight: TlsRecordRef[] = []
-  const serverAfterClient: TlsRecordRef[] = []
-  let serverAlertAfterClient: TlsRecordRef | undefined
-  let serverAnswered = false
-  let clientLaterData = false
-  // One pass over the encrypted records after the ServerHello, in capture order: the server's
-  // flight, then the client's (its records up to the server's next), then what followed.
-  let phase: 'server' | 'client' | 'after' = 'server'
-  for (const r of tls.records) {
-    if (r.contentType !== CONTENT_APPLICATION_DATA) continue
-    // The server's encrypted flight often shares the ServerHello's frame; client records before it are 0-RTT data.
-    if (!(r.frame > serverHello.frame || (r.frame === serverHello.frame && r.direction === 's2c'))) continue
-    if (phase === 'server') {
-      if (r.direction === 's2c') {
-        serverFlight.push(r)
-        continue
-      }
-      phase = 'client'
-    }
-    if (phase === 'client') {
-      if (r.direction === 'c2s') {
-        clientFlight.push(r)
-        continue
-      }
-      phase = 'after'
-    }
-    if (r.direction === 's2c') {
-      // An alert-sized server record right after the client's flight: the server rejected it.
-      if (!serverAnswered && r.length === alert) serverAlertAfterClient = r
-      serverAnswered = true
-      if (r.length !== alert) serverAfterClient.push(r)
-    } else if (r.length !== alert) {
-      clientLaterData = true
-    }
-  }
-  const result: Tls13Handshake = {
-    sizes,
-    serverFlight,
-    serverFlightBytes: sum(serverFlight),
-    clientFlight,
-    clientFlightBytes: 0,
-    serverAfterClient,
-    clientSentData: false,
-  }
-  if (clientFlight.length === 0) return result
-  result.clientFlightBytes = sum(clientFlight)
-  result.clientFlightKind = classifyClientFlight(clientFlight, sizes)
-  if (serverAlertAfterClient !== undefined) result.serverAlertAfterClient = serverAlertAfterClient
-  // Client data: more client records than a Finished flight needs, or any after the server answered.
-  const flightRecords = result.clientFlightKind === 'finished' ? 1 : result.clientFlightKind === 'empty-certificate' ? 2 : undefined
-  result.clientSentData = clientLaterData || (flightRecords !== undefined && clientFlight.length > flightRecords)
-  return result
-}
-
-function classifyClientFlight(flight: TlsRecordRef[], sizes: Tls13RecordSizes): ClientFlightKind {
-  const first = flight[0]
-  if (!first) return 'unknown'
-  if (first.length === sizes.alert) return 'alert'
-  if (first.length === sizes.finished) return 'finished'
-  if (first.length === sizes.emptyCertificate) return 'empty-certificate'
-  if (first.length >= MIN_CERTIFICATE_RECORD) return 'certificate'
-  return 'unknown'
-}
-
-function sum(records: TlsRecordRef[]): number {
-  let total = 0
-  for (const record of records) total += record.length
-  return total
 }
 
 /** Frame numbers of records, deduplicated, in order. */

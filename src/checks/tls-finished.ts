@@ -5,11 +5,11 @@
  * them, TLS 1.3 from the encrypted flights (a client sends its Finished only after verifying the
  * server's, RFC 8446 §4.4.4; a server sends NewSessionTicket/data only after verifying the client's).
  */
-import type {ConnectionFacts} from '../analysis/types.js'
+import type {ConnectionFacts} from '../model/facts.js'
 import {CONTENT_APPLICATION_DATA} from '../dissect/tls/iana/content-types.js'
 import type {TlsFacts, VerifiedFinished} from '../dissect/tls/types.js'
-import type {CheckResult} from './types.js'
-import {describeEnding, formatBytes, isTls13, skip, tls13Handshake, tlsFactsOf} from './tls-common.js'
+import type {CheckResult} from '../model/checks.js'
+import {describeEnding, formatBytes, isTls13, skip, tls13HandshakeOf, tlsFactsOf} from './tls-common.js'
 
 const ID = 'tls.finished'
 const FATAL_ALERT = 2
@@ -72,7 +72,7 @@ function observedFinished(tls: TlsFacts, server: VerifiedFinished, client: Verif
 }
 
 function inferTls13(facts: ConnectionFacts, tls: TlsFacts): CheckResult {
-  const flights = tls13Handshake(tls)!
+  const flights = tls13HandshakeOf(facts)!
   const first = flights.clientFlight[0]
   const values = {serverFlightBytes: flights.serverFlightBytes, clientFlightBytes: flights.clientFlightBytes, clientFlightKind: flights.clientFlightKind, serverRecordsAfter: flights.serverAfterClient.length}
   if (!first || flights.clientFlightKind === 'alert') {

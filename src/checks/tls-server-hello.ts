@@ -3,11 +3,11 @@
  * RFC 8446 §4.1.4, is noted); a fail says what happened instead.
  */
 import {countOf} from '../lists.js'
-import type {ConnectionFacts} from '../analysis/types.js'
+import type {ConnectionFacts} from '../model/facts.js'
 import {CIPHER_SUITES} from '../dissect/tls/iana/cipher-suites.js'
 import {NAMED_GROUPS} from '../dissect/tls/iana/named-groups.js'
 import {nameOf} from '../dissect/tls/iana/table.js'
-import type {CheckResult} from './types.js'
+import type {CheckResult} from '../model/checks.js'
 import {describeEnding, endingAfter, noTlsReason, skip, tlsFactsOf, versionName} from './tls-common.js'
 
 const ID = 'tls.server-hello'

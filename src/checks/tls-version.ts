@@ -3,9 +3,10 @@
  * (newer Consoles negotiate TLS 1.3; some versions document mutual TLS 1.2), below 1.2 fail.
  * --min-tls 1.3 makes TLS 1.2 fail; --min-tls 1.2 makes it pass.
  */
-import type {ConnectionFacts} from '../analysis/types.js'
+import type {ConnectionFacts} from '../model/facts.js'
 import {TLS_1_2, TLS_1_3} from '../dissect/tls/iana/versions.js'
-import type {CheckResult, CheckStatus, Policy} from './types.js'
+import type {CheckResult, CheckStatus} from '../model/checks.js'
+import type {Policy} from '../model/policy.js'
 import {skip, tlsFactsOf, versionName} from './tls-common.js'
 
 const ID = 'tls.version'

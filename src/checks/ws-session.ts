@@ -7,14 +7,14 @@
  */
 import {appendAll} from '../lists.js'
 import {isoTime} from '../time.js'
-import type {ConnectionFacts} from '../analysis/types.js'
+import type {ConnectionFacts} from '../model/facts.js'
 import type {HttpUpgradeFacts} from '../dissect/http/types.js'
 import type {WebSocketClose, WebSocketFacts, WebSocketPing} from '../dissect/websocket/types.js'
 import type {FrameRef, TcpFlagEvent} from '../stream/types.js'
-import {count, elapsedMs, formatMs} from './text.js'
+import {count, elapsedMs, formatMs} from '../format.js'
 import {isTls13, skip, tlsFactsOf} from './tls-common.js'
-import type {CheckResult, CheckStatus} from './types.js'
-import {tlsBlocker, upgradeFlow, webFactsOf} from './ws-common.js'
+import type {CheckResult, CheckStatus} from '../model/checks.js'
+import {tlsBlocker, upgradeFlowOf, webFactsOf} from './ws-common.js'
 
 const ID = 'ws.session'
 
@@ -55,7 +55,7 @@ interface Finding {
 
 export function checkWsSession(facts: ConnectionFacts): CheckResult {
   const tls = tlsFactsOf(facts)
-  const blocked = tlsBlocker(tls)
+  const blocked = tlsBlocker(facts)
   if (blocked) return skip(ID, blocked)
   const {http, ws} = webFactsOf(facts)
   if (ws) return observed(facts, http, ws)
@@ -231,9 +231,9 @@ function rttRange(pings: WebSocketPing[]): string {
   return min === max ? formatMs(min) : `${formatMs(min)}-${formatMs(max)}`
 }
 
-/** TLS 1.3 without keys: the flow of encrypted records after the upgrade (ws-common.ts). */
+/** TLS 1.3 without keys: the flow of encrypted records after the upgrade (analysis/derive.ts). */
 function inferred(facts: ConnectionFacts): CheckResult {
-  const flow = upgradeFlow(facts)
+  const flow = upgradeFlowOf(facts)
   if (!flow || flow.answer.length === 0 || flow.clientAfter.length === 0 || flow.serverAfter.length === 0) {
     return skip(ID, 'no WebSocket session was seen (see ws.upgrade)')
   }

@@ -2,28 +2,29 @@
  * ws.upgrade: the client's HTTP GET with Upgrade: websocket was answered 101 Switching Protocols
  * with a correct Sec-WebSocket-Accept (RFC 6455 §4.1, §4.2.2). Observed when the exchange was read
  * (decrypted with a key log, or cleartext on the port); without keys on TLS 1.3, inferred from the
- * sizes and flow of the encrypted records (see ws-common.ts for the measured sizes).
+ * sizes and flow of the encrypted records (see dissect/tls/record-sizes.ts for the measured sizes).
  */
-import type {ConnectionFacts} from '../analysis/types.js'
+import type {ConnectionFacts, UpgradeFlow} from '../model/facts.js'
 import type {HttpUpgradeFacts, HttpUpgradeRequest, HttpUpgradeResponse} from '../dissect/http/types.js'
 import type {TlsFacts} from '../dissect/tls/types.js'
-import type {CheckResult} from './types.js'
+import type {CheckResult} from '../model/checks.js'
 import {describeEnding, formatBytes, isTls13, noTlsReason, skip, tlsFactsOf} from './tls-common.js'
-import {REQUEST_RECORD_RANGE, frameSpan, recordBytes, tlsBlocker, upgradeFlow, webFactsOf, type UpgradeFlow} from './ws-common.js'
+import {REQUEST_RECORD_RANGE, recordBytes} from '../dissect/tls/record-sizes.js'
+import {frameSpan, tlsBlocker, upgradeFlowOf, webFactsOf} from './ws-common.js'
 
 const ID = 'ws.upgrade'
 const SWITCHING_PROTOCOLS = 101
 
 export function checkWsUpgrade(facts: ConnectionFacts): CheckResult {
   const tls = tlsFactsOf(facts)
-  const blocked = tlsBlocker(tls)
+  const blocked = tlsBlocker(facts)
   if (blocked) return skip(ID, blocked)
   const {http} = webFactsOf(facts)
   if (http?.request || http?.notHttpFrom?.client !== undefined) return observed(facts, http, tls)
   if (tls && !tls.notTls) {
     if (tls.decryption?.keys === 'found') return skip(ID, 'the client sent no application data after the TLS handshake')
     if (!isTls13(tls)) return skip(ID, `${tls.versionName ?? 'this TLS version'}'s application data is encrypted and its record sizes are not read`, 'give --keylog to read the upgrade')
-    const flow = upgradeFlow(facts)
+    const flow = upgradeFlowOf(facts)
     if (!flow) return skip(ID, 'the client sent no application data after the TLS handshake', 'capture longer, or check why the Defender did not send its upgrade request')
     return inferred(facts, flow)
   }
@@ -103,7 +104,7 @@ function fail(summary: string, frames: number[], hint: string): CheckResult {
   return {id: ID, status: 'fail', confidence: 'observed', summary, evidence: {frames}, hint}
 }
 
-/** TLS 1.3 without keys: judged by the sizes and flow of the encrypted records (ws-common.ts). */
+/** TLS 1.3 without keys: judged by the sizes and flow of the encrypted records (analysis/derive.ts, dissect/tls/record-sizes.ts). */
 function inferred(facts: ConnectionFacts, flow: UpgradeFlow): CheckResult {
   const {request, answer, clientAfter, serverAfter} = flow
   const values = {

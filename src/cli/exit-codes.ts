@@ -4,7 +4,7 @@
  * handshake that matters was not in the capture: capture again). 2 is usage and input errors,
  * set where they are thrown (errors.ts).
  */
-import type {Summary} from '../analysis/types.js'
+import type {Summary} from '../model/report.js'
 
 export const EXIT_PASS = 0
 export const EXIT_FAIL = 1

@@ -1,7 +1,7 @@
 import {Flags} from '@oclif/core'
 import {loadCaBundle} from '../analysis/cert-policy.js'
 import {buildPolicy, DEFAULT_CONSOLE_PORT} from '../analysis/policy.js'
-import type {AnalysisReport} from '../analysis/types.js'
+import type {AnalysisReport} from '../model/report.js'
 import {BaseCommand} from '../cli/base-command.js'
 import {durationFlag, parseDuration, probeFlags, probeInputFromFlags, reportFlags, verdictFlags} from '../cli/flags.js'
 import {openReport, writeHtmlReport, type ReportFormat} from '../cli/output.js'

@@ -1,5 +1,5 @@
 import {Args, Flags} from '@oclif/core'
-import type {AnalysisReport} from '../analysis/types.js'
+import type {AnalysisReport} from '../model/report.js'
 import {BaseCommand} from '../cli/base-command.js'
 import {durationFlag, parseDuration, probeFlags, probeInputFromFlags, reportFlags, verdictFlags} from '../cli/flags.js'
 import {writeHtmlReport, writeReport, type ReportFormat} from '../cli/output.js'

@@ -15,7 +15,7 @@ import {join} from 'node:path'
 import {createSecureContext} from 'node:tls'
 import forge from 'node-forge'
 import {InputError, UsageError} from '../errors.js'
-import type {CertificateSummary} from './types.js'
+import type {CertificateSummary} from '../model/probe.js'
 
 /** The file names of a Defender's certificate directory. */
 export const DEFENDER_CERT_FILES = {

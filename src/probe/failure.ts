@@ -5,7 +5,7 @@
  */
 import {ALERT_DESCRIPTIONS} from '../dissect/tls/iana/alerts.js'
 import {nameOf} from '../dissect/tls/iana/table.js'
-import type {ProbeFailure} from './types.js'
+import type {ProbeFailure} from '../model/probe.js'
 
 /** A phase ran out of time: named like the system's own connect timeout. */
 export class PhaseTimeout extends Error {

@@ -3,8 +3,8 @@
  * an AnalysisReport out. Validation errors are UsageError/InputError (exit code 2).
  */
 import {buildPolicy} from '../analysis/policy.js'
-import type {AnalysisReport} from '../analysis/types.js'
-import type {Policy} from '../checks/types.js'
+import type {AnalysisReport} from '../model/report.js'
+import type {Policy} from '../model/policy.js'
 import {UsageError} from '../errors.js'
 import {describeHeaderLine} from '../secrets.js'
 import {loadCredentials, type CredentialFiles} from './credentials.js'
@@ -13,7 +13,7 @@ import {proxyFor} from './proxy.js'
 import {probeReport} from './report.js'
 import {parseProbeTarget} from './target.js'
 
-export type {ProbeFacts} from './types.js'
+export type {ProbeFacts} from '../model/probe.js'
 export {runProbe, type ProbeOptions} from './probe.js'
 export {probeConnection, probeReport} from './report.js'
 

@@ -8,7 +8,7 @@ import {tmpdir} from 'node:os'
 import {join} from 'node:path'
 import {Analyzer, summarizeConnections} from '../analysis/analyzer.js'
 import {liveOptions, progressSink, type CaptureLiveOptions} from '../analysis/live.js'
-import type {AnalysisReport, ConnectionReport} from '../analysis/types.js'
+import type {AnalysisReport, ConnectionReport} from '../model/report.js'
 import {LiveCapture} from '../capture/live.js'
 import {writePcapng} from '../capture/pcapng-writer.js'
 import type {CaptureSink, CaptureSummary, RawFrame} from '../capture/types.js'
@@ -18,7 +18,7 @@ import {loadKeyStore} from '../keys/store.js'
 import {prepareProbe, type ProbeInput} from './index.js'
 import {runProbe} from './probe.js'
 import {probeConnection} from './report.js'
-import type {ProbeFacts} from './types.js'
+import type {ProbeFacts} from '../model/probe.js'
 
 /** After the probe closes, the last FIN/ACKs are still in flight: give tcpdump this long to see them. */
 const CAPTURE_TAIL_MS = 300

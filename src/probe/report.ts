@@ -2,19 +2,18 @@
  * The probe's facts as an AnalysisReport, so every renderer, the JSON schema and the exit codes
  * work as for analyze: source.kind 'probe', one connection whose checks are the probe's.
  */
-import {connectionVerdict} from '../checks/index.js'
-import type {Policy} from '../checks/types.js'
+import {connectionVerdict, runProbeChecks} from '../checks/index.js'
+import type {Policy} from '../model/policy.js'
 import {summarizeConnections} from '../analysis/analyzer.js'
-import type {AnalysisReport, ConnectionReport, SourceInfo} from '../analysis/types.js'
+import type {AnalysisReport, ConnectionReport, SourceInfo} from '../model/report.js'
 import {TOOL_VERSION} from '../analysis/version.js'
-import {probeChecks} from './checks.js'
-import type {ProbeFacts} from './types.js'
+import type {ProbeFacts} from '../model/probe.js'
 
 /** The unspecified address stands for an endpoint the probe never learned (no DNS answer, no connection). */
 const UNKNOWN_IP = '0.0.0.0'
 
 export function probeConnection(facts: ProbeFacts, policy: Policy, id = 1): ConnectionReport {
-  const checks = probeChecks(facts, policy)
+  const checks = runProbeChecks(facts, policy)
   const server = facts.tcp.remote ?? {ip: facts.tcp.attempts[0]?.address ?? facts.dns.addresses[0]?.address ?? UNKNOWN_IP, port: facts.tcp.viaProxy ? 0 : facts.target.port}
   return {
     id,

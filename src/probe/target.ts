@@ -7,7 +7,7 @@ import {isIP} from 'node:net'
 import {DEFAULT_CONSOLE_PORT} from '../analysis/policy.js'
 import {UsageError} from '../errors.js'
 import {redactUrl} from '../secrets.js'
-import type {ProbeTarget} from './types.js'
+import type {ProbeTarget} from '../model/probe.js'
 
 const SCHEME = /^[a-z][a-z0-9+.-]*:\/\//i
 

@@ -6,8 +6,8 @@
  * closes); what the digest keeps does not depend on that order.
  */
 import {countOf} from '../lists.js'
-import type {ConnectionReport} from '../analysis/types.js'
-import {CHECK_IDS, type CheckId, type CheckResult, type CheckStatus, type ConnectionVerdict} from '../checks/types.js'
+import type {ConnectionReport} from '../model/report.js'
+import {CHECK_IDS, type CheckId, type CheckResult, type CheckStatus, type ConnectionVerdict} from '../model/checks.js'
 
 /** A failing or warning check, over every connection it hit. */
 export interface CheckReason {

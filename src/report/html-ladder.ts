@@ -5,8 +5,8 @@
  * a support ticket attachment with no network. Every string from the capture goes through
  * escapeXml.
  */
-import type {ConnectionReport} from '../analysis/types.js'
-import {formatEndpoint} from '../checks/text.js'
+import type {ConnectionReport} from '../model/report.js'
+import {formatEndpoint} from '../format.js'
 import {eventLabel, formatEventTime, serverLaneName, wrapWords, type TimelineEvent} from './timeline.js'
 
 const WIDTH = 960

@@ -6,9 +6,9 @@
  * Everything read from the capture (SNI, certificate names, alert names, hints quoting them) is
  * escaped.
  */
-import {isCaptureFacts, type AnalysisReport, type ConnectionReport} from '../analysis/types.js'
-import type {ConnectionVerdict} from '../checks/types.js'
-import {formatEndpoint} from '../checks/text.js'
+import {isCaptureFacts, type AnalysisReport, type ConnectionReport} from '../model/report.js'
+import type {ConnectionVerdict} from '../model/checks.js'
+import {formatEndpoint} from '../format.js'
 import {escapeXml as esc, renderLadderSvg} from './html-ladder.js'
 import {describeNoTraffic, describePolicy, describeTls, formatDuration, isoSpanSeconds} from './text.js'
 import {buildTimeline, type TimelineOptions} from './timeline.js'

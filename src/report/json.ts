@@ -3,7 +3,7 @@
  * their facts (subject, SANs, validity, fingerprint): their DER (derBase64) is kept in memory
  * for chain verification and never written out.
  */
-import type {AnalysisReport, ConnectionReport} from '../analysis/types.js'
+import type {AnalysisReport, ConnectionReport} from '../model/report.js'
 
 /** JSON.stringify replacer dropping every key named derBase64, at any depth. */
 export function withoutDer(key: string, value: unknown): unknown {

@@ -6,9 +6,9 @@
  * how to capture again (a CI job must not read it as green). The element and attribute set is the one Jenkins,
  * GitLab and the Ant JUnit task read (testsuites > testsuite > testcase).
  */
-import type {AnalysisReport, ConnectionReport} from '../analysis/types.js'
-import type {CheckResult} from '../checks/types.js'
-import {formatEndpoint} from '../checks/text.js'
+import type {AnalysisReport, ConnectionReport} from '../model/report.js'
+import type {CheckResult} from '../model/checks.js'
+import {formatEndpoint} from '../format.js'
 import {describeNoTraffic, isoSpanSeconds} from './text.js'
 
 interface Totals {

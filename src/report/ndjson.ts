@@ -5,7 +5,7 @@
  * schema/report.schema.json. The lines can be written one at a time as connections are decided
  * (ndjsonConnectionLine), the summary last (ndjsonSummaryLine): the CLI streams them so.
  */
-import type {AnalysisReport, ConnectionReport} from '../analysis/types.js'
+import type {AnalysisReport, ConnectionReport} from '../model/report.js'
 import {stringifyWithoutDer} from './json.js'
 
 export function renderNdjson(report: AnalysisReport): string {

@@ -5,10 +5,10 @@
  */
 import {appendAll} from '../lists.js'
 import {Chalk, type ChalkInstance} from 'chalk'
-import {isCaptureFacts, type AnalysisReport, type ConnectionReport} from '../analysis/types.js'
+import {isCaptureFacts, type AnalysisReport, type ConnectionReport} from '../model/report.js'
 import type {TunnelInfo} from '../dissect/types.js'
-import type {CheckResult, ConnectionVerdict} from '../checks/types.js'
-import {formatEndpoint} from '../checks/text.js'
+import type {CheckResult, ConnectionVerdict} from '../model/checks.js'
+import {formatEndpoint} from '../format.js'
 import {renderBoxTable} from './box-table.js'
 import {ConnectionDigest} from './digest.js'
 import {printable, renderTimeline} from './timeline-text.js'

@@ -3,9 +3,9 @@
  * capture's time span, a connection's TLS at a glance, and what to say when no Console traffic
  * was found.
  */
-import {isCaptureFacts, type AnalysisReport, type ConnectionReport} from '../analysis/types.js'
-import type {Policy} from '../checks/types.js'
-import {formatEndpoint, formatMs} from '../checks/text.js'
+import {isCaptureFacts, type AnalysisReport, type ConnectionReport} from '../model/report.js'
+import type {Policy} from '../model/policy.js'
+import {formatEndpoint, formatMs} from '../format.js'
 
 /** `port 8084, TLS 1.3 (1.2 warns), console console.example.com, CA ca.pem, pin sha256:…` */
 export function describePolicy(policy: Policy): string {

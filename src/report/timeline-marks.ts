@@ -4,7 +4,7 @@
  * among them (refused: the RST; filtered: the last unanswered SYN; a rejected client
  * certificate: the client's final flight; an abort: the alert; a proxy's refusal: its answer).
  */
-import type {CheckId, CheckResult} from '../checks/types.js'
+import type {CheckId, CheckResult} from '../model/checks.js'
 import type {Side} from '../stream/types.js'
 import type {TimelineEvent, TimelineEventKind} from './timeline.js'
 

@@ -10,8 +10,8 @@
  */
 import {maxOf} from '../lists.js'
 import {Chalk} from 'chalk'
-import type {ConnectionReport} from '../analysis/types.js'
-import {formatEndpoint} from '../checks/text.js'
+import type {ConnectionReport} from '../model/report.js'
+import {formatEndpoint} from '../format.js'
 import {buildTimeline, eventLabel, formatEventTime, serverLaneName, wrapWords, type TimelineEvent, type TimelineMark, type TimelineOptions} from './timeline.js'
 
 export interface TimelineTextOptions extends TimelineOptions {

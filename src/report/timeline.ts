@@ -9,7 +9,7 @@
  * tls-flights.ts), http.ts, websocket.ts. Long routine runs are folded (fold.ts); labels and
  * times are printed by labels.ts.
  */
-import {isCaptureFacts, type ConnectionReport} from '../analysis/types.js'
+import {isCaptureFacts, type ConnectionReport} from '../model/report.js'
 import {protocolNames} from '../protocols/index.js'
 import type {FrameRef, Side} from '../stream/types.js'
 import {markFailingSteps} from './timeline-marks.js'

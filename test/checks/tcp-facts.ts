@@ -3,7 +3,8 @@
  * values are quoted where each capture is defined). Checks read the model, not bytes, so the
  * model is what these tests construct.
  */
-import type {ConnectionFacts} from '../../src/analysis/types.js'
+import type {ConnectionFacts} from '../../src/model/facts.js'
+import {withDerivedFacts, type AssembledFacts} from '../../src/analysis/derive.js'
 import type {Endpoint, TcpDirectionStats, TcpFacts} from '../../src/stream/types.js'
 
 function stats(packets: number, bytes = 0): TcpDirectionStats {
@@ -30,7 +31,7 @@ export function connectionFacts(
     clientBy: tcp.syn !== undefined ? 'syn' : tcp.synAck !== undefined ? 'syn-ack' : 'port',
     ...tcp,
   }
-  const facts: ConnectionFacts = {
+  const facts: AssembledFacts = {
     id: 1,
     client,
     server,
@@ -40,7 +41,7 @@ export function connectionFacts(
     issues: [],
   }
   if (captureEndTs !== undefined) facts.captureEndTs = captureEndTs
-  return facts
+  return withDerivedFacts(facts)
 }
 
 /**

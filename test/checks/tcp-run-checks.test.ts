@@ -1,6 +1,7 @@
 import {describe, expect, it} from 'vitest'
 import {runChecks, worstStatus} from '../../src/checks/index.js'
-import {CHECK_IDS, type CheckStatus, type Policy} from '../../src/checks/types.js'
+import {CHECK_IDS, type CheckStatus} from '../../src/model/checks.js'
+import type {Policy} from '../../src/model/policy.js'
 import {completedHandshake, filtered, midstream, refused} from './tcp-facts.js'
 
 const policy: Policy = {ports: [8084], minTls: '1.3'}

@@ -6,10 +6,10 @@
  * TLS_AES_256_GCM_SHA384.
  */
 import {describe, expect, it} from 'vitest'
-import type {ConnectionFacts} from '../../src/analysis/types.js'
-import type {CertificateVerdict} from '../../src/analysis/cert-policy.js'
+import type {CertificateVerdict, ConnectionFacts} from '../../src/model/facts.js'
+import {withDerivedFacts, type AssembledFacts} from '../../src/analysis/derive.js'
 import type {ClientHelloInfo, TlsFacts, TlsRecordRef} from '../../src/dissect/tls/types.js'
-import type {Policy} from '../../src/checks/types.js'
+import type {Policy} from '../../src/model/policy.js'
 import type {TcpFacts} from '../../src/stream/types.js'
 import {checkTlsClientHello} from '../../src/checks/tls-client-hello.js'
 import {checkTlsServerHello} from '../../src/checks/tls-server-hello.js'
@@ -52,10 +52,10 @@ function tls13(records: TlsRecordRef[], extra: Partial<TlsFacts> = {}): TlsFacts
 }
 
 function conn(tls: TlsFacts | undefined, tcpExtra: Partial<TcpFacts> = {}, verdict?: CertificateVerdict): ConnectionFacts {
-  const facts: ConnectionFacts = {id: 1, client: {ip: '10.0.0.1', port: 36782}, server: {ip: '10.0.0.2', port: 8084}, startedAt: '', endedAt: '', tcp: tcp(tcpExtra), issues: []}
+  const facts: AssembledFacts = {id: 1, client: {ip: '10.0.0.1', port: 36782}, server: {ip: '10.0.0.2', port: 8084}, startedAt: '', endedAt: '', tcp: tcp(tcpExtra), issues: []}
   if (tls) facts.tls = tls
   if (verdict) facts.certificates = {server: verdict}
-  return facts
+  return withDerivedFacts(facts)
 }
 
 const serverFlight = [rec('s2c', 6, 23), rec('s2c', 6, 124), rec('s2c', 6, 1055), rec('s2c', 6, 281), rec('s2c', 6, 69)]

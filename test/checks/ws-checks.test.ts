@@ -12,7 +12,8 @@
 import {describe, expect, it} from 'vitest'
 import {analyzeCapture} from '../../src/analysis/analyze.js'
 import {buildPolicy} from '../../src/analysis/policy.js'
-import type {ConnectionFacts} from '../../src/analysis/types.js'
+import type {ConnectionFacts} from '../../src/model/facts.js'
+import {withDerivedFacts} from '../../src/analysis/derive.js'
 import {checkWsSession} from '../../src/checks/ws-session.js'
 import {checkWsUpgrade} from '../../src/checks/ws-upgrade.js'
 import {WebSocketConnectionReader} from '../../src/dissect/websocket/connection.js'
@@ -141,7 +142,7 @@ function readerFacts(name: string, list: Chunk[], tcp: {fin?: Array<{frame: numb
   const {http, ws} = reader.facts
   facts.http = http
   if (ws) facts.ws = ws
-  return facts
+  return withDerivedFacts(facts)
 }
 
 describe('ws checks on the readers fed with fixtures/ws cleartext streams', () => {

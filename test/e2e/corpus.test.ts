@@ -10,7 +10,8 @@ import {basename, join} from 'node:path'
 import {expect, it} from 'vitest'
 import {analyzeCapture} from '../../src/analysis/analyze.js'
 import {buildPolicy} from '../../src/analysis/policy.js'
-import type {CaptureReport as AnalysisReport, ConnectionFacts, ConnectionReport as AnyConnectionReport} from '../../src/analysis/types.js'
+import type {CaptureReport as AnalysisReport, ConnectionReport as AnyConnectionReport} from '../../src/model/report.js'
+import type {ConnectionFacts} from '../../src/model/facts.js'
 
 type ConnectionReport = AnyConnectionReport<ConnectionFacts>
 import {CORPUS_PCAPS, ROOT, corpusFiles} from '../helpers/paths.js'

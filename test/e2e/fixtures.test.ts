@@ -14,7 +14,7 @@ import {analyzeCapture} from '../../src/analysis/analyze.js'
 import {loadCaBundle} from '../../src/analysis/cert-policy.js'
 import {buildPolicy, type PolicyInput} from '../../src/analysis/policy.js'
 import {loadKeyStore} from '../../src/keys/store.js'
-import type {ConnectionReport} from '../../src/analysis/types.js'
+import type {ConnectionReport} from '../../src/model/report.js'
 import {FIXTURES, ROOT, fixtureDirs} from '../helpers/paths.js'
 
 type ExpectedCheck = string | {status: string; confidence?: string}

@@ -10,7 +10,7 @@ import {cpSync, mkdirSync, mkdtempSync, readdirSync, rmSync, symlinkSync} from '
 import {tmpdir} from 'node:os'
 import {join} from 'node:path'
 import {afterAll, beforeAll, describe, expect, it} from 'vitest'
-import type {AnalysisReport} from '../../src/analysis/types.js'
+import type {AnalysisReport} from '../../src/model/report.js'
 import {validateReport} from '../../src/report/schema.js'
 import {FIXTURES, ROOT} from '../helpers/paths.js'
 

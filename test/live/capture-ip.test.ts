@@ -9,7 +9,7 @@
 import {spawn} from 'node:child_process'
 import {join} from 'node:path'
 import {afterAll, beforeAll, describe, expect, it} from 'vitest'
-import type {AnalysisReport} from '../../src/analysis/types.js'
+import type {AnalysisReport} from '../../src/model/report.js'
 import {ROOT} from '../helpers/paths.js'
 import {CERTS, startConsole, type RunningServer} from '../probe/servers.js'
 

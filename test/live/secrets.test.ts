@@ -12,7 +12,7 @@ import {existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSyn
 import {tmpdir} from 'node:os'
 import {join} from 'node:path'
 import {afterAll, beforeAll, describe, expect, it} from 'vitest'
-import type {AnalysisReport} from '../../src/analysis/types.js'
+import type {AnalysisReport} from '../../src/model/report.js'
 import type {CliResult} from '../helpers/cli.js'
 import {ROOT} from '../helpers/paths.js'
 import {CERTS, startConsole, type RunningServer} from '../probe/servers.js'

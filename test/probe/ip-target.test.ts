@@ -9,10 +9,10 @@
 import {spawn} from 'node:child_process'
 import {join} from 'node:path'
 import {afterAll, beforeAll, describe, expect, it} from 'vitest'
-import type {AnalysisReport} from '../../src/analysis/types.js'
-import type {CheckResult} from '../../src/checks/types.js'
+import type {AnalysisReport} from '../../src/model/report.js'
+import type {CheckResult} from '../../src/model/checks.js'
 import {probeConsole, type ProbeInput} from '../../src/probe/index.js'
-import type {ProbeFacts} from '../../src/probe/types.js'
+import type {ProbeFacts} from '../../src/model/probe.js'
 import {ROOT} from '../helpers/paths.js'
 import {CERTS, startConsole, type RunningServer} from './servers.js'
 

@@ -7,7 +7,7 @@ import type {AddressInfo, Socket} from 'node:net'
 import {join} from 'node:path'
 import {WebSocketServer} from 'ws'
 import {afterAll, beforeAll, describe, expect, it} from 'vitest'
-import type {AnalysisReport} from '../../src/analysis/types.js'
+import type {AnalysisReport} from '../../src/model/report.js'
 import {probeConsole, type ProbeInput} from '../../src/probe/index.js'
 import {CERTS, cert, startConsole, type RunningServer} from './servers.js'
 

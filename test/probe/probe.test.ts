@@ -7,10 +7,10 @@ import {createServer, type AddressInfo, type Server} from 'node:net'
 import {tmpdir} from 'node:os'
 import {join} from 'node:path'
 import {afterAll, beforeAll, describe, expect, it} from 'vitest'
-import type {AnalysisReport} from '../../src/analysis/types.js'
-import type {CheckResult} from '../../src/checks/types.js'
+import type {AnalysisReport} from '../../src/model/report.js'
+import type {CheckResult} from '../../src/model/checks.js'
 import {probeConsole, type ProbeInput} from '../../src/probe/index.js'
-import type {ProbeFacts} from '../../src/probe/types.js'
+import type {ProbeFacts} from '../../src/model/probe.js'
 import {CERTS, startConsole, startProxy, type RunningServer} from './servers.js'
 
 const DEFENDER = join(CERTS, 'defender')

@@ -5,10 +5,11 @@
  */
 import {join} from 'node:path'
 import {describe, expect, it} from 'vitest'
-import type {ConnectionFacts} from '../../src/analysis/types.js'
+import type {ConnectionFacts} from '../../src/model/facts.js'
+import {withDerivedFacts, type AssembledFacts} from '../../src/analysis/derive.js'
 import {readCapture} from '../../src/capture/index.js'
 import {checkProxyConnect} from '../../src/checks/proxy-connect.js'
-import type {Policy} from '../../src/checks/types.js'
+import type {Policy} from '../../src/model/policy.js'
 import {decodePacket} from '../../src/dissect/packet.js'
 import {ProxyPreambleReader} from '../../src/dissect/proxy/preamble.js'
 import type {ProxyFacts} from '../../src/dissect/proxy/types.js'
@@ -42,7 +43,7 @@ async function analyse(file: string, proxyPort: number): Promise<Analysed[]> {
   })
   return tracker.finish().map((conn) => {
     const {proxy, tls} = readers.get(conn.id)!
-    const facts: ConnectionFacts & {proxy?: ProxyFacts} = {
+    const facts: AssembledFacts & {proxy?: ProxyFacts} = {
       id: conn.id,
       client: conn.client,
       server: conn.server,
@@ -54,7 +55,7 @@ async function analyse(file: string, proxyPort: number): Promise<Analysed[]> {
     }
     const proxyFacts = proxy.facts()
     if (proxyFacts) facts.proxy = proxyFacts
-    return {client: `${conn.client.ip}:${conn.client.port}`, facts}
+    return {client: `${conn.client.ip}:${conn.client.port}`, facts: withDerivedFacts(facts)}
   })
 }
 

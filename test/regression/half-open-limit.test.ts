@@ -9,7 +9,7 @@
 import {describe, expect, it} from 'vitest'
 import {Analyzer} from '../../src/analysis/analyzer.js'
 import {buildPolicy} from '../../src/analysis/policy.js'
-import type {ConnectionReport} from '../../src/analysis/types.js'
+import type {ConnectionReport} from '../../src/model/report.js'
 import {createCaptureParser} from '../../src/capture/parser.js'
 import {DEFAULT_LIMITS} from '../../src/limits.js'
 import {FILE_HEADER, synRecords} from './syn-flood.js'

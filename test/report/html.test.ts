@@ -15,7 +15,7 @@ import WebSocket from 'ws'
 import {analyzeCapture} from '../../src/analysis/analyze.js'
 import {loadCaBundle} from '../../src/analysis/cert-policy.js'
 import {buildPolicy} from '../../src/analysis/policy.js'
-import type {CaptureReport} from '../../src/analysis/types.js'
+import type {CaptureReport} from '../../src/model/report.js'
 import {renderHtml} from '../../src/report/html.js'
 import {FIXTURES, ROOT} from '../helpers/paths.js'
 

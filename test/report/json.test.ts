@@ -1,6 +1,6 @@
 import {readFileSync} from 'node:fs'
 import {describe, expect, it} from 'vitest'
-import {CHECK_IDS} from '../../src/checks/types.js'
+import {CHECK_IDS} from '../../src/model/checks.js'
 import {renderJson, stringifyWithoutDer, withoutDer} from '../../src/report/json.js'
 import {validateReport} from '../../src/report/schema.js'
 import {CURVEBALL_CERTIFICATE, noTrafficReport, sampleReport} from './sample-report.js'

@@ -4,11 +4,13 @@
  * check results stand in for checks other people are writing; one of them carries the
  * characters every output format must escape (<>&"'), as a certificate name can.
  */
-import type {CaptureReport as AnalysisReport, ConnectionFacts, ConnectionReport as AnyConnectionReport} from '../../src/analysis/types.js'
+import type {CaptureReport as AnalysisReport, ConnectionReport as AnyConnectionReport} from '../../src/model/report.js'
+import type {ConnectionFacts} from '../../src/model/facts.js'
 
 type ConnectionReport = AnyConnectionReport<ConnectionFacts>
 import {runChecks, worstStatus} from '../../src/checks/index.js'
-import type {CheckResult, Policy} from '../../src/checks/types.js'
+import type {CheckResult} from '../../src/model/checks.js'
+import type {Policy} from '../../src/model/policy.js'
 import type {CertificateInfo, TlsFacts} from '../../src/dissect/tls/types.js'
 import {completedHandshake, refused} from '../checks/tcp-facts.js'
 

@@ -4,7 +4,8 @@
  * WORST_SHOWN connections only; `all` prints every block.
  */
 import {describe, expect, it} from 'vitest'
-import type {AnalysisReport, ConnectionFacts} from '../../src/analysis/types.js'
+import type {AnalysisReport} from '../../src/model/report.js'
+import type {ConnectionFacts} from '../../src/model/facts.js'
 import type {TlsFacts} from '../../src/dissect/tls/types.js'
 import {renderTable, SUMMARY_THRESHOLD, WORST_SHOWN} from '../../src/report/table.js'
 import {sampleReport} from './sample-report.js'

@@ -9,7 +9,8 @@ import {join} from 'node:path'
 import {describe, expect, it} from 'vitest'
 import {analyzeCapture} from '../../src/analysis/analyze.js'
 import {buildPolicy} from '../../src/analysis/policy.js'
-import {isCaptureFacts} from '../../src/analysis/types.js'
+import {isCaptureFacts} from '../../src/model/report.js'
+import {withDerivedFacts} from '../../src/analysis/derive.js'
 import {checkTlsCertificate} from '../../src/checks/tls-certificate.js'
 import {TlsConnectionReader} from '../../src/dissect/tls/connection.js'
 import {FIXTURES, PEERS, PEERS_ABSENT} from '../helpers/paths.js'
@@ -58,7 +59,7 @@ describe('a Certificate over the limit (openssl12-mtls, read with a 1 KiB limit)
       "from the server: certificate message of 1031 bytes exceeds the 1024-byte limit (maxHandshakeMessageBytes): this direction's handshake is not read further",
     ])
     expect(tls.serverCertificate).toBeUndefined()
-    const check = checkTlsCertificate({...facts, tls}, buildPolicy({console: 'console.test'}))
+    const check = checkTlsCertificate(withDerivedFacts({...facts, tls}), buildPolicy({console: 'console.test'}))
     expect(check.summary).toBe("the server's Certificate message of 1031 bytes exceeds the 1024-byte limit (frame 6): not read, so the certificate was not evaluated")
     expect(check).toMatchObject({status: 'warn', confidence: 'observed', evidence: {frames: [6]}})
   })

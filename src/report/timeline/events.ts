@@ -3,8 +3,8 @@
  * and its time relative to the connection's first packet, and what the per-protocol parts
  * (tcp.ts and one file per registered protocol, see parts.ts) are given to draft them.
  */
-import type {ConnectionFacts} from '../../analysis/types.js'
-import type {CheckId} from '../../checks/types.js'
+import type {CheckId} from '../../model/checks.js'
+import type {ConnectionFacts} from '../../model/facts.js'
 import type {FrameRef, Side} from '../../stream/types.js'
 
 export type TimelineEventKind =

@@ -1,5 +1,5 @@
 /** How the ladders (terminal and SVG) print an event, its time, the server's lane, and wrapped text. */
-import {isCaptureFacts, type ConnectionReport} from '../../analysis/types.js'
+import {isCaptureFacts, type ConnectionReport} from '../../model/report.js'
 import type {TimelineEvent} from './events.js'
 
 /** `0.014`, `1018.4`, `300512`: ms since the connection's first packet, precision by size. */

@@ -1,5 +1,5 @@
 /** TLS 1.3 flights without keys: which records a side's encrypted flight holds, and what its size says. */
-import type {ClientFlightKind, Tls13Handshake} from '../../checks/tls-common.js'
+import type {ClientFlightKind, Tls13Handshake} from '../../model/facts.js'
 import type {TlsRecordRef} from '../../dissect/tls/types.js'
 
 /**

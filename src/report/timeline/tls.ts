@@ -7,7 +7,7 @@
  * encrypted event, or the decrypted message, alert, HTTP or WebSocket event read from its frame,
  * so a collapsed run counts the bytes of the pings it folds.
  */
-import {tls13Handshake} from '../../checks/tls-common.js'
+import {derivedOf} from '../../analysis/derive.js'
 import {isGrease} from '../../dissect/tls/grease.js'
 import {CIPHER_SUITES} from '../../dissect/tls/iana/cipher-suites.js'
 import {
@@ -20,6 +20,7 @@ import {HS_CERTIFICATE, HS_CLIENT_HELLO, HS_FINISHED, HS_SERVER_HELLO} from '../
 import {nameOf} from '../../dissect/tls/iana/table.js'
 import {VERSIONS} from '../../dissect/tls/iana/versions.js'
 import type {HandshakeMessageRef, TlsAlertInfo, TlsFacts, TlsRecordRef} from '../../dissect/tls/types.js'
+import type {Tls13Handshake} from '../../model/facts.js'
 import type {Direction} from '../../stream/types.js'
 import type {Add, AppEvents, LadderPart, TimelineEvent} from './events.js'
 import {firstBytesText, formatBytes, formatSize, messageName, sideOf, versionList} from './format.js'
@@ -27,18 +28,19 @@ import {flightContent, tls13Flights} from './tls-flights.js'
 
 export const tlsLadder: LadderPart = {
   events({facts, origin, add, appEvents}) {
-    if (facts.tls) addTlsEvents(facts.tls, origin, add, appEvents)
+    // The flights are derived once when the facts are assembled; a report read back from JSON
+    // (or cloned) has none attached, so derivedOf works them out again.
+    if (facts.tls) addTlsEvents(facts.tls, derivedOf(facts).tls13, origin, add, appEvents)
   },
 }
 
-function addTlsEvents(tls: TlsFacts, origin: number, add: Add, appEvents: AppEvents): void {
+function addTlsEvents(tls: TlsFacts, hs: Tls13Handshake | undefined, origin: number, add: Add, appEvents: AppEvents): void {
   const rank = 1
   if (tls.notTls) {
     const {direction, frame, ts = origin, firstBytes} = tls.notTls
     add(rank, {frame, ts}, sideOf(direction), 'not-tls', 'not TLS', {detail: `starts ${firstBytesText(firstBytes)}`})
   }
   const decryptedDirections = new Set(tls.handshakeMessages.filter((m) => m.decrypted).map((m) => m.direction))
-  const hs = tls13Handshake(tls)
   // With keys a direction's decrypted messages replace its encrypted flight.
   const flights = new Map([...(hs ? tls13Flights(hs) : [])].filter(([first]) => !decryptedDirections.has(first.direction)))
   const inFlight = new Set<TlsRecordRef>([...flights.values()].flat())

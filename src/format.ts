@@ -1,9 +1,9 @@
 /**
- * Wording shared by the checks and the report renderers: how an endpoint, a delay and a count
- * are written. Plain ASCII on purpose: summaries end up in logs, JUnit files and terminals
- * without UTF-8.
+ * Wording shared by the checks and the report renderers (below both, so neither imports the
+ * other): how an endpoint, a delay and a count are written. Plain ASCII on purpose: summaries end
+ * up in logs, JUnit files and terminals without UTF-8.
  */
-import type {Endpoint} from '../stream/types.js'
+import type {Endpoint} from './stream/types.js'
 
 /** `10.0.0.1:8084`, `[2001:db8::1]:8084` (RFC 3986 §3.2.2 brackets an IPv6 literal). */
 export function formatEndpoint(endpoint: Endpoint): string {

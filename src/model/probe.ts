@@ -1,7 +1,7 @@
 /**
  * The active probe's model: what `defender-check probe` did and saw, phase by phase. The probe is
  * a party to the connection (it is the client), so it reads every byte of its own handshake: its
- * checks are built from these facts (src/probe/checks.ts) the way analyze's checks are built from
+ * checks are built from these facts (src/checks/probe/, in the catalogue) the way analyze's checks are built from
  * ConnectionFacts. A phase that is absent was not attempted; a phase with `error` failed.
  *
  * Key names deliberately differ from ConnectionFacts' `tls`/`ws` (whose shapes the renderers

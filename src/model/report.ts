@@ -1,48 +1,16 @@
 /**
- * ConnectionFacts: the single model the checks read. Assembled by analysis/ from the stream
- * tracker and the protocol readers.
+ * The report: one ConnectionReport per connection (a capture's ConnectionFacts or the probe's
+ * ProbeFacts, its checks and verdict), where the packets came from, and the summary. Renderers
+ * (report/) write it; json.ts writes it as it is.
  */
 import type {Issue} from '../issues.js'
-import type {HoldsCappedLists} from '../lists.js'
-import type {TunnelInfo} from '../dissect/types.js'
-import type {Endpoint, TcpFacts} from '../stream/types.js'
-import type {CheckResult, ConnectionVerdict, Policy} from '../checks/types.js'
+import type {Endpoint} from '../stream/types.js'
 import type {CaptureSummary} from '../capture/types.js'
-import type {TlsFacts} from '../dissect/tls/types.js'
-import type {ProxyFacts} from '../dissect/proxy/types.js'
-import type {HttpUpgradeFacts} from '../dissect/http/types.js'
-import type {WebSocketFacts} from '../dissect/websocket/types.js'
-import type {CertificateFacts} from './certificates.js'
 import type {KeySourceFacts} from '../keys/store.js'
-import type {ProbeFacts} from '../probe/types.js'
-
-/** `truncated.issues` counts the issues the readers left out (LIST_CAPS.issuesPerSource each). */
-export interface ConnectionFacts extends HoldsCappedLists {
-  id: number
-  client: Endpoint
-  server: Endpoint
-  /** ISO-8601 times of the first and last packet. */
-  startedAt: string
-  endedAt: string
-  tunnels?: TunnelInfo[]
-  /** An HTTP CONNECT or SOCKS exchange with a proxy before TLS (the TCP server is then the proxy). */
-  proxy?: ProxyFacts
-  /**
-   * When the whole capture ended (seconds since the epoch): a SYN unanswered 50 ms before the
-   * end proves nothing, one unanswered for 3 s does.
-   */
-  captureEndTs?: number
-  tcp: TcpFacts
-  /** Present when the connection carried TLS (or bytes that were expected to be TLS). */
-  tls?: TlsFacts
-  /** Certificate policy verdicts (name, validity at capture time, chain, pin), when a certificate was read. */
-  certificates?: CertificateFacts
-  /** The HTTP upgrade request and response (decrypted, or cleartext on a ws:// port). */
-  http?: HttpUpgradeFacts
-  /** WebSocket frames after the 101: counts, pings/pongs, close. */
-  ws?: WebSocketFacts
-  issues: Issue[]
-}
+import type {CheckResult, ConnectionVerdict} from './checks.js'
+import type {ConnectionFacts} from './facts.js'
+import type {Policy} from './policy.js'
+import type {ProbeFacts} from './probe.js'
 
 /**
  * One connection's verdict. `F` is what it rests on: a capture's ConnectionFacts, or the

@@ -1,0 +1,54 @@
+/**
+ * What a check returns: ids (a public contract, DESIGN.md and README), statuses, verdicts and
+ * evidence. Shared by the checks that produce them, the analysis that tallies them and the
+ * renderers that write them.
+ */
+import type {HoldsCappedLists} from '../lists.js'
+
+export const CHECK_IDS = [
+  'tcp.syn',
+  'tcp.syn-ack',
+  'tcp.ack',
+  // Only on connections through an HTTP CONNECT / SOCKS proxy (and on a probe with --proxy).
+  'proxy.connect',
+  'tls.client-hello',
+  'tls.server-hello',
+  'tls.version',
+  'tls.certificate',
+  'tls.client-certificate',
+  'tls.finished',
+  'tls.alerts',
+  'ws.upgrade',
+  'ws.session',
+] as const
+
+export type CheckId = (typeof CHECK_IDS)[number] | 'dns.resolve' | 'ws.ping'
+
+export type CheckStatus = 'pass' | 'fail' | 'warn' | 'skip'
+
+/**
+ * A connection's verdict: its worst check status, or inconclusive when no check failed but the
+ * essential handshake was not seen (no SYN and no ClientHello, or payload cut by the snaplen).
+ * Under --strict a warn is a fail.
+ */
+export type ConnectionVerdict = CheckStatus | 'inconclusive'
+
+/** observed: the bytes were read; inferred: concluded from what is visible (reasoning in summary). */
+export type Confidence = 'observed' | 'inferred'
+
+export interface CheckEvidence extends HoldsCappedLists {
+  /** Frame numbers the verdict rests on (the first LIST_CAPS.evidenceFrames; `truncated.frames` counts the rest). */
+  frames: number[]
+  /** Values read or computed (RTT, versions, counts...). */
+  values?: Record<string, unknown>
+}
+
+export interface CheckResult {
+  id: CheckId
+  status: CheckStatus
+  confidence: Confidence
+  summary: string
+  evidence: CheckEvidence
+  /** What to do about a fail/warn, or why a skip. */
+  hint?: string
+}
