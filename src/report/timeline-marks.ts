@@ -6,7 +6,7 @@
  */
 import type {CheckId, CheckResult} from '../model/checks.js'
 import type {Side} from '../stream/types.js'
-import type {TimelineEvent, TimelineEventKind} from './timeline.js'
+import type {TimelineEvent, TimelineEventKind} from './timeline/events.js'
 
 interface StepMatcher {
   kind: TimelineEventKind
