@@ -5,7 +5,7 @@ import type {AnalysisReport} from '../analysis/types.js'
 import {BaseCommand} from '../cli/base-command.js'
 import {durationFlag, parseDuration, probeFlags, probeInputFromFlags, reportFlags, verdictFlags} from '../cli/flags.js'
 import {openReport, writeHtmlReport, type ReportFormat} from '../cli/output.js'
-import {captureLive, type LiveProgress} from '../analysis/live.js'
+import {captureLive, type LiveProgress} from '../analysis/live-analysis.js'
 import {renderJson} from '../report/json.js'
 import {exitCodeFor} from '../cli/exit-codes.js'
 
@@ -72,7 +72,7 @@ Exit codes: 0 every connection passed (warnings allowed, unless --strict); 1 a c
         const ca = flags.ca ?? (flags['defender-certs'] === undefined ? undefined : `${flags['defender-certs']}/defender-ca.pem`)
         // The probe (ws, node-forge) is loaded only when it runs: every command's start pays for
         // what its module imports, since oclif loads them all to list the commands.
-        const {captureWithProbe} = await import('../probe/live.js')
+        const {captureWithProbe} = await import('../probe/capture-probe.js')
         report = await captureWithProbe({
           interface: flags.interface,
           writeFile: flags.write,
