@@ -24,9 +24,12 @@ export interface RawFrame {
   interfaceId: number
 }
 
+/** pcapng Decryption Secrets Block type for an NSS key log ("TLSK", pcapng spec §4.7). */
+export const DSB_TLS_KEY_LOG = 0x544c534b
+
 /** A pcapng Decryption Secrets Block (pcapng spec §4.7). */
 export interface DecryptionSecrets {
-  /** Secrets type, e.g. 0x544c534b ("TLSK") for an NSS key log. */
+  /** Secrets type, e.g. DSB_TLS_KEY_LOG for an NSS key log. */
   secretsType: number
   data: Uint8Array
   /** Byte offset of the block in the file. */
