@@ -8,7 +8,6 @@
  *   node --import tsx bench/read-floor.ts FILE     prints {"seconds":…,"frames":…,"consoleFrames":…}
  */
 import {readCapture} from '../src/capture/index.js'
-import type {FrameSkipper} from '../src/capture/pcap.js'
 import type {CaptureSink} from '../src/capture/types.js'
 import {FRAME_TCP, newPrefilteredTcp, prefilterFrame} from '../src/dissect/prefilter.js'
 
@@ -22,10 +21,10 @@ if (path === undefined) {
 const tcp = newPrefilteredTcp()
 let consoleFrames = 0
 const started = process.hrtime.bigint()
-// A pcap reader offers every frame to skipFrame first, as it does for the Analyzer; all are taken.
-const sink: CaptureSink & FrameSkipper = {
+// A reader offers every frame to skipFrame first, as it does for the Analyzer; all are taken.
+const sink: CaptureSink = {
   frame() {},
-  skipFrame(data, start, end, linkType) {
+  skipFrame(data: Uint8Array, start: number, end: number, linkType: number) {
     if (prefilterFrame(linkType, data, start, end, tcp) === FRAME_TCP && (tcp.srcPort === CONSOLE_PORT || tcp.dstPort === CONSOLE_PORT)) consoleFrames++
     return true
   },

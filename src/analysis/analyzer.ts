@@ -5,7 +5,6 @@
  * The same Analyzer serves a saved file, stdin and a live tcpdump: it is fed frames through a
  * CaptureSink and asked for the report when the input ends.
  */
-import type {FrameSkipper} from '../capture/pcap.js'
 import type {CaptureSink, CaptureSummary, RawFrame} from '../capture/types.js'
 import {ServerCounter} from './server-counter.js'
 import {decodePacket} from '../dissect/packet.js'
@@ -120,8 +119,6 @@ export class Analyzer {
   private lastTs?: number
   /** Captured length of the longest frame whose TCP payload was cut: the snaplen in effect. */
   private snaplen = 0
-  /** skipFrame has just prefiltered the frame that frame() is about to receive. */
-  private prefiltered = false
 
   constructor(private readonly options: AnalyzerOptions) {
     this.policy = options.policy
@@ -143,7 +140,10 @@ export class Analyzer {
         return readers.stream
       },
     })
-    const sink: CaptureSink & FrameSkipper = {
+    // Every producer asks skipFrame first and delivers to frame() only what it declined
+    // (CaptureSink's contract, kept by the readers and by capture/sink.ts for wrappers and
+    // replays), so frame() decodes in full without asking again.
+    this.sink = {
       frame: (frame) => this.onFrame(frame),
       secrets: (block) => this.keys.addDecryptionSecrets(block),
       // A classic pcap brings no keys of its own: what --keylog gave is all there will be.
@@ -160,24 +160,13 @@ export class Analyzer {
           this.frames++
           return true
         }
-        this.prefiltered = true
         return false
       },
     }
-    this.sink = sink
   }
 
   private onFrame(frame: RawFrame): void {
     this.frames++
-    // A reader that offers skipFrame (pcap, tcpdump's pipe) has asked already; others (pcapng)
-    // are prefiltered here, once.
-    if (this.prefiltered) this.prefiltered = false
-    else {
-      const data = frame.data
-      const kind = this.passOver(data, 0, data.length, frame.linkType, frame.tsSec, frame.tsNsec)
-      if (kind === PASSED_OVER) return
-      if (kind === CONSOLE_TCP && this.consoleSegment(data, 0, data.length, frame.linkType, frame.tsSec, frame.tsNsec, frame.index)) return
-    }
     const packet = decodePacket(frame)
     if (packet.issues) for (const issue of packet.issues) this.noteCaptureIssue(issue)
     this.onPacket(packet, frame.data.length)

@@ -19,16 +19,6 @@ export function isPcapMagic(view: DataView): boolean {
   return be === MAGIC_MICROSECONDS || be === MAGIC_NANOSECONDS || le === MAGIC_MICROSECONDS || le === MAGIC_NANOSECONDS
 }
 
-/**
- * A fast path a sink may offer besides frame(): asked first about every record with the bytes
- * in place (data[start, end), no RawFrame, no view), it returns true when it has dealt with the
- * frame (e.g. counted it as non-Console traffic); frame() is then not called. Used by the
- * analysis to pass over a big capture's unrelated frames without allocating per frame.
- */
-export interface FrameSkipper {
-  skipFrame(data: Uint8Array, start: number, end: number, linkType: number, tsSec: number, tsNsec: number): boolean
-}
-
 export class PcapReader extends RecordReader {
   format: CaptureFormat = 'pcap'
   littleEndian = true
@@ -36,15 +26,12 @@ export class PcapReader extends RecordReader {
   snaplen = 0
   linkType = 0
   private nanoseconds = false
-  private readonly skipper: FrameSkipper | undefined
 
   constructor(
     private readonly sink: CaptureSink,
     private readonly maxRecordBytes: number,
   ) {
     super(FILE_HEADER_BYTES, FILE_HEADER_BYTES)
-    const skipper = sink as CaptureSink & Partial<FrameSkipper>
-    this.skipper = typeof skipper.skipFrame === 'function' ? (skipper as FrameSkipper) : undefined
   }
 
   get linkTypes(): number[] {
@@ -88,7 +75,8 @@ export class PcapReader extends RecordReader {
       tsNsec %= 1_000_000_000
     }
     const start = off + RECORD_HEADER_BYTES
-    if (this.skipper !== undefined && this.skipper.skipFrame(buf, start, off + length, this.linkType, tsSec, tsNsec)) {
+    // The sink's fast path (CaptureSink.skipFrame): asked first, with the bytes in place.
+    if (this.sink.skipFrame?.(buf, start, off + length, this.linkType, tsSec, tsNsec, origLen) === true) {
       this.frames++
       return
     }

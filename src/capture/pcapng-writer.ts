@@ -5,8 +5,7 @@
  * §4.1 SHB, §4.2 IDB, §4.7 DSB, §4.3 EPB). Little-endian, nanosecond timestamps (if_tsresol 9).
  */
 import {writeFile} from 'node:fs/promises'
-import type {RawFrame} from './types.js'
-import {DSB_TLS_KEY_LOG} from '../keys/keylog.js'
+import {DSB_TLS_KEY_LOG, type RawFrame} from './types.js'
 
 const SHB = 0x0a0d0d0a
 const IDB = 0x00000001

@@ -145,12 +145,18 @@ export class PcapngReader extends RecordReader {
       )
     }
     this.timestamp(iface, view.getUint32(off + 12, le), view.getUint32(off + 16, le))
+    const start = off + 28
+    // The sink's fast path (CaptureSink.skipFrame): asked first, with the bytes in place.
+    if (this.sink.skipFrame?.(buf, start, start + caplen, iface.linkType, this.tsSec, this.tsNsec, origLen) === true) {
+      this.frames++
+      return
+    }
     this.sink.frame({
       index: ++this.frames,
       tsSec: this.tsSec,
       tsNsec: this.tsNsec,
       linkType: iface.linkType,
-      data: buf.subarray(off + 28, off + 28 + caplen),
+      data: buf.subarray(start, start + caplen),
       origLen,
       interfaceId,
     })
@@ -163,12 +169,17 @@ export class PcapngReader extends RecordReader {
     const origLen = view.getUint32(off + 8, this.littleEndian)
     let caplen = Math.min(origLen, length - 16)
     if (iface.snaplen !== 0) caplen = Math.min(caplen, iface.snaplen)
+    const start = off + 12
+    if (this.sink.skipFrame?.(buf, start, start + caplen, iface.linkType, 0, 0, origLen) === true) {
+      this.frames++
+      return
+    }
     this.sink.frame({
       index: ++this.frames,
       tsSec: 0,
       tsNsec: 0,
       linkType: iface.linkType,
-      data: buf.subarray(off + 12, off + 12 + caplen),
+      data: buf.subarray(start, start + caplen),
       origLen,
       interfaceId: 0,
     })

@@ -24,25 +24,49 @@ export interface RawFrame {
   interfaceId: number
 }
 
+/** pcapng Decryption Secrets Block type for an NSS key log ("TLSK", pcapng spec §4.7). */
+export const DSB_TLS_KEY_LOG = 0x544c534b
+
 /** A pcapng Decryption Secrets Block (pcapng spec §4.7). */
 export interface DecryptionSecrets {
-  /** Secrets type, e.g. 0x544c534b ("TLSK") for an NSS key log. */
+  /** Secrets type, e.g. DSB_TLS_KEY_LOG for an NSS key log. */
   secretsType: number
   data: Uint8Array
   /** Byte offset of the block in the file. */
   offset: number
 }
 
-/** Where a reader delivers what it decodes. */
+/**
+ * Where a reader delivers what it decodes. The contract every producer of frames keeps (the pcap
+ * and pcapng readers, and anything that replays or wraps a sink: use deliverFrame() and
+ * forwardSink() of ./sink.ts, never call frame() alone):
+ *  1. format() first, once, as soon as the input's format is known;
+ *  2. for each frame, in capture order: skipFrame() when the sink declares it, and frame() for
+ *     that frame only when skipFrame() returned false (a sink with skipFrame may rely on it:
+ *     frame() then gets only what skipFrame declined, and need not ask again);
+ *  3. secrets() wherever the capture carries a Decryption Secrets Block.
+ */
 export interface CaptureSink {
   frame(frame: RawFrame): void
+  /**
+   * The fast path: asked first about every frame with the bytes in place (data[start, end), no
+   * RawFrame, no view; valid during the call only), it returns true when it has dealt with the
+   * frame (e.g. counted it as non-Console traffic); frame() is then not called for it. Frame
+   * numbers stay the producer's count: the n-th frame asked about is frame n, skipped or not.
+   * Used by the analysis to pass over a big capture's unrelated frames without allocating per
+   * frame.
+   */
+  skipFrame?(data: Uint8Array, start: number, end: number, linkType: number, tsSec: number, tsNsec: number, origLen: number): boolean
   secrets?(secrets: DecryptionSecrets): void
   /**
    * Called once, when the input's magic has told its format, before any frame or secret:
    * 'pcap' (µs or ns) can carry no Decryption Secrets Block, so no secret() will come.
    */
-  format?(format: 'pcap' | 'pcapng'): void
+  format?(format: CaptureFileFormat): void
 }
+
+/** What a sink's format() is told: the container, whatever its timestamp precision. */
+export type CaptureFileFormat = 'pcap' | 'pcapng'
 
 export type CaptureFormat = 'pcap' | 'pcap-ns' | 'pcapng'
 

@@ -65,7 +65,7 @@ export const probeFlags = {
 }
 
 /** The values of probeFlags as parsed by oclif. */
-interface ProbeFlagValues {
+export interface ProbeFlagValues {
   servername?: string
   'min-tls'?: string
   ca?: string

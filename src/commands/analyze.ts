@@ -1,16 +1,11 @@
 import {Args, Flags} from '@oclif/core'
-import {analyzeCapture} from '../analysis/analyze.js'
-import {loadCaBundle} from '../analysis/cert-policy.js'
-import {buildPolicy, DEFAULT_CONSOLE_PORT} from '../analysis/policy.js'
+import {DEFAULT_CONSOLE_PORT} from '../analysis/policy.js'
 import {CATALOGUE_IDS} from '../checks/index.js'
-import {loadKeyStore} from '../keys/store.js'
 import type {AnalysisReport} from '../model/report.js'
+import {runAnalyze} from '../cli/analyze-run.js'
 import {BaseCommand} from '../cli/base-command.js'
-import {createProgress} from '../cli/progress.js'
+import {deliverReport} from '../cli/command-run.js'
 import {reportFlags, verdictFlags} from '../cli/flags.js'
-import {openReport, writeHtmlReport, type ReportFormat} from '../cli/output.js'
-import {renderJson} from '../report/json.js'
-import {exitCodeFor} from '../cli/exit-codes.js'
 
 export default class Analyze extends BaseCommand {
   static override summary = 'Check a saved capture: did the Defender reach its Console over TCP, TLS and WebSocket?'
@@ -64,25 +59,7 @@ Exit codes: 0 every connection passed (warnings allowed, unless --strict); 1 a c
   public async run(): Promise<AnalysisReport> {
     const {args, flags} = await this.parse(Analyze)
     this.noteIgnoredWithJson(flags)
-    const policy = buildPolicy({ports: flags.port, console: flags.console, minTls: flags['min-tls'], caFile: flags.ca, pin: flags.pin, strict: flags.strict, saas: flags.saas})
-    const ca = flags.ca === undefined ? undefined : loadCaBundle(flags.ca)
-    const {store: keys, warnings} = await loadKeyStore(flags.keylog ?? [])
-    for (const warning of warnings) process.stderr.write(`defender-check: warning: ${warning}\n`)
-    const progress = createProgress(process.stderr, {enabled: process.stderr.isTTY === true && !this.jsonEnabled()})
-    const output = openReport({
-      format: flags.format as ReportFormat | undefined,
-      output: flags.output,
-      all: flags.all,
-      timeline: flags.timeline,
-      sourceName: args.capture,
-      policy,
-      keepConnections: flags.html !== undefined || this.jsonEnabled(),
-    })
-    const report = await analyzeCapture(args.capture, {policy, certificates: {ca}, keys, onProgress: progress.update, ...output.analysis}).finally(progress.done)
-    process.exitCode = exitCodeFor(report.summary)
-    if (flags.html !== undefined) await writeHtmlReport(report, flags.html)
-    if (this.jsonEnabled()) return JSON.parse(renderJson(report)) as AnalysisReport
-    await output.finish(report)
-    return report
+    const run = await runAnalyze(args.capture, flags, this.jsonEnabled())
+    return deliverReport(run, {html: flags.html, json: this.jsonEnabled()})
   }
 }

@@ -1,13 +1,10 @@
 import {Flags} from '@oclif/core'
-import {loadCaBundle} from '../analysis/cert-policy.js'
-import {buildPolicy, DEFAULT_CONSOLE_PORT} from '../analysis/policy.js'
+import {DEFAULT_CONSOLE_PORT} from '../analysis/policy.js'
 import type {AnalysisReport} from '../model/report.js'
 import {BaseCommand} from '../cli/base-command.js'
-import {durationFlag, parseDuration, probeFlags, probeInputFromFlags, reportFlags, verdictFlags} from '../cli/flags.js'
-import {openReport, writeHtmlReport, type ReportFormat} from '../cli/output.js'
-import {captureLive, type LiveProgress} from '../analysis/live.js'
-import {renderJson} from '../report/json.js'
-import {exitCodeFor} from '../cli/exit-codes.js'
+import {runCapture} from '../cli/capture-run.js'
+import {deliverReport} from '../cli/command-run.js'
+import {durationFlag, probeFlags, reportFlags, verdictFlags} from '../cli/flags.js'
 
 export default class Capture extends BaseCommand {
   static override summary = 'Capture live with tcpdump and check the Defender ↔ Console connections as they happen.'
@@ -46,53 +43,7 @@ Exit codes: 0 every connection passed (warnings allowed, unless --strict); 1 a c
   public async run(): Promise<AnalysisReport> {
     const {flags} = await this.parse(Capture)
     this.noteIgnoredWithJson(flags)
-    const abort = new AbortController()
-    const onSigint = () => abort.abort()
-    process.on('SIGINT', onSigint)
-    const progress = process.stderr.isTTY ? showProgress : undefined
-    let report: AnalysisReport
-    const policy = flags.probe === undefined ? buildPolicy({ports: flags.port, console: flags.console, minTls: flags['min-tls'], caFile: flags.ca, pin: flags.pin, strict: flags.strict, saas: flags.saas}) : undefined
-    // A long live capture is written like a big file: JSON and NDJSON as connections end, the
-    // table from a digest (cli/output.ts openReport). The probe's two views are one small report.
-    const output = openReport({
-      format: flags.format as ReportFormat | undefined,
-      output: flags.output,
-      all: flags.all,
-      timeline: flags.timeline,
-      sourceName: flags.interface,
-      policy,
-      keepConnections: flags.probe !== undefined || flags.html !== undefined || this.jsonEnabled(),
-    })
-    try {
-      if (policy !== undefined) {
-        const ca = flags.ca === undefined ? undefined : loadCaBundle(flags.ca)
-        report = await captureLive({policy, certificates: {ca}, interface: flags.interface, filter: flags.filter, count: flags.count, durationMs: parseDuration(flags.duration, 'duration'), writeFile: flags.write, signal: abort.signal, onProgress: progress, ...output.analysis})
-      } else {
-        // No policy: --probe was given (the probe builds its own from the URL and options).
-        const ca = flags.ca ?? (flags['defender-certs'] === undefined ? undefined : `${flags['defender-certs']}/defender-ca.pem`)
-        // The probe (ws, node-forge) is loaded only when it runs: every command's start pays for
-        // what its module imports, since oclif loads them all to list the commands.
-        const {captureWithProbe} = await import('../probe/live.js')
-        report = await captureWithProbe({
-          interface: flags.interface,
-          writeFile: flags.write,
-          certificates: {ca: ca === undefined ? undefined : loadCaBundle(ca)},
-          onProgress: progress,
-          probe: probeInputFromFlags(flags.probe!, flags),
-        })
-      }
-    } finally {
-      process.off('SIGINT', onSigint)
-      if (progress) process.stderr.write('\n')
-    }
-    process.exitCode = exitCodeFor(report.summary)
-    if (flags.html !== undefined) await writeHtmlReport(report, flags.html)
-    if (this.jsonEnabled()) return JSON.parse(renderJson(report)) as AnalysisReport
-    await output.finish(report)
-    return report
+    const run = await runCapture(flags, this.jsonEnabled())
+    return deliverReport(run, {html: flags.html, json: this.jsonEnabled()})
   }
-}
-
-function showProgress(p: LiveProgress): void {
-  process.stderr.write(`\r\u001b[Kcapturing: ${p.packets} packets, ${(p.bytes / 1024).toFixed(1)} KiB, ${p.connections} connection attempts to the Console, ${(p.elapsedMs / 1000).toFixed(1)} s (Ctrl-C stops)`)
 }

@@ -1,10 +1,9 @@
 import {Args, Flags} from '@oclif/core'
 import type {AnalysisReport} from '../model/report.js'
 import {BaseCommand} from '../cli/base-command.js'
-import {durationFlag, parseDuration, probeFlags, probeInputFromFlags, reportFlags, verdictFlags} from '../cli/flags.js'
-import {writeHtmlReport, writeReport, type ReportFormat} from '../cli/output.js'
-import {renderJson} from '../report/json.js'
-import {exitCodeFor} from '../cli/exit-codes.js'
+import {deliverReport} from '../cli/command-run.js'
+import {durationFlag, probeFlags, reportFlags, verdictFlags} from '../cli/flags.js'
+import {runProbe} from '../cli/probe-run.js'
 
 export default class Probe extends BaseCommand {
   static override summary = 'Connect to the Console as a Defender would: DNS, TCP, TLS (mTLS), WebSocket upgrade, ping.'
@@ -38,18 +37,7 @@ Exit codes: 0 every check passed (warnings allowed, unless --strict); 1 a check 
   public async run(): Promise<AnalysisReport> {
     const {args, flags} = await this.parse(Probe)
     this.noteIgnoredWithJson(flags)
-    // Loaded here, not at the top: oclif imports every command module to list them, and the
-    // probe's ws and node-forge would slow every other command's start.
-    const {probeConsole} = await import('../probe/index.js')
-    const report = await probeConsole({
-      ...probeInputFromFlags(args.url, flags),
-      holdMs: parseDuration(flags.hold, 'hold'),
-      proxy: flags.proxy,
-    })
-    process.exitCode = exitCodeFor(report.summary)
-    if (flags.html !== undefined) await writeHtmlReport(report, flags.html)
-    if (this.jsonEnabled()) return JSON.parse(renderJson(report)) as AnalysisReport
-    await writeReport(report, {format: flags.format as ReportFormat | undefined, output: flags.output, all: flags.all, timeline: flags.timeline})
-    return report
+    const run = await runProbe(args.url, flags)
+    return deliverReport(run, {html: flags.html, json: this.jsonEnabled()})
   }
 }

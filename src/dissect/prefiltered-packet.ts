@@ -7,9 +7,9 @@
  * frames with VLAN tags are left to decodePacket(), which lists their VLAN ids.
  *
  * A PrefilteredPacketBuilder hands out ONE Packet, refilled for every frame: the tracker reads a
- * packet during push() and keeps none of its objects (it copies what it keeps: ports, numbers,
- * the SYN options, the tunnels), so a Console-side capture of millions of segments makes no
- * Packet garbage at all. The TCP options are decoded when asked for — only a SYN's are.
+ * packet during push() and keeps none of its objects (the rule is stated on
+ * ConnectionTracker.push: it copies what it keeps: ports, numbers, the SYN options, the
+ * tunnels), so a Console-side capture of millions of segments makes no Packet garbage at all. The TCP options are decoded when asked for — only a SYN's are.
  */
 import {formatIpv4, formatIpv6} from './address.js'
 import type {PrefilteredTcp} from './prefilter.js'

@@ -10,7 +10,7 @@
  */
 import {countOmitted, LIST_CAPS, pushCapped, type HoldsCappedLists} from '../lists.js'
 import {readFile, stat} from 'node:fs/promises'
-import type {DecryptionSecrets} from '../capture/types.js'
+import {DSB_TLS_KEY_LOG, type DecryptionSecrets} from '../capture/types.js'
 import {InputError} from '../errors.js'
 
 /** Label → SessionSecrets property (draft-ietf-tls-keylogfile §3.1 and §3.2). */
@@ -31,8 +31,6 @@ export type SecretName = (typeof KEY_LOG_LABELS)[KeyLogLabel]
 
 const LABEL_OF = Object.fromEntries(Object.entries(KEY_LOG_LABELS).map(([label, name]) => [name, label])) as Record<SecretName, KeyLogLabel>
 
-/** pcapng Decryption Secrets Block type for an NSS key log ("TLSK", pcapng spec §4.7). */
-export const DSB_TLS_KEY_LOG = 0x544c534b
 
 const REDACTED = '[redacted]'
 const INSPECT = Symbol.for('nodejs.util.inspect.custom')

@@ -1,5 +1,5 @@
 /**
- * A sink that offers skipFrame (the analysis) is asked about every pcap record first, with the
+ * A sink that offers skipFrame (the analysis) is asked about every pcap record and pcapng packet block first, with the
  * bytes in place; the records it declines reach frame(). Wherever the input is split, every
  * record must be asked about once, in order, with the same bytes and times, and the declined
  * ones delivered as frames with the right index.
@@ -7,7 +7,6 @@
 import {readFileSync} from 'node:fs'
 import {join} from 'node:path'
 import {describe, expect, it} from 'vitest'
-import type {FrameSkipper} from '../../src/capture/pcap.js'
 import {createCaptureParser} from '../../src/capture/parser.js'
 import type {CaptureSink} from '../../src/capture/types.js'
 import {CORPUS_PCAPS, FIXTURES} from '../helpers/paths.js'
@@ -18,17 +17,21 @@ const FILES = presentFiles([
   join(CORPUS_PCAPS, 'badcurveball.pcap'), // classic pcap, µs
   join(FIXTURES, 'capture', 'nanosecond', 'capture.pcap'), // classic pcap, ns, snaplen-cut frames
   join(CORPUS_PCAPS, 'tls12.pcap'),
+  // pcapng honours the fast path too (issue 17): EPBs of two resolutions, and a DSB between frames.
+  join(FIXTURES, 'capture', 'nanosecond', 'capture.pcapng'),
+  join(FIXTURES, 'capture', 'dsb', 'capture.pcapng'),
+  join(FIXTURES, 'tcp', 'dumpcap-pcapng', 'dumpcap.pcapng'),
 ])
 
 /** Skips every other record it is asked about; lines say what was asked and what was delivered. */
-function skippingSink(): {sink: CaptureSink & FrameSkipper; lines: string[]} {
+function skippingSink(): {sink: CaptureSink; lines: string[]} {
   const lines: string[] = []
   let asked = 0
-  const sink: CaptureSink & FrameSkipper = {
-    skipFrame: (data, start, end, linkType, tsSec, tsNsec) => {
+  const sink: CaptureSink = {
+    skipFrame: (data, start, end, linkType, tsSec, tsNsec, origLen) => {
       asked++
       const skip = asked % 2 === 1
-      lines.push(`asked #${asked} ${tsSec}.${tsNsec} link ${linkType} ${Buffer.from(data.subarray(start, end)).toString('hex')} ${skip ? 'skipped' : 'declined'}`)
+      lines.push(`asked #${asked} ${tsSec}.${tsNsec} link ${linkType} ${Buffer.from(data.subarray(start, end)).toString('hex')} orig ${origLen} ${skip ? 'skipped' : 'declined'}`)
       return skip
     },
     frame: (frame) => lines.push(`frame #${frame.index} ${frame.tsSec}.${frame.tsNsec} link ${frame.linkType} ${Buffer.from(frame.data).toString('hex')} orig ${frame.origLen}`),

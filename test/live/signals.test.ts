@@ -10,7 +10,7 @@ import {existsSync, readdirSync, readFileSync, readlinkSync} from 'node:fs'
 import {createServer, connect, type Server} from 'node:net'
 import {join} from 'node:path'
 import {afterEach, describe, expect, it} from 'vitest'
-import {tcpdumpArgs} from '../../src/capture/live.js'
+import {tcpdumpArgs} from '../../src/capture/tcpdump.js'
 import {ROOT} from '../helpers/paths.js'
 
 const PORT = 25999

@@ -180,10 +180,10 @@ describe('ConnectionTracker: connections', () => {
     expect(recorders[0]!.ends).toEqual([['c2s', 4], ['s2c', 5]])
   })
 
-  it('keeps connections apart that share both ports (one table chain): closing, stragglers and reopening in the middle of it', () => {
+  it('keeps connections apart that share both ports (one table chain): closing, late packets and reopening in the middle of it', () => {
     // Three Defenders behind different addresses that picked the same source port: the flow
     // table keys on the ports, so their flows chain under one key. B, in the middle of the chain,
-    // closes (its flows become tombstones in place), gets a straggler, then reopens on a new ISN
+    // closes (its flows become tombstones in place), gets a late packet, then reopens on a new ISN
     // (its tombstones are taken out of the chain); A and C carry on throughout.
     const {t, recorders} = tracker()
     const at = (ip: string) => ({
@@ -201,7 +201,7 @@ describe('ConnectionTracker: connections', () => {
     t.push(b.s(++frame, 901, 106, TCP_FIN | TCP_ACK))
     t.push(b.c(++frame, 106, 902, TCP_ACK)) // 12: B released
     t.push(a.c(++frame, 105, 901, TCP_ACK, SOURCE.subarray(4, 8))) // 13
-    t.push(b.c(++frame, 106, 902, TCP_ACK)) // 14: B's straggler
+    t.push(b.c(++frame, 106, 902, TCP_ACK)) // 14: B's late packet (on its tombstone)
     t.push(c.s(++frame, 901, 105, TCP_ACK, SOURCE.subarray(8, 12))) // 15
     t.push(b.c(++frame, 777000, 0, TCP_SYN)) // 16: B again, a new ISN
     t.push(b.s(++frame, 5000, 777001, TCP_SYN | TCP_ACK))
@@ -247,7 +247,7 @@ describe('ConnectionTracker: connections', () => {
     expect(conns[1]!.issues[0]!.frame).toBe(4)
   })
 
-  it('a closed connection lingers 30 s of capture time: a straggler before that counts on it, one after opens a new connection', () => {
+  it('the tombstone of a closed connection stays 30 s of capture time: a late packet before that counts on it, one after opens a new connection', () => {
     const {t} = tracker()
     const close = (base: number, ts: number) => {
       t.push(fromClient(base, 100, 0, TCP_SYN, undefined, {ts}))
@@ -259,7 +259,7 @@ describe('ConnectionTracker: connections', () => {
     // Its last ACK, 10 s late, and a new connection elsewhere (which lets go of the expired).
     t.push(fromClient(5, 102, 902, TCP_ACK, undefined, {ts: 10}))
     t.push(segment({frame: 6, ts: 10, src: '10.3.3.3', sport: 40000, dst: S.ip, dport: 8084, seq: 1, flags: TCP_SYN}))
-    // 31 s after the release: the next new connection ends its lingering, so a straggler is new.
+    // 31 s after the release: the next new connection removes its tombstone, so a late packet is new.
     t.push(segment({frame: 7, ts: 31, src: '10.3.3.4', sport: 40000, dst: S.ip, dport: 8084, seq: 1, flags: TCP_SYN}))
     t.push(fromClient(8, 102, 902, TCP_ACK, undefined, {ts: 31}))
     const conns = t.finish()

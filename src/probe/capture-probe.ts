@@ -7,11 +7,12 @@ import {existsSync, mkdtempSync, readFileSync, rmSync} from 'node:fs'
 import {tmpdir} from 'node:os'
 import {join} from 'node:path'
 import {Analyzer, summarizeConnections} from '../analysis/analyzer.js'
-import {liveOptions, progressSink, type CaptureLiveOptions} from '../analysis/live.js'
+import {liveOptions, progressSink, type CaptureLiveOptions} from '../analysis/live-analysis.js'
 import type {AnalysisReport, ConnectionReport} from '../model/report.js'
-import {LiveCapture} from '../capture/live.js'
+import {LiveCapture} from '../capture/tcpdump.js'
 import {writePcapng} from '../capture/pcapng-writer.js'
-import type {CaptureSink, CaptureSummary, RawFrame} from '../capture/types.js'
+import {deliverFrame} from '../capture/sink.js'
+import type {CaptureFileFormat, CaptureSink, CaptureSummary, RawFrame} from '../capture/types.js'
 import {UsageError} from '../errors.js'
 import type {Issue} from '../issues.js'
 import {loadKeyStore} from '../keys/store.js'
@@ -123,8 +124,14 @@ async function probeAndCapture(options: CaptureProbeOptions, keylogFile: string)
 /** Frames of the probe's connection, up to a limit (a --hold of minutes with pings stays far below it). */
 const MAX_HELD_FRAMES = 200_000
 
-class HeldFrames {
+/**
+ * The frames of one capture, copied (reader buffers are reused) and replayed later into another
+ * sink as the reader would have delivered them: the format first, then each frame through the
+ * sink's fast path (CaptureSink's contract, capture/sink.ts).
+ */
+export class HeldFrames {
   private readonly frames: RawFrame[] = []
+  private format: CaptureFileFormat | undefined
   dropped = 0
   readonly sink: CaptureSink = {
     frame: (frame) => {
@@ -133,6 +140,9 @@ class HeldFrames {
         return
       }
       this.frames.push({...frame, data: frame.data.slice()})
+    },
+    format: (format) => {
+      this.format = format
     },
   }
 
@@ -143,7 +153,8 @@ class HeldFrames {
   }
 
   replay(sink: CaptureSink): void {
-    for (const frame of this.frames) sink.frame(frame)
+    if (this.format !== undefined) sink.format?.(this.format)
+    for (const frame of this.frames) deliverFrame(sink, frame)
     this.frames.length = 0
   }
 }

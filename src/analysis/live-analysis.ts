@@ -1,9 +1,10 @@
 /**
- * `defender-check capture`: tcpdump (capture/live.ts) feeding the Analyzer as it captures, the
+ * `defender-check capture`: tcpdump (capture/tcpdump.ts) feeding the Analyzer as it captures, the
  * same path a file takes (analyze.ts), stopped by --duration, --count or a signal.
  */
-import {LiveCapture, type LiveCaptureOptions} from '../capture/live.js'
-import type {CaptureSink, RawFrame} from '../capture/types.js'
+import {LiveCapture, type LiveCaptureOptions} from '../capture/tcpdump.js'
+import {forwardSink} from '../capture/sink.js'
+import type {CaptureSink} from '../capture/types.js'
 import {decodePacket} from '../dissect/packet.js'
 import {TCP_ACK, TCP_SYN} from '../dissect/types.js'
 import {Analyzer, type AnalyzerOptions} from './analyzer.js'
@@ -83,15 +84,13 @@ export function progressSink(inner: CaptureSink, ports: number[], onProgress: ((
     onProgress(progress)
   }
   const timer = setInterval(report, PROGRESS_INTERVAL_MS)
-  const sink: CaptureSink = {
-    frame(frame: RawFrame) {
-      progress.packets++
-      progress.bytes += frame.origLen
-      const tcp = decodePacket(frame).tcp
-      if (tcp && (tcp.flags & (TCP_SYN | TCP_ACK)) === TCP_SYN && (consolePorts.size === 0 || consolePorts.has(tcp.dstPort))) progress.connections++
-      inner.frame(frame)
-    },
-  }
+  // forwardSink keeps the inner sink's fast path and format (a pcap seals the key store).
+  const sink = forwardSink(inner, (data, start, end, linkType, origLen) => {
+    progress.packets++
+    progress.bytes += origLen
+    const tcp = decodePacket({index: progress.packets, tsSec: 0, tsNsec: 0, linkType, data: data.subarray(start, end), origLen, interfaceId: 0}).tcp
+    if (tcp && (tcp.flags & (TCP_SYN | TCP_ACK)) === TCP_SYN && (consolePorts.size === 0 || consolePorts.has(tcp.dstPort))) progress.connections++
+  })
   return {
     sink,
     stop() {
