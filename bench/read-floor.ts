@@ -9,7 +9,7 @@
  */
 import {readCapture} from '../src/capture/index.js'
 import type {CaptureSink} from '../src/capture/types.js'
-import {FRAME_TCP, newPrefilteredTcp, prefilterFrame} from '../src/dissect/prefilter.js'
+import {FRAME_TCP, newPrefilteredTcp, prefilterFrame} from '../src/packet/prefilter.js'
 
 const CONSOLE_PORT = 8084
 

@@ -17,13 +17,33 @@
  * With these, memory is bounded by the open connections (maxConnections) times a constant,
  * whatever one connection carries.
  *
- * The defaults live with the code that enforces each limit; this module names them together
- * for the CLI flags and the documentation.
+ * The defaults are defined here, once, and the code that enforces each limit imports its own
+ * (so this module, at the bottom of the pipeline, imports nothing from above it).
  */
-import {DEFAULT_MAX_REPORTED_CONNECTIONS} from './analysis/analyzer.js'
-import {DEFAULT_MAX_HEADER_BYTES} from './dissect/http/upgrade.js'
-import {DEFAULT_MAX_HANDSHAKE_MESSAGE_BYTES} from './dissect/tls/handshake.js'
-import {DEFAULT_MAX_BUFFERED_BYTES, DEFAULT_MAX_CONNECTIONS, DEFAULT_MAX_HALF_OPEN} from './stream/tracker.js'
+export const DEFAULT_MAX_CONNECTIONS = 100_000
+export const DEFAULT_MAX_BUFFERED_BYTES = 4 * 1024 * 1024
+/**
+ * Connections whose client sent a SYN and heard nothing back, held at once. They are the
+ * cheapest to forge (a SYN flood: one 60-byte packet each) and each costs the ~3 KB of an open
+ * connection, so they get a cap of their own below maxConnections: 1M unanswered SYNs from
+ * distinct clients otherwise held 100,000 of them (~800 MiB peak RSS).
+ */
+export const DEFAULT_MAX_HALF_OPEN = 10_000
+/**
+ * 1 MiB. Certificate chains are what grows: usually 1-10 KiB, a few hundred KiB for certificates
+ * with thousands of SANs (Zeek's tls-fragmented-handshake trace: 340 kB, 10,000 SANs; Go's
+ * client accepts up to 256 KiB). TLS itself allows 2^24 - 1 (RFC 8446 §4). The body buffer
+ * grows with the bytes that arrive, so a length field alone does not make the reader hold this.
+ */
+export const DEFAULT_MAX_HANDSHAKE_MESSAGE_BYTES = 1024 * 1024
+export const DEFAULT_MAX_HEADER_BYTES = 64 * 1024
+/**
+ * Connections listed in full when a report is kept whole (JUnit, --html, --json, table --all;
+ * table, JSON and NDJSON output stream instead and list every one). A kept connection costs
+ * ~30 KB (bench file (b) as JUnit: 100,000 kept peaked at 2.97 GB, near the default heap limit),
+ * so 25,000 stay under ~0.8 GB.
+ */
+export const DEFAULT_MAX_REPORTED_CONNECTIONS = 25_000
 
 /** The per-connection list caps (fixed, not flags): see src/lists.ts. */
 export {LIST_CAPS} from './lists.js'

@@ -5,7 +5,7 @@
  *
  *   shared (src/*.ts)  <  capture  <  packet  <  stream, keys  <  protocols  <  model
  *   <  checks  <  analysis (facts assembly and the drivers)  <  report  <  probe  <  cli, hooks
- *   <  commands
+ *   <  commands, and index.ts (the package's library entry, which re-exports from all of them)
  */
 import {readdirSync, readFileSync} from 'node:fs'
 import {dirname, join, relative, resolve} from 'node:path'
@@ -29,12 +29,13 @@ const RANK: Record<string, number> = {
   cli: 10,
   hooks: 10,
   commands: 11,
+  api: 12,
 }
 
 /** The layer of a file, by its folder under src/. */
 function layerOf(file: string): string {
   const parts = relative(SRC, file).split('/')
-  if (parts.length === 1) return parts[0]!.startsWith('model') ? 'model' : 'shared'
+  if (parts.length === 1) return parts[0] === 'index.ts' ? 'api' : 'shared'
   return parts[0]!
 }
 

@@ -7,10 +7,10 @@
  */
 import type {CaptureSink, CaptureSummary, RawFrame} from '../capture/types.js'
 import {ServerCounter} from './server-counter.js'
-import {decodePacket} from '../dissect/packet.js'
-import {PrefilteredPacketBuilder} from '../dissect/prefiltered-packet.js'
-import {FRAME_DECODE, FRAME_TCP, newPrefilteredTcp, prefilterFrame} from '../dissect/prefilter.js'
-import {TCP_ACK, TCP_SYN, type Packet} from '../dissect/types.js'
+import {decodePacket} from '../packet/packet.js'
+import {PrefilteredPacketBuilder} from '../packet/prefiltered-packet.js'
+import {FRAME_DECODE, FRAME_TCP, newPrefilteredTcp, prefilterFrame} from '../packet/prefilter.js'
+import {TCP_ACK, TCP_SYN, type Packet} from '../packet/types.js'
 import type {Issue} from '../issues.js'
 import {connectionVerdict, inconclusiveOf, runChecks} from '../checks/index.js'
 import type {ConnectionFacts, SnaplenIssue} from '../model/facts.js'
@@ -25,6 +25,7 @@ import {ConnectionReaders} from './connection-readers.js'
 import {TOOL_VERSION} from './version.js'
 import {isCaptureTimeInRange, isoTime} from '../time.js'
 import {countOmitted} from '../lists.js'
+import {DEFAULT_MAX_REPORTED_CONNECTIONS} from '../limits.js'
 
 /** Moved to src/time.ts (the one formatter of capture times); re-exported for existing importers. */
 export {isoTime} from '../time.js'
@@ -59,16 +60,10 @@ export interface AnalyzerOptions {
   keys?: KeyStore
 }
 
-/**
- * Connections listed in full when a report is kept whole (JUnit, --html, --json, table --all;
- * table, JSON and NDJSON output stream instead and list every one). A kept connection costs
- * ~30 KB (bench file (b) as JUnit: 100,000 kept peaked at 2.97 GB, near the default heap limit),
- * so 25,000 stay under ~0.8 GB.
- */
 /** Issue code of a capture time outside what ISO-8601 can say (src/time.ts). */
 const TIME_OUT_OF_RANGE = 'capture.time-out-of-range'
 
-export const DEFAULT_MAX_REPORTED_CONNECTIONS = 25_000
+export {DEFAULT_MAX_REPORTED_CONNECTIONS}
 
 /** Counts over every connection analysed, listed or not. */
 interface Tally {
@@ -186,7 +181,7 @@ export class Analyzer {
 
   /**
    * A plain TCP segment on a Console port, its headers already read by the prefilter: its Packet
-   * is built from those offsets (dissect/prefiltered-packet.ts) instead of decoded layer by
+   * is built from those offsets (packet/prefiltered-packet.ts) instead of decoded layer by
    * layer. False when it must be decoded in full after all (VLAN tags).
    */
   private consoleSegment(data: Uint8Array, start: number, end: number, linkType: number, tsSec: number, tsNsec: number, frame: number): boolean {

@@ -7,9 +7,9 @@
 import {isCaptureTimeInRange, isoDate} from '../time.js'
 import {X509Certificate} from 'node:crypto'
 import {readFileSync} from 'node:fs'
-import type {CertificateInfo} from '../dissect/tls/types.js'
+import type {CertificateInfo} from '../protocols/tls/types.js'
 import {InputError} from '../errors.js'
-import {canonicalIp, parseCertificate, readSubjectAltNames} from '../dissect/x509.js'
+import {canonicalIp, parseCertificate, readSubjectAltNames} from '../protocols/tls/x509.js'
 import type {CertificateVerdict} from '../model/facts.js'
 
 /** A loaded --ca PEM bundle. */

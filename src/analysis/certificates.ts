@@ -5,7 +5,7 @@
  */
 import type {CertificateFacts} from '../model/facts.js'
 import type {Policy} from '../model/policy.js'
-import type {TlsFacts} from '../dissect/tls/types.js'
+import type {TlsFacts} from '../protocols/tls/types.js'
 import {evaluateServerCertificate, type CaBundle} from './cert-policy.js'
 
 export interface CertificateContext {

@@ -8,10 +8,10 @@
  * facts object already travels to every check and renderer, and JSON.stringify, the schema and
  * the NDJSON writer skip non-enumerable properties, so no output changes.
  */
-import {CONTENT_APPLICATION_DATA} from '../dissect/tls/iana/content-types.js'
-import {TLS_1_3} from '../dissect/tls/iana/versions.js'
-import {REQUEST_RECORD_MAX, REQUEST_RECORD_MIN, recordBytes, tls13RecordSizes, type Tls13RecordSizes} from '../dissect/tls/record-sizes.js'
-import type {TlsFacts, TlsRecordRef} from '../dissect/tls/types.js'
+import {CONTENT_APPLICATION_DATA} from '../protocols/tls/iana/content-types.js'
+import {TLS_1_3} from '../protocols/tls/iana/versions.js'
+import {REQUEST_RECORD_MAX, REQUEST_RECORD_MIN, recordBytes, tls13RecordSizes, type Tls13RecordSizes} from '../protocols/tls/record-sizes.js'
+import type {TlsFacts, TlsRecordRef} from '../protocols/tls/types.js'
 import type {
   ClientFlightKind,
   ConnectionFacts,

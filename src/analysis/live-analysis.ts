@@ -5,8 +5,8 @@
 import {LiveCapture, type LiveCaptureOptions} from '../capture/tcpdump.js'
 import {forwardSink} from '../capture/sink.js'
 import type {CaptureSink} from '../capture/types.js'
-import {decodePacket} from '../dissect/packet.js'
-import {TCP_ACK, TCP_SYN} from '../dissect/types.js'
+import {decodePacket} from '../packet/packet.js'
+import {TCP_ACK, TCP_SYN} from '../packet/types.js'
 import {Analyzer, type AnalyzerOptions} from './analyzer.js'
 import type {CaptureReport} from '../model/report.js'
 

@@ -2,7 +2,7 @@
  * Counting the servers a capture talked to instead of the Console, for the "no Console traffic"
  * hint, without allocating per packet.
  */
-import {formatIpv4, formatIpv6} from '../dissect/address.js'
+import {formatIpv4, formatIpv6} from '../packet/address.js'
 import type {OtherTraffic} from '../model/report.js'
 
 /**

@@ -5,7 +5,7 @@
  * that is not a Console port is a warning (the Defender went through the proxy to something else).
  */
 import type {ConnectionFacts} from '../model/facts.js'
-import type {ProxyFacts, ProxyTarget} from '../dissect/proxy/types.js'
+import type {ProxyFacts, ProxyTarget} from '../protocols/proxy/types.js'
 import type {CheckResult, CheckStatus} from '../model/checks.js'
 import type {Policy} from '../model/policy.js'
 

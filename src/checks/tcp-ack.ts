@@ -7,7 +7,7 @@
 import {countOf} from '../lists.js'
 import type {CheckResult} from '../model/checks.js'
 import {captureEndedWithinRto, synAttempts, type TcpCheckFacts} from './tcp-handshake.js'
-import {count, elapsedMs, formatMs} from '../format.js'
+import {count, elapsedMs, formatMs} from '../model/format.js'
 
 export function checkTcpAck(facts: TcpCheckFacts): CheckResult {
   const {tcp} = facts

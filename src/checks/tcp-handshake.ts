@@ -6,7 +6,7 @@
  */
 import type {ConnectionFacts} from '../model/facts.js'
 import type {FrameRef, TcpFacts} from '../stream/types.js'
-import {elapsedMs} from '../format.js'
+import {elapsedMs} from '../model/format.js'
 
 /** ConnectionFacts.captureEndTs tells when the whole capture ended; without it the checks judge the facts alone. */
 export type TcpCheckFacts = ConnectionFacts

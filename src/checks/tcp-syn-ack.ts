@@ -6,7 +6,7 @@
 import {countOf} from '../lists.js'
 import type {CheckResult} from '../model/checks.js'
 import {captureEndedWithinRto, describeSynOptions, synAttempts, synOptionValues, type TcpCheckFacts} from './tcp-handshake.js'
-import {count, elapsedMs, formatEndpoint, formatMs} from '../format.js'
+import {count, elapsedMs, formatEndpoint, formatMs} from '../model/format.js'
 
 export function checkTcpSynAck(facts: TcpCheckFacts): CheckResult {
   const {tcp, client, server} = facts

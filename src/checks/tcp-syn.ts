@@ -7,7 +7,7 @@ import {countOf} from '../lists.js'
 import type {ConnectionFacts} from '../model/facts.js'
 import type {CheckResult} from '../model/checks.js'
 import {describeSynOptions, synOptionValues} from './tcp-handshake.js'
-import {count, formatEndpoint} from '../format.js'
+import {count, formatEndpoint} from '../model/format.js'
 
 export function checkTcpSyn(facts: ConnectionFacts): CheckResult {
   const {tcp} = facts

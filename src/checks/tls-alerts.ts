@@ -4,8 +4,8 @@
  * encrypted, so one that ends a failed handshake is inferred from its size (2 bytes + type + tag).
  */
 import type {ConnectionFacts, Tls13Handshake} from '../model/facts.js'
-import {CONTENT_ALERT, CONTENT_APPLICATION_DATA} from '../dissect/tls/iana/content-types.js'
-import type {TlsAlertInfo} from '../dissect/tls/types.js'
+import {CONTENT_ALERT, CONTENT_APPLICATION_DATA} from '../protocols/tls/iana/content-types.js'
+import type {TlsAlertInfo} from '../protocols/tls/types.js'
 import type {CheckResult} from '../model/checks.js'
 import type {Policy} from '../model/policy.js'
 import {decryptedThroughout, describeEnding, noTlsReason, skip, tls13HandshakeOf, tlsFactsOf} from './tls-common.js'

@@ -5,8 +5,8 @@
  * without keys: inferred from whether the client continued after the server's encrypted flight.
  */
 import type {CertificateVerdict, ConnectionFacts} from '../model/facts.js'
-import type {CertificateInfo, TlsFacts} from '../dissect/tls/types.js'
-import {HS_CERTIFICATE} from '../dissect/tls/iana/handshake-types.js'
+import type {CertificateInfo, TlsFacts} from '../protocols/tls/types.js'
+import {HS_CERTIFICATE} from '../protocols/tls/iana/handshake-types.js'
 import type {CheckResult} from '../model/checks.js'
 import type {Policy} from '../model/policy.js'
 import {describeEnding, formatBytes, isTls13, noTlsReason, serverCertificateVerdictOf, skip, tls13HandshakeOf, tlsFactsOf} from './tls-common.js'

@@ -6,8 +6,8 @@
  * record tells a bare Finished, an empty Certificate and a real one apart.
  */
 import type {ConnectionFacts} from '../model/facts.js'
-import {HS_SERVER_HELLO_DONE} from '../dissect/tls/iana/handshake-types.js'
-import type {TlsFacts} from '../dissect/tls/types.js'
+import {HS_SERVER_HELLO_DONE} from '../protocols/tls/iana/handshake-types.js'
+import type {TlsFacts} from '../protocols/tls/types.js'
 import type {CheckResult} from '../model/checks.js'
 import type {Policy} from '../model/policy.js'
 import {decryptedThroughout, describeEnding, endingAfter, formatBytes, isTls13, skip, tls13HandshakeOf, tlsFactsOf} from './tls-common.js'

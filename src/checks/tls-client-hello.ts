@@ -5,9 +5,9 @@
  */
 import {maxOf} from '../lists.js'
 import type {ConnectionFacts} from '../model/facts.js'
-import type {ClientHelloInfo} from '../dissect/tls/types.js'
-import {TLS_1_2} from '../dissect/tls/iana/versions.js'
-import {HS_CLIENT_HELLO} from '../dissect/tls/iana/handshake-types.js'
+import type {ClientHelloInfo} from '../protocols/tls/types.js'
+import {TLS_1_2} from '../protocols/tls/iana/versions.js'
+import {HS_CLIENT_HELLO} from '../protocols/tls/iana/handshake-types.js'
 import type {CheckResult} from '../model/checks.js'
 import type {Policy} from '../model/policy.js'
 import {noTlsReason, skip, tlsFactsOf, versionName} from './tls-common.js'

@@ -5,9 +5,9 @@
  * here as facts.derived.tls13. Pure: facts in, facts out.
  */
 import type {CertificateVerdict, ConnectionFacts, Tls13Handshake} from '../model/facts.js'
-import type {TlsFacts} from '../dissect/tls/types.js'
-import {nameOf} from '../dissect/tls/iana/table.js'
-import {TLS_1_3, VERSIONS} from '../dissect/tls/iana/versions.js'
+import type {TlsFacts} from '../protocols/tls/types.js'
+import {nameOf} from '../protocols/tls/iana/table.js'
+import {TLS_1_3, VERSIONS} from '../protocols/tls/iana/versions.js'
 import type {FrameRef, Side} from '../stream/types.js'
 import type {CheckId, CheckResult} from '../model/checks.js'
 

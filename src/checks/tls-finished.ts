@@ -6,8 +6,8 @@
  * server's, RFC 8446 §4.4.4; a server sends NewSessionTicket/data only after verifying the client's).
  */
 import type {ConnectionFacts} from '../model/facts.js'
-import {CONTENT_APPLICATION_DATA} from '../dissect/tls/iana/content-types.js'
-import type {TlsFacts, VerifiedFinished} from '../dissect/tls/types.js'
+import {CONTENT_APPLICATION_DATA} from '../protocols/tls/iana/content-types.js'
+import type {TlsFacts, VerifiedFinished} from '../protocols/tls/types.js'
 import type {CheckResult} from '../model/checks.js'
 import {describeEnding, formatBytes, isTls13, skip, tls13HandshakeOf, tlsFactsOf} from './tls-common.js'
 

@@ -4,9 +4,9 @@
  */
 import {countOf} from '../lists.js'
 import type {ConnectionFacts} from '../model/facts.js'
-import {CIPHER_SUITES} from '../dissect/tls/iana/cipher-suites.js'
-import {NAMED_GROUPS} from '../dissect/tls/iana/named-groups.js'
-import {nameOf} from '../dissect/tls/iana/table.js'
+import {CIPHER_SUITES} from '../protocols/tls/iana/cipher-suites.js'
+import {NAMED_GROUPS} from '../protocols/tls/iana/named-groups.js'
+import {nameOf} from '../protocols/tls/iana/table.js'
 import type {CheckResult} from '../model/checks.js'
 import {describeEnding, endingAfter, noTlsReason, skip, tlsFactsOf, versionName} from './tls-common.js'
 

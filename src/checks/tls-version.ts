@@ -4,7 +4,7 @@
  * --min-tls 1.3 makes TLS 1.2 fail; --min-tls 1.2 makes it pass.
  */
 import type {ConnectionFacts} from '../model/facts.js'
-import {TLS_1_2, TLS_1_3} from '../dissect/tls/iana/versions.js'
+import {TLS_1_2, TLS_1_3} from '../protocols/tls/iana/versions.js'
 import type {CheckResult, CheckStatus} from '../model/checks.js'
 import type {Policy} from '../model/policy.js'
 import {skip, tlsFactsOf, versionName} from './tls-common.js'

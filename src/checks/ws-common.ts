@@ -5,9 +5,9 @@
  * wire"). Pure: facts in, facts out.
  */
 import type {ConnectionFacts, UpgradeFlow} from '../model/facts.js'
-import type {HttpUpgradeFacts} from '../dissect/http/types.js'
-import type {TlsRecordRef} from '../dissect/tls/types.js'
-import type {WebSocketFacts} from '../dissect/websocket/types.js'
+import type {HttpUpgradeFacts} from '../protocols/http/types.js'
+import type {TlsRecordRef} from '../protocols/tls/types.js'
+import type {WebSocketFacts} from '../protocols/websocket/types.js'
 import {isTls13, tls13HandshakeOf, tlsFactsOf} from './tls-common.js'
 
 /** The HTTP upgrade and WebSocket facts of a connection (the one place the ws checks reach into ConnectionFacts). */

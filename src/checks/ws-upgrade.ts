@@ -2,14 +2,14 @@
  * ws.upgrade: the client's HTTP GET with Upgrade: websocket was answered 101 Switching Protocols
  * with a correct Sec-WebSocket-Accept (RFC 6455 §4.1, §4.2.2). Observed when the exchange was read
  * (decrypted with a key log, or cleartext on the port); without keys on TLS 1.3, inferred from the
- * sizes and flow of the encrypted records (see dissect/tls/record-sizes.ts for the measured sizes).
+ * sizes and flow of the encrypted records (see protocols/tls/record-sizes.ts for the measured sizes).
  */
 import type {ConnectionFacts, UpgradeFlow} from '../model/facts.js'
-import type {HttpUpgradeFacts, HttpUpgradeRequest, HttpUpgradeResponse} from '../dissect/http/types.js'
-import type {TlsFacts} from '../dissect/tls/types.js'
+import type {HttpUpgradeFacts, HttpUpgradeRequest, HttpUpgradeResponse} from '../protocols/http/types.js'
+import type {TlsFacts} from '../protocols/tls/types.js'
 import type {CheckResult} from '../model/checks.js'
 import {describeEnding, formatBytes, isTls13, noTlsReason, skip, tlsFactsOf} from './tls-common.js'
-import {REQUEST_RECORD_RANGE, recordBytes} from '../dissect/tls/record-sizes.js'
+import {REQUEST_RECORD_RANGE, recordBytes} from '../protocols/tls/record-sizes.js'
 import {frameSpan, tlsBlocker, upgradeFlowOf, webFactsOf} from './ws-common.js'
 
 const ID = 'ws.upgrade'
@@ -104,7 +104,7 @@ function fail(summary: string, frames: number[], hint: string): CheckResult {
   return {id: ID, status: 'fail', confidence: 'observed', summary, evidence: {frames}, hint}
 }
 
-/** TLS 1.3 without keys: judged by the sizes and flow of the encrypted records (analysis/derive.ts, dissect/tls/record-sizes.ts). */
+/** TLS 1.3 without keys: judged by the sizes and flow of the encrypted records (analysis/derive.ts, protocols/tls/record-sizes.ts). */
 function inferred(facts: ConnectionFacts, flow: UpgradeFlow): CheckResult {
   const {request, answer, clientAfter, serverAfter} = flow
   const values = {

@@ -1,7 +1,7 @@
 /** `capture`'s library call: tcpdump analysed as it captures, or `capture --probe`. */
 import {loadCaBundle} from '../analysis/cert-policy.js'
 import {captureLive, type LiveProgress} from '../analysis/live-analysis.js'
-import type {AnalysisReport} from '../analysis/types.js'
+import type {AnalysisReport} from '../model/report.js'
 import {parseDuration, probeInputFromFlags, type ProbeFlagValues} from './flags.js'
 import {openReport} from './output.js'
 import {outputOptions, policyOf, type CommandRun, type PolicyFlagValues, type ReportFlagValues} from './command-run.js'

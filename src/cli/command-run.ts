@@ -4,8 +4,8 @@
  * the analysis for streamed formats) → deliverReport(), the render step they share.
  */
 import {buildPolicy} from '../analysis/policy.js'
-import type {AnalysisReport} from '../analysis/types.js'
-import type {Policy} from '../checks/types.js'
+import type {AnalysisReport} from '../model/report.js'
+import type {Policy} from '../model/policy.js'
 import {renderJson} from '../report/json.js'
 import {exitCodeFor} from './exit-codes.js'
 import {writeHtmlReport, type OutputOptions, type ReportFormat} from './output.js'

@@ -4,13 +4,13 @@
  */
 import type {Issue} from '../issues.js'
 import type {HoldsCappedLists} from '../lists.js'
-import type {TunnelInfo} from '../dissect/types.js'
+import type {TunnelInfo} from '../packet/types.js'
 import type {Endpoint, TcpFacts, TcpFlagEvent} from '../stream/types.js'
-import type {Tls13RecordSizes} from '../dissect/tls/record-sizes.js'
-import type {TlsFacts, TlsRecordRef} from '../dissect/tls/types.js'
-import type {ProxyFacts} from '../dissect/proxy/types.js'
-import type {HttpUpgradeFacts} from '../dissect/http/types.js'
-import type {WebSocketFacts} from '../dissect/websocket/types.js'
+import type {Tls13RecordSizes} from '../protocols/tls/record-sizes.js'
+import type {TlsFacts, TlsRecordRef} from '../protocols/tls/types.js'
+import type {ProxyFacts} from '../protocols/proxy/types.js'
+import type {HttpUpgradeFacts} from '../protocols/http/types.js'
+import type {WebSocketFacts} from '../protocols/websocket/types.js'
 
 /** `truncated.issues` counts the issues the readers left out (LIST_CAPS.issuesPerSource each). */
 export interface ConnectionFacts extends HoldsCappedLists {

@@ -3,8 +3,8 @@
  * ERR_SSL_TLSV13_ALERT_CERTIFICATE_REQUIRED...) and a message without OpenSSL's source-file noise,
  * plus the TLS alert a server sent, which OpenSSL reports as "SSL alert number N".
  */
-import {ALERT_DESCRIPTIONS} from '../dissect/tls/iana/alerts.js'
-import {nameOf} from '../dissect/tls/iana/table.js'
+import {ALERT_DESCRIPTIONS} from '../protocols/tls/iana/alerts.js'
+import {nameOf} from '../protocols/tls/iana/table.js'
 import type {ProbeFailure} from '../model/probe.js'
 
 /** A phase ran out of time: named like the system's own connect timeout. */

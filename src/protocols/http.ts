@@ -4,8 +4,8 @@
  * uses, RFC 6455 §4.1). After a 101 with `Upgrade: websocket` it hands each direction's bytes to
  * its children, with its facts (permessage-deflate accepted or not).
  */
-import {HttpUpgradeReader} from '../dissect/http/upgrade.js'
-import type {HttpUpgradeFacts} from '../dissect/http/types.js'
+import {HttpUpgradeReader} from './http/upgrade.js'
+import type {HttpUpgradeFacts} from './http/types.js'
 import {defineProtocol, TCP} from './registry.js'
 
 declare module './registry.js' {

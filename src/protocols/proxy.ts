@@ -2,10 +2,10 @@
  * The proxy preamble (HTTP CONNECT, SOCKS4/4a, SOCKS5) in front of what the Defender sends the
  * Console: present or not, it sniffs every stream's opening and passes the stream (or, once the
  * proxy opened it, the tunnel) on to the other protocols attached to TCP. The preamble's own protocols are registered in
- * dissect/proxy/protocols.ts.
+ * protocols/proxy/protocols.ts.
  */
-import {ProxyPreambleReader} from '../dissect/proxy/preamble.js'
-import type {ProxyFacts} from '../dissect/proxy/types.js'
+import {ProxyPreambleReader} from './proxy/preamble.js'
+import type {ProxyFacts} from './proxy/types.js'
 import {defineProtocol, TCP} from './registry.js'
 
 declare module './registry.js' {

@@ -3,8 +3,8 @@
  * anything another protocol does not claim goes to the TLS reader too: it says what the bytes
  * are not (tls.notTls). Decrypted application data (with keys) is its payload.
  */
-import {TlsConnectionReader} from '../dissect/tls/connection.js'
-import type {TlsFacts} from '../dissect/tls/types.js'
+import {TlsConnectionReader} from './tls/connection.js'
+import type {TlsFacts} from './tls/types.js'
 import {defineProtocol, TCP} from './registry.js'
 
 declare module './registry.js' {

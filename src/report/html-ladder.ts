@@ -6,7 +6,7 @@
  * escapeXml.
  */
 import type {ConnectionReport} from '../model/report.js'
-import {formatEndpoint} from '../format.js'
+import {formatEndpoint} from '../model/format.js'
 import {eventLabel, formatEventTime, serverLaneName, wrapWords, type TimelineEvent} from './timeline.js'
 
 const WIDTH = 960

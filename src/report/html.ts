@@ -8,7 +8,7 @@
  */
 import {isCaptureFacts, type AnalysisReport, type ConnectionReport} from '../model/report.js'
 import type {ConnectionVerdict} from '../model/checks.js'
-import {formatEndpoint} from '../format.js'
+import {formatEndpoint} from '../model/format.js'
 import {escapeXml as esc, renderLadderSvg} from './html-ladder.js'
 import {describeNoTraffic, describePolicy, describeTls, formatDuration, isoSpanSeconds} from './text.js'
 import {buildTimeline, type TimelineOptions} from './timeline.js'

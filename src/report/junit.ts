@@ -8,7 +8,7 @@
  */
 import type {AnalysisReport, ConnectionReport} from '../model/report.js'
 import type {CheckResult} from '../model/checks.js'
-import {formatEndpoint} from '../format.js'
+import {formatEndpoint} from '../model/format.js'
 import {describeNoTraffic, isoSpanSeconds} from './text.js'
 
 interface Totals {

@@ -5,7 +5,7 @@
  */
 import {isCaptureFacts, type AnalysisReport, type ConnectionReport} from '../model/report.js'
 import type {Policy} from '../model/policy.js'
-import {formatEndpoint, formatMs} from '../format.js'
+import {formatEndpoint, formatMs} from '../model/format.js'
 
 /** `port 8084, TLS 1.3 (1.2 warns), console console.example.com, CA ca.pem, pin sha256:…` */
 export function describePolicy(policy: Policy): string {

@@ -11,7 +11,7 @@
 import {maxOf} from '../lists.js'
 import {Chalk} from 'chalk'
 import type {ConnectionReport} from '../model/report.js'
-import {formatEndpoint} from '../format.js'
+import {formatEndpoint} from '../model/format.js'
 import {buildTimeline, eventLabel, formatEventTime, serverLaneName, wrapWords, type TimelineEvent, type TimelineMark, type TimelineOptions} from './timeline.js'
 
 export interface TimelineTextOptions extends TimelineOptions {

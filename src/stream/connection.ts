@@ -4,7 +4,7 @@
  * see).
  */
 import {LIST_CAPS, pushCapped} from '../lists.js'
-import type {Packet, TcpHeader, TunnelInfo} from '../dissect/types.js'
+import type {Packet, TcpHeader, TunnelInfo} from '../packet/types.js'
 import type {Issue} from '../issues.js'
 import {flowPorts, type ChainedFlow} from './flow-table.js'
 import {StreamReassembler, type ReassemblySink, type StreamReassemblerOptions} from './reassembly.js'

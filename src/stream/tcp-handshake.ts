@@ -3,7 +3,7 @@
  * connection, open (connection.ts) or released (tombstone.ts): both keep the same few numbers.
  */
 import {LIST_CAPS, pushCapped} from '../lists.js'
-import {TCP_ACK, TCP_FIN, TCP_RST, TCP_SYN, type Packet, type TcpHeader, type TcpOptions} from '../dissect/types.js'
+import {TCP_ACK, TCP_FIN, TCP_RST, TCP_SYN, type Packet, type TcpHeader, type TcpOptions} from '../packet/types.js'
 import type {TcpFacts} from './types.js'
 
 /** FIN and RST packets listed per connection (retransmitted FINs included, as tcp.flags.fin lists them). */

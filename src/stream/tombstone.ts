@@ -9,7 +9,7 @@
  * survive into the old generation (on a Console-side capture of 100,000 connections the garbage
  * collector copying them was ~40% of the tracker's time).
  */
-import {TCP_FIN, TCP_RST, TCP_SYN, type Packet, type TcpHeader} from '../dissect/types.js'
+import {TCP_FIN, TCP_RST, TCP_SYN, type Packet, type TcpHeader} from '../packet/types.js'
 import type {ChainedFlow} from './flow-table.js'
 import {recordControl, type HandshakeState} from './tcp-handshake.js'
 import type {TcpFacts} from './types.js'

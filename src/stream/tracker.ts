@@ -6,7 +6,7 @@
  * least-recently-active list (recency-list.ts), and released connections' tombstones
  * (tombstone.ts).
  */
-import {TCP_ACK, TCP_FIN, TCP_RST, TCP_SYN, type Packet, type TcpHeader} from '../dissect/types.js'
+import {TCP_ACK, TCP_FIN, TCP_RST, TCP_SYN, type Packet, type TcpHeader} from '../packet/types.js'
 import {Connection, type Flow} from './connection.js'
 import {addFlow, flowPorts, removeFlow, replaceFlow, type FlowTable} from './flow-table.js'
 import type {StreamReassemblerOptions} from './reassembly.js'
@@ -15,15 +15,9 @@ import {recordControl, synContinues} from './tcp-handshake.js'
 import {MAX_TOMBSTONES, TOMBSTONE_SECONDS, Tombstone, type TombstoneFlow} from './tombstone.js'
 import type {ConnectionTrackerOptions, TcpFacts, TrackedConnection} from './types.js'
 
-export const DEFAULT_MAX_CONNECTIONS = 100_000
-export const DEFAULT_MAX_BUFFERED_BYTES = 4 * 1024 * 1024
-/**
- * Connections whose client sent a SYN and heard nothing back, held at once. They are the
- * cheapest to forge (a SYN flood: one 60-byte packet each) and each costs the ~3 KB of an open
- * connection, so they get a cap of their own below maxConnections: 1M unanswered SYNs from
- * distinct clients otherwise held 100,000 of them (~800 MiB peak RSS).
- */
-export const DEFAULT_MAX_HALF_OPEN = 10_000
+// The defaults are named together with every other limit in src/limits.ts.
+import {DEFAULT_MAX_BUFFERED_BYTES, DEFAULT_MAX_CONNECTIONS, DEFAULT_MAX_HALF_OPEN} from '../limits.js'
+export {DEFAULT_MAX_BUFFERED_BYTES, DEFAULT_MAX_CONNECTIONS, DEFAULT_MAX_HALF_OPEN}
 /** How far from the least recently active end a half-open connection is looked for to finish early. */
 const HALF_OPEN_SEARCH = 64
 
@@ -63,7 +57,7 @@ export class ConnectionTracker {
    *
    * The packet and everything it points to (headers, payload, options, tunnels) may be reused
    * for the next frame once push() returns: the analysis hands in ONE Packet object refilled
-   * per prefiltered frame (dissect/prefiltered-packet.ts), over the capture reader's buffer.
+   * per prefiltered frame (packet/prefiltered-packet.ts), over the capture reader's buffer.
    * So the tracker, and the StreamHandlers it calls during push(), read what they need during
    * the call and copy what they keep (numbers, ports, addresses, SYN options, the tunnels);
    * they never keep `packet` or a view into it.

@@ -5,7 +5,7 @@
  */
 import type {HoldsCappedLists} from '../lists.js'
 import type {Issue} from '../issues.js'
-import type {TunnelInfo} from '../dissect/types.js'
+import type {TunnelInfo} from '../packet/types.js'
 
 export interface Endpoint {
   ip: string

@@ -4,7 +4,7 @@ import {tmpdir} from 'node:os'
 import {join} from 'node:path'
 import {describe, expect, it} from 'vitest'
 import {evaluateServerCertificate, loadCaBundle, matchDnsName, matchIp} from '../../src/analysis/cert-policy.js'
-import {parseCertificate} from '../../src/dissect/x509.js'
+import {parseCertificate} from '../../src/protocols/tls/x509.js'
 import {InputError} from '../../src/errors.js'
 
 const CERTS = join(import.meta.dirname, 'certs')

@@ -2,7 +2,7 @@ import {execFileSync} from 'node:child_process'
 import {readdirSync, readFileSync} from 'node:fs'
 import {join} from 'node:path'
 import {describe, expect, it} from 'vitest'
-import {parseCertificate, readSubjectAltNames} from '../../src/dissect/x509.js'
+import {parseCertificate, readSubjectAltNames} from '../../src/protocols/tls/x509.js'
 import {requireTool} from '../helpers/tools.js'
 
 const CERTS = join(import.meta.dirname, 'certs')

@@ -8,7 +8,7 @@
 import {describe, expect, it} from 'vitest'
 import type {CertificateVerdict, ConnectionFacts} from '../../src/model/facts.js'
 import {withDerivedFacts, type AssembledFacts} from '../../src/analysis/derive.js'
-import type {ClientHelloInfo, TlsFacts, TlsRecordRef} from '../../src/dissect/tls/types.js'
+import type {ClientHelloInfo, TlsFacts, TlsRecordRef} from '../../src/protocols/tls/types.js'
 import type {Policy} from '../../src/model/policy.js'
 import type {TcpFacts} from '../../src/stream/types.js'
 import {checkTlsClientHello} from '../../src/checks/tls-client-hello.js'

@@ -6,7 +6,7 @@
  *    each capture holds was read with tshark by the fixture's make.sh and is quoted in its
  *    README: 101 / 403, the close codes, the pings and pongs, who sent FIN and RST, and the
  *    client's first record after its Finished (182 bytes from node, 223 from Python).
- * 2. fixtures/ws cleartext streams (test/websocket/streams.json, tshark's segments) fed to the
+ * 2. fixtures/ws cleartext streams (test/protocols/websocket/streams.json, tshark's segments) fed to the
  *    readers directly, whole or cut where a real session can end, to reach the other branches.
  */
 import {describe, expect, it} from 'vitest'
@@ -16,10 +16,10 @@ import type {ConnectionFacts} from '../../src/model/facts.js'
 import {withDerivedFacts} from '../../src/analysis/derive.js'
 import {checkWsSession} from '../../src/checks/ws-session.js'
 import {checkWsUpgrade} from '../../src/checks/ws-upgrade.js'
-import {WebSocketConnectionReader} from '../../src/dissect/websocket/connection.js'
+import {WebSocketConnectionReader} from '../../src/protocols/websocket/connection.js'
 import {loadKeyStore} from '../../src/keys/store.js'
 import {connectionFacts} from './tcp-facts.js'
-import {capture, chunks, feed, type Chunk} from '../websocket/streams.js'
+import {capture, chunks, feed, type Chunk} from '../protocols/websocket/streams.js'
 
 const policy = buildPolicy({console: 'console.test'})
 

@@ -7,7 +7,7 @@
 import fc from 'fast-check'
 import {describe, expect, it} from 'vitest'
 import type {RawFrame} from '../../src/capture/types.js'
-import {decodePacket} from '../../src/dissect/packet.js'
+import {decodePacket} from '../../src/packet/packet.js'
 import {applyEdits, CAPTURES, editArb, framesOf, noteAbsentCorpusSeeds, params, timed} from './support.js'
 
 noteAbsentCorpusSeeds()

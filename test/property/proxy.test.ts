@@ -1,15 +1,15 @@
 /**
  * ProxyPreambleReader on the real proxy connections of the corpus and the http-connect-407
- * fixture (test/proxy/streams.json: HTTP CONNECT, SOCKS4, SOCKS4a, SOCKS5 as captured), mutated,
+ * fixture (test/protocols/proxy/streams.json: HTTP CONNECT, SOCKS4, SOCKS4a, SOCKS5 as captured), mutated,
  * and on arbitrary bytes up to 1 MiB: it never throws, finishes each input within the time
  * bound, and splitting the chunks anywhere further yields the same facts, issues and tunnel
  * bytes (with the frames they came in), under the default and small limits.
  */
 import fc from 'fast-check'
 import {describe, expect, it} from 'vitest'
-import {ProxyPreambleReader, type ProxyPreambleReaderOptions} from '../../src/dissect/proxy/preamble.js'
+import {ProxyPreambleReader, type ProxyPreambleReaderOptions} from '../../src/protocols/proxy/preamble.js'
 import type {Direction, FrameRef, StreamHandler} from '../../src/stream/types.js'
-import {STREAMS} from '../proxy/streams.js'
+import {STREAMS} from '../protocols/proxy/streams.js'
 import {applyEdits, editArb, params, piecesOf, splitsArb, timed} from './support.js'
 
 interface Chunk {

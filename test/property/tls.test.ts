@@ -1,25 +1,25 @@
 /**
- * TLS readers and parsers on mutated real TLS streams (fixtures and corpus, test/tls/vectors.json):
+ * TLS readers and parsers on mutated real TLS streams (fixtures and corpus, test/protocols/tls/vectors.json):
  * the record and handshake readers give the same records/messages wherever the input splits;
  * the message parsers let nothing but TlsParseError escape; the connection reader never throws
  * and its facts do not depend on chunking. All within bounded time.
  */
 import fc from 'fast-check'
 import {describe, expect, it} from 'vitest'
-import {parseAlerts} from '../../src/dissect/tls/alert.js'
-import {parseCertificateRequest12, parseCertificateRequest13} from '../../src/dissect/tls/certificate-request.js'
-import {parseCertificate12, parseCertificate13} from '../../src/dissect/tls/certificate.js'
-import {parseClientHello} from '../../src/dissect/tls/client-hello.js'
-import {TlsConnectionReader} from '../../src/dissect/tls/connection.js'
-import {TlsParseError} from '../../src/dissect/tls/errors.js'
-import {HandshakeReader} from '../../src/dissect/tls/handshake.js'
-import {TlsRecordReader} from '../../src/dissect/tls/record.js'
-import {parseServerHello} from '../../src/dissect/tls/server-hello.js'
-import {parseEcdheServerKeyExchange} from '../../src/dissect/tls/server-key-exchange.js'
+import {parseAlerts} from '../../src/protocols/tls/alert.js'
+import {parseCertificateRequest12, parseCertificateRequest13} from '../../src/protocols/tls/certificate-request.js'
+import {parseCertificate12, parseCertificate13} from '../../src/protocols/tls/certificate.js'
+import {parseClientHello} from '../../src/protocols/tls/client-hello.js'
+import {TlsConnectionReader} from '../../src/protocols/tls/connection.js'
+import {TlsParseError} from '../../src/protocols/tls/errors.js'
+import {HandshakeReader} from '../../src/protocols/tls/handshake.js'
+import {TlsRecordReader} from '../../src/protocols/tls/record.js'
+import {parseServerHello} from '../../src/protocols/tls/server-hello.js'
+import {parseEcdheServerKeyExchange} from '../../src/protocols/tls/server-key-exchange.js'
 import type {FrameRef} from '../../src/stream/types.js'
-import {handshakeMessagesOf} from '../tls/feed.js'
-import {directionBytes, directionOf, streamVector} from '../tls/streams.js'
-import {fromHex, vectors} from '../tls/vectors.js'
+import {handshakeMessagesOf} from '../protocols/tls/feed.js'
+import {directionBytes, directionOf, streamVector} from '../protocols/tls/streams.js'
+import {fromHex, vectors} from '../protocols/tls/vectors.js'
 import {applyEdits, editArb, mutatedArb, params, piecesOf, splitsArb, timed} from './support.js'
 
 const REF: FrameRef = {frame: 1, ts: 0}

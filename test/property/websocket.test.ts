@@ -1,17 +1,17 @@
 /**
  * HttpUpgradeReader, WebSocketReader and WebSocketConnectionReader on the real WebSocket
- * connections of fixtures/ws (test/websocket/streams.json: each direction's TCP payload segments
+ * connections of fixtures/ws (test/protocols/websocket/streams.json: each direction's TCP payload segments
  * as captured), mutated, and on the RFC 6455 §5.7 example frames: splitting the segments anywhere
  * further yields the same facts, frames and issues; nothing throws, on mutated streams or on
  * arbitrary bytes (up to 1 MiB) either; every input finishes within the per-input time bound.
  */
 import fc from 'fast-check'
 import {describe, expect, it} from 'vitest'
-import {HttpUpgradeReader} from '../../src/dissect/http/upgrade.js'
-import {WebSocketConnectionReader} from '../../src/dissect/websocket/connection.js'
-import {WebSocketReader, type WebSocketFrame} from '../../src/dissect/websocket/frames.js'
+import {HttpUpgradeReader} from '../../src/protocols/http/upgrade.js'
+import {WebSocketConnectionReader} from '../../src/protocols/websocket/connection.js'
+import {WebSocketReader, type WebSocketFrame} from '../../src/protocols/websocket/frames.js'
 import type {Direction, FrameRef, StreamHandler} from '../../src/stream/types.js'
-import {STREAMS, chunks, type Chunk} from '../websocket/streams.js'
+import {STREAMS, chunks, type Chunk} from '../protocols/websocket/streams.js'
 import {applyEdits, editArb, params, piecesOf, splitsArb, timed} from './support.js'
 
 const hex = (s: string): Uint8Array => Buffer.from(s.replace(/\s+/g, ''), 'hex')

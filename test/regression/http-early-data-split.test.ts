@@ -4,12 +4,12 @@
  * http.early-data-too-large when its bytes came in one chunk, but http.early-data and then
  * http.early-data-too-large when the chunk was split after the request: the issues depended on
  * where the capture's segments split. Now too-large replaces the warning either way. On the real
- * client stream of fixtures/ws/cleartext (test/websocket/streams.json: 70 KB of frames after the
+ * client stream of fixtures/ws/cleartext (test/protocols/websocket/streams.json: 70 KB of frames after the
  * request), all in one chunk before the server's, default limits.
  */
 import {describe, expect, it} from 'vitest'
-import {DEFAULT_MAX_EARLY_BYTES, HttpUpgradeReader} from '../../src/dissect/http/upgrade.js'
-import {capture, chunks} from '../websocket/streams.js'
+import {DEFAULT_MAX_EARLY_BYTES, HttpUpgradeReader} from '../../src/protocols/http/upgrade.js'
+import {capture, chunks} from '../protocols/websocket/streams.js'
 
 const list = chunks(capture('cleartext'))
 const c2s = Buffer.concat(list.filter((c) => c.direction === 'c2s').map((c) => c.bytes))

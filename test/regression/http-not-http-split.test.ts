@@ -4,11 +4,11 @@
  * ending right after the offending byte gave "first bytes 81" where the same stream in one segment
  * gave 16 bytes — the report changed with where the capture's segments split. The evidence is now
  * completed from the following chunks. On the first WebSocket frame each side sent in
- * fixtures/ws/cleartext (test/websocket/streams.json), given as if it opened the stream.
+ * fixtures/ws/cleartext (test/protocols/websocket/streams.json), given as if it opened the stream.
  */
 import {describe, expect, it} from 'vitest'
-import {HttpUpgradeReader} from '../../src/dissect/http/upgrade.js'
-import {capture, chunks} from '../websocket/streams.js'
+import {HttpUpgradeReader} from '../../src/protocols/http/upgrade.js'
+import {capture, chunks} from '../protocols/websocket/streams.js'
 
 const streams = capture('cleartext')
 const response = streams.tshark.http.find((m) => m.kind === 'response')!

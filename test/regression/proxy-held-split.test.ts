@@ -5,12 +5,12 @@
  * give up with proxy.held-too-much, while the same bytes in smaller segments opened the tunnel:
  * the verdict depended on where the capture's segments split. The limit now counts what is still
  * held after reading. On the real SOCKS5 connection of corpus/socks-https-example.pcap (stream 4,
- * test/proxy/streams.json), regrouped as one chunk per direction.
+ * test/protocols/proxy/streams.json), regrouped as one chunk per direction.
  */
 import {describe, expect, it} from 'vitest'
-import {ProxyPreambleReader} from '../../src/dissect/proxy/preamble.js'
+import {ProxyPreambleReader} from '../../src/protocols/proxy/preamble.js'
 import type {Direction, FrameRef, StreamHandler} from '../../src/stream/types.js'
-import {STREAMS, bytesOf, expectedFromTshark} from '../proxy/streams.js'
+import {STREAMS, bytesOf, expectedFromTshark} from '../protocols/proxy/streams.js'
 
 const entry = STREAMS.find((s) => s.capture === 'corpus/socks-https-example.pcap' && s.stream === 4)!
 const want = expectedFromTshark(entry)

@@ -11,7 +11,7 @@ type ConnectionReport = AnyConnectionReport<ConnectionFacts>
 import {runChecks, worstStatus} from '../../src/checks/index.js'
 import type {CheckResult} from '../../src/model/checks.js'
 import type {Policy} from '../../src/model/policy.js'
-import type {CertificateInfo, TlsFacts} from '../../src/dissect/tls/types.js'
+import type {CertificateInfo, TlsFacts} from '../../src/protocols/tls/types.js'
 import {completedHandshake, refused} from '../checks/tcp-facts.js'
 
 export const POLICY: Policy = {ports: [8084], minTls: '1.3'}

@@ -6,7 +6,7 @@
 import {describe, expect, it} from 'vitest'
 import type {AnalysisReport} from '../../src/model/report.js'
 import type {ConnectionFacts} from '../../src/model/facts.js'
-import type {TlsFacts} from '../../src/dissect/tls/types.js'
+import type {TlsFacts} from '../../src/protocols/tls/types.js'
 import {renderTable, SUMMARY_THRESHOLD, WORST_SHOWN} from '../../src/report/table.js'
 import {sampleReport} from './sample-report.js'
 

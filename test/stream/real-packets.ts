@@ -5,7 +5,7 @@
  * IPv6 without extension headers, which is what the files used by the tests hold.
  */
 import pcapParser, {type PcapGlobalHeader, type PcapPacket} from 'pcap-parser'
-import type {Packet, TcpOptions} from '../../src/dissect/types.js'
+import type {Packet, TcpOptions} from '../../src/packet/types.js'
 
 export interface CapturedFrame {
   index: number

@@ -1,5 +1,5 @@
 /** Test helper: dissect-layer Packet values for one TCP segment, as decodePacket would produce them. */
-import {TCP_ACK, type Packet, type TcpOptions, type TunnelInfo} from '../../src/dissect/types.js'
+import {TCP_ACK, type Packet, type TcpOptions, type TunnelInfo} from '../../src/packet/types.js'
 
 export interface SegmentSpec {
   frame: number

@@ -1,7 +1,7 @@
 /** dns.resolve as the probe judges it: the Console's name (or the proxy's) resolves. */
 import type {CheckResult} from '../../model/checks.js'
 import type {ProbeFacts} from '../../model/probe.js'
-import {formatMs} from '../../format.js'
+import {formatMs} from '../../model/format.js'
 import {result, cause} from './common.js'
 
 export function probeDnsResolve(facts: ProbeFacts): CheckResult {

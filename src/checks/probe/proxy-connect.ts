@@ -1,7 +1,7 @@
 /** proxy.connect as the probe judges it: the proxy opened a tunnel to the Console (CONNECT answered 2xx). */
 import type {CheckResult} from '../../model/checks.js'
 import type {ProbeFacts} from '../../model/probe.js'
-import {formatMs} from '../../format.js'
+import {formatMs} from '../../model/format.js'
 import {result, cause, notAttempted} from './common.js'
 
 export function probeProxyConnect(facts: ProbeFacts): CheckResult {

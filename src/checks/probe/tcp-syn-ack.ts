@@ -1,7 +1,7 @@
 /** tcp.syn-ack as the probe judges it: the probe's TCP connection to the Console (or the proxy) was answered. */
 import type {CheckResult} from '../../model/checks.js'
 import type {ProbeFacts} from '../../model/probe.js'
-import {formatEndpoint, formatMs} from '../../format.js'
+import {formatEndpoint, formatMs} from '../../model/format.js'
 import {result, cause, notAttempted} from './common.js'
 
 export function probeTcpSynAck(facts: ProbeFacts): CheckResult {

@@ -2,7 +2,7 @@
 import type {CheckResult} from '../../model/checks.js'
 import type {Policy} from '../../model/policy.js'
 import type {ProbeFacts} from '../../model/probe.js'
-import {formatMs} from '../../format.js'
+import {formatMs} from '../../model/format.js'
 import {alertHint, result, cause, notAttempted, handshakeOf} from './common.js'
 
 export function probeTlsFinished(facts: ProbeFacts, policy: Policy): CheckResult {

@@ -1,7 +1,7 @@
 /** ws.ping as the probe judges it: a WebSocket ping was answered. */
 import type {CheckResult} from '../../model/checks.js'
 import type {ProbeFacts} from '../../model/probe.js'
-import {formatMs} from '../../format.js'
+import {formatMs} from '../../model/format.js'
 import {result, cause, notAttempted} from './common.js'
 
 export function probeWsPing(facts: ProbeFacts): CheckResult {

@@ -1,7 +1,7 @@
 /** ws.session as the probe judges it: with --hold: the session stayed up and its pings were answered. */
 import type {CheckResult} from '../../model/checks.js'
 import type {ProbeFacts} from '../../model/probe.js'
-import {formatMs} from '../../format.js'
+import {formatMs} from '../../model/format.js'
 import {result, cause} from './common.js'
 
 export function probeWsSession(facts: ProbeFacts): CheckResult {

@@ -1,7 +1,7 @@
 /** ws.upgrade as the probe judges it: the upgrade request was answered 101 with a valid Sec-WebSocket-Accept. */
 import type {CheckResult} from '../../model/checks.js'
 import type {ProbeFacts} from '../../model/probe.js'
-import {formatMs} from '../../format.js'
+import {formatMs} from '../../model/format.js'
 import {result, cause, notAttempted} from './common.js'
 
 export function probeWsUpgrade(facts: ProbeFacts): CheckResult {

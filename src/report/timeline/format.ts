@@ -1,7 +1,7 @@
 /** Small formatters of the ladder's labels and details. */
 import type {Direction, Side} from '../../stream/types.js'
-import {nameOf} from '../../dissect/tls/iana/table.js'
-import {VERSIONS} from '../../dissect/tls/iana/versions.js'
+import {nameOf} from '../../protocols/tls/iana/table.js'
+import {VERSIONS} from '../../protocols/tls/iana/versions.js'
 
 export function sideOf(direction: Direction): Side {
   return direction === 'c2s' ? 'client' : 'server'

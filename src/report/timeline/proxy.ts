@@ -1,5 +1,5 @@
 /** The proxy preamble's share of the ladder: its request and the proxy's answer, before TLS. */
-import type {ProxyFacts} from '../../dissect/proxy/types.js'
+import type {ProxyFacts} from '../../protocols/proxy/types.js'
 import type {Add, LadderPart} from './events.js'
 
 export const proxyLadder: LadderPart = {

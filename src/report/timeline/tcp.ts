@@ -3,7 +3,7 @@
  * never captured, RST and FIN, and, when nothing above TCP was read (refused, filtered, plain
  * data), the payload each way.
  */
-import {formatMs} from '../../format.js'
+import {formatMs} from '../../model/format.js'
 import {formatBytes, sideOf} from './format.js'
 import type {LadderPart} from './events.js'
 

@@ -1,6 +1,6 @@
 /** TLS 1.3 flights without keys: which records a side's encrypted flight holds, and what its size says. */
 import type {ClientFlightKind, Tls13Handshake} from '../../model/facts.js'
-import type {TlsRecordRef} from '../../dissect/tls/types.js'
+import type {TlsRecordRef} from '../../protocols/tls/types.js'
 
 /**
  * TLS 1.3 flights without keys, keyed by their first record. The client's flight is cut where

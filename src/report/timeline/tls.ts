@@ -8,18 +8,18 @@
  * so a collapsed run counts the bytes of the pings it folds.
  */
 import {derivedOf} from '../../analysis/derive.js'
-import {isGrease} from '../../dissect/tls/grease.js'
-import {CIPHER_SUITES} from '../../dissect/tls/iana/cipher-suites.js'
+import {isGrease} from '../../protocols/tls/grease.js'
+import {CIPHER_SUITES} from '../../protocols/tls/iana/cipher-suites.js'
 import {
   CONTENT_ALERT,
   CONTENT_APPLICATION_DATA,
   CONTENT_CHANGE_CIPHER_SPEC,
   CONTENT_HANDSHAKE,
-} from '../../dissect/tls/iana/content-types.js'
-import {HS_CERTIFICATE, HS_CLIENT_HELLO, HS_FINISHED, HS_SERVER_HELLO} from '../../dissect/tls/iana/handshake-types.js'
-import {nameOf} from '../../dissect/tls/iana/table.js'
-import {VERSIONS} from '../../dissect/tls/iana/versions.js'
-import type {HandshakeMessageRef, TlsAlertInfo, TlsFacts, TlsRecordRef} from '../../dissect/tls/types.js'
+} from '../../protocols/tls/iana/content-types.js'
+import {HS_CERTIFICATE, HS_CLIENT_HELLO, HS_FINISHED, HS_SERVER_HELLO} from '../../protocols/tls/iana/handshake-types.js'
+import {nameOf} from '../../protocols/tls/iana/table.js'
+import {VERSIONS} from '../../protocols/tls/iana/versions.js'
+import type {HandshakeMessageRef, TlsAlertInfo, TlsFacts, TlsRecordRef} from '../../protocols/tls/types.js'
 import type {Tls13Handshake} from '../../model/facts.js'
 import type {Direction} from '../../stream/types.js'
 import type {Add, AppEvents, LadderPart, TimelineEvent} from './events.js'

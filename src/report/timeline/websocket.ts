@@ -1,5 +1,5 @@
 /** WebSocket's share of the ladder: pings with their pongs, and the close frames (RFC 6455 §5.5). */
-import {formatMs} from '../../format.js'
+import {formatMs} from '../../model/format.js'
 import {otherSide} from './format.js'
 import type {LadderPart} from './events.js'
 
