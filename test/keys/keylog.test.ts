@@ -45,7 +45,7 @@ describe('real key logs from openssl s_client', () => {
   })
 
   it('counts labels it does not use (OpenSSL\'s *_TRAFFIC_SECRET_N after a KeyUpdate)', () => {
-    const keylog = (JSON.parse(readFileSync(join(ROOT, 'test', 'tls-crypto', 'chacha20.json'), 'utf8')) as {keylog: string}).keylog
+    const keylog = (JSON.parse(readFileSync(join(ROOT, 'test', 'protocols', 'tls', 'crypto', 'chacha20.json'), 'utf8')) as {keylog: string}).keylog
     const log = parseKeyLog(keylog, 'chacha20')
     expect(log.unknownLabels).toBe(2)
     expect(log.issues).toEqual([])

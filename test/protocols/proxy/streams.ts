@@ -48,7 +48,7 @@ export interface StreamEntry {
   tls: {clientHello?: {frame: number; offset: number; sni: string | null}; serverHello?: {frame: number; offset: number}}
 }
 
-export const STREAMS: StreamEntry[] = JSON.parse(readFileSync(join(ROOT, 'test', 'proxy', 'streams.json'), 'utf8')).connections
+export const STREAMS: StreamEntry[] = JSON.parse(readFileSync(join(ROOT, 'test', 'protocols', 'proxy', 'streams.json'), 'utf8')).connections
 
 export function bytesOf(entry: StreamEntry, direction: Direction): Buffer {
   return Buffer.from(entry.chunks.filter(([d]) => d === direction).map(([, hex]) => hex).join(''), 'hex')

@@ -40,7 +40,7 @@ interface ExpectedRun {
   connections: Array<{server: string; checks: Record<string, {status: string; confidence: string}>}>
 }
 
-const vectors = JSON.parse(readFileSync(join(ROOT, 'test', 'tls', 'decrypted-vectors.json'), 'utf8')) as DecryptedVectors
+const vectors = JSON.parse(readFileSync(join(ROOT, 'test', 'protocols', 'tls', 'decrypted-vectors.json'), 'utf8')) as DecryptedVectors
 const TLS_FIXTURES = join(FIXTURES, 'tls')
 
 function keyStore(keyLogPath: string): KeyStore {

@@ -30,7 +30,7 @@ export interface Vectors {
   streams: StreamVector[]
 }
 
-export const vectors: Vectors = JSON.parse(readFileSync(join(ROOT, 'test', 'tls', 'vectors.json'), 'utf8')) as Vectors
+export const vectors: Vectors = JSON.parse(readFileSync(join(ROOT, 'test', 'protocols', 'tls', 'vectors.json'), 'utf8')) as Vectors
 
 export function fromHex(hex: string): Uint8Array {
   return Uint8Array.from(Buffer.from(hex, 'hex'))
