@@ -27,9 +27,6 @@ import {isCaptureTimeInRange, isoTime} from '../time.js'
 import {countOmitted} from '../lists.js'
 import {DEFAULT_MAX_REPORTED_CONNECTIONS} from '../limits.js'
 
-/** Moved to src/time.ts (the one formatter of capture times); re-exported for existing importers. */
-export {isoTime} from '../time.js'
-
 export interface AnalyzerOptions {
   policy: Policy
   /** Certificate policy inputs (CA bundle already loaded), see certificates.ts. */
@@ -63,7 +60,6 @@ export interface AnalyzerOptions {
 /** Issue code of a capture time outside what ISO-8601 can say (src/time.ts). */
 const TIME_OUT_OF_RANGE = 'capture.time-out-of-range'
 
-export {DEFAULT_MAX_REPORTED_CONNECTIONS}
 
 /** Counts over every connection analysed, listed or not. */
 interface Tally {

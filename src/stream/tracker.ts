@@ -17,7 +17,6 @@ import type {ConnectionTrackerOptions, TcpFacts, TrackedConnection} from './type
 
 // The defaults are named together with every other limit in src/limits.ts.
 import {DEFAULT_MAX_BUFFERED_BYTES, DEFAULT_MAX_CONNECTIONS, DEFAULT_MAX_HALF_OPEN} from '../limits.js'
-export {DEFAULT_MAX_BUFFERED_BYTES, DEFAULT_MAX_CONNECTIONS, DEFAULT_MAX_HALF_OPEN}
 /** How far from the least recently active end a half-open connection is looked for to finish early. */
 const HALF_OPEN_SEARCH = 64
 

@@ -5,7 +5,7 @@
  */
 import fc from 'fast-check'
 import {describe, expect, it} from 'vitest'
-import {isoTime} from '../../src/analysis/analyzer.js'
+import {isoTime} from '../../src/time.js'
 
 const MIN = Date.parse('0000-01-01T00:00:00.000Z')
 const MAX = Date.parse('9999-12-31T23:59:59.999Z')

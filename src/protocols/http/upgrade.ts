@@ -18,7 +18,6 @@ import {senderOf, type Direction, type FrameRef, type StreamHandler} from '../..
 import type {HttpHeader, HttpUpgradeFacts, HttpUpgradeRequest, HttpUpgradeResponse, WebSocketExtension} from './types.js'
 
 import {DEFAULT_MAX_HEADER_BYTES} from '../../limits.js'
-export {DEFAULT_MAX_HEADER_BYTES}
 export const DEFAULT_MAX_EARLY_BYTES = 64 * 1024
 /** First bytes of a stream that is not HTTP shown in http.not-http. */
 const NOT_HTTP_EVIDENCE = 16

@@ -27,7 +27,8 @@ import {parseCertificateRequest12, parseCertificateRequest13} from './certificat
 import {parseClientHello} from './client-hello.js'
 import {SessionDecryption, type SessionKeys} from './decryption.js'
 import {TlsParseError, toHex} from './errors.js'
-import {DEFAULT_MAX_HANDSHAKE_MESSAGE_BYTES, HandshakeReader, type HandshakeMessage, type HandshakeReaderEvents, type OversizedHandshake} from './handshake.js'
+import {DEFAULT_MAX_HANDSHAKE_MESSAGE_BYTES} from '../../limits.js'
+import {HandshakeReader, type HandshakeMessage, type HandshakeReaderEvents, type OversizedHandshake} from './handshake.js'
 import {CIPHER_SUITES} from './iana/cipher-suites.js'
 import {
   CONTENT_ALERT,

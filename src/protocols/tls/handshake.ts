@@ -14,7 +14,6 @@ import {nameOf} from './iana/table.js'
 
 const HEADER_LENGTH = 4
 import {DEFAULT_MAX_HANDSHAKE_MESSAGE_BYTES} from '../../limits.js'
-export {DEFAULT_MAX_HANDSHAKE_MESSAGE_BYTES}
 /** A spanning message's buffer starts at this size (or its length, when smaller) and doubles. */
 const INITIAL_BODY_BYTES = 16 * 1024
 const EMPTY = new Uint8Array(0)
