@@ -128,3 +128,42 @@ describe('renderTable with no Console traffic', () => {
     expect(renderTable(other, {color: false, width: 100})).toContain('seen instead: no other TCP traffic either')
   })
 })
+
+describe('renderTable: a connection seen inside GENEVE with options', () => {
+  /** #2 of the sample, as if captured on a Microperimeter-redirected workload (RFC 8926 §3.5 options). */
+  function redirectedReport() {
+    const report = sampleReport()
+    const facts = report.connections[1]!.facts as {tunnels?: unknown}
+    facts.tunnels = [
+      {
+        type: 'geneve',
+        vni: 0x0a,
+        outerSrc: '10.0.0.1',
+        outerDst: '10.0.0.2',
+        options: [
+          {optionClass: 0x0103, type: 0x20, critical: false, length: 8, data: '00000001', name: 'microperimeter'},
+          {optionClass: 0xffff, type: 0x81, critical: true, length: 4, data: ''},
+        ],
+        direction: 'workload-to-firewall',
+        directionDerivedFrom: "outer addresses: the packet's inner source 127.0.0.3 is the client, so the workload is 10.0.0.1 (the outer source) and the firewall 10.0.0.2",
+      },
+    ]
+    return report
+  }
+
+  it('shows each option (class/type, name, critical, length, data) and the direction in the title', () => {
+    const text = renderTable(redirectedReport(), {color: false, width: 300})
+    expect(text).toContain(
+      '#2 127.0.0.3:33511 -> 127.0.0.3:8084 via GENEVE VNI 10 (10.0.0.1 -> 10.0.0.2, options: 0x0103/0x20 (microperimeter, 8 B: 00000001), ' +
+        '0xffff/0x81 (critical, 4 B), workload -> firewall (from the outer addresses)) (2026-11-22T00:34:10.732Z, 0.011 ms)  FAIL',
+    )
+  })
+
+  it('the JSON with these options validates against schema/report.schema.json, and an option missing its critical bit does not', async () => {
+    const {validateReport} = await import('../../src/report/schema.js')
+    const report = JSON.parse(JSON.stringify(redirectedReport()))
+    expect(validateReport(report)).toEqual([])
+    delete report.connections[1].facts.tunnels[0].options[0].critical
+    expect(validateReport(report).join('\n')).toContain('critical')
+  })
+})
