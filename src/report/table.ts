@@ -111,7 +111,9 @@ function connectionBlock(connection: ConnectionReport, width: number, style: Sty
   const {chalk} = style
   const {tcp} = connection.facts
   const tunnels = isCaptureFacts(connection.facts) ? connection.facts.tunnels : undefined
-  const via = tunnels?.map((t) => ` via ${TUNNEL_NAMES[t.type]} ${t.type === 'gre' ? 'key' : t.type === 'erspan' ? 'session' : 'VNI'} ${t.vni} (${t.outerSrc} ${style.arrow} ${t.outerDst}${describeTunnelOptions(t, style.arrow)})`).join('') ?? ''
+  const describeTunnel = (t: TunnelInfo) => ` via ${TUNNEL_NAMES[t.type]} ${t.type === 'gre' ? 'key' : t.type === 'erspan' ? 'session' : 'VNI'} ${t.vni} (${t.outerSrc} ${style.arrow} ${t.outerDst}${describeTunnelOptions(t, style.arrow)})`
+  const replyTunnels = isCaptureFacts(connection.facts) ? connection.facts.replyTunnels : undefined
+  const via = (tunnels?.map(describeTunnel).join('') ?? '') + (replyTunnels === undefined ? '' : `, replies${replyTunnels.map(describeTunnel).join('')}`)
   const title = `#${connection.id} ${formatEndpoint(connection.client)} ${style.arrow} ${formatEndpoint(connection.server)}${via} (${connection.startedAt}, ${formatDuration(tcp.endTs - tcp.startTs)})`
   const summaryWidth = Math.max(MIN_SUMMARY_WIDTH, width - ID_WIDTH - STATUS_WIDTH - CONFIDENCE_WIDTH - BORDERS)
   const rows: string[][] = []

@@ -185,3 +185,30 @@ describeWithJa4('GENEVE options of tcpdump-geneve.pcap against tshark', () => {
     expect(ours).toEqual(fromTshark)
   })
 })
+
+describe('replyTunnels: the return leg, kept when it carries GENEVE options', () => {
+  const syn = {seq: 1, ack: 0, flags: TCP_SYN}
+  const synAck = {seq: 7, ack: 2, flags: TCP_SYN | TCP_ACK}
+
+  it("the Console's SYN-ACK back from the firewall to the workload with the Microperimeter option: firewall -> workload", () => {
+    const tracker = new ConnectionTracker({isServerPort: (port) => port === CONSOLE.port})
+    tracker.push(decodePacket(geneveFrame(1, [WORKLOAD, FIREWALL], [DEFENDER, CONSOLE], syn, [])))
+    tracker.push(decodePacket(geneveFrame(2, [FIREWALL, WORKLOAD], [CONSOLE, DEFENDER], synAck, MICROPERIMETER)))
+    tracker.push(decodePacket(geneveFrame(3, [FIREWALL, WORKLOAD], [CONSOLE, DEFENDER], synAck, option(0x0103, 0x20, [0, 0, 0, 2]))))
+    const [connection] = tracker.finish()
+    expect(connection!.tunnels).toEqual([{type: 'geneve', vni: 0xabcd, outerSrc: WORKLOAD, outerDst: FIREWALL, options: []}])
+    expect(connection!.replyTunnels).toHaveLength(1)
+    // The first reply with options is kept (frame 2's data, not frame 3's).
+    expect(connection!.replyTunnels![0]).toMatchObject({outerSrc: FIREWALL, outerDst: WORKLOAD, options: [{data: '00000001'}], direction: 'firewall-to-workload'})
+  })
+
+  it('no replyTunnels when the replies carry no options, or when only the first side sent options', () => {
+    const tracker = new ConnectionTracker({isServerPort: (port) => port === CONSOLE.port})
+    tracker.push(decodePacket(geneveFrame(1, [WORKLOAD, FIREWALL], [DEFENDER, CONSOLE], syn, MICROPERIMETER)))
+    tracker.push(decodePacket(geneveFrame(2, [WORKLOAD, FIREWALL], [DEFENDER, CONSOLE], syn, MICROPERIMETER)))
+    tracker.push(decodePacket(geneveFrame(3, [FIREWALL, WORKLOAD], [CONSOLE, DEFENDER], synAck, [])))
+    const [connection] = tracker.finish()
+    expect(connection!.tunnels![0]!.options).toHaveLength(1)
+    expect(connection!.replyTunnels).toBeUndefined()
+  })
+})

@@ -1,5 +1,6 @@
 import {describe, expect, it} from 'vitest'
 import {renderTable} from '../../src/report/table.js'
+import {validateReport} from '../../src/report/schema.js'
 import {noTrafficReport, sampleReport} from './sample-report.js'
 
 const ESC = '\u001b'
@@ -159,8 +160,18 @@ describe('renderTable: a connection seen inside GENEVE with options', () => {
     )
   })
 
-  it('the JSON with these options validates against schema/report.schema.json, and an option missing its critical bit does not', async () => {
-    const {validateReport} = await import('../../src/report/schema.js')
+  it('shows the return leg (replyTunnels) after the tunnels, as replies via ...', () => {
+    const report = redirectedReport()
+    const facts = report.connections[1]!.facts as {tunnels?: Array<Record<string, unknown>>; replyTunnels?: unknown}
+    facts.replyTunnels = [{...facts.tunnels![0], outerSrc: '10.0.0.2', outerDst: '10.0.0.1', options: (facts.tunnels![0]!.options as unknown[]).slice(0, 1), direction: 'firewall-to-workload'}]
+    const text = renderTable(report, {color: false, width: 400})
+    expect(text).toContain(
+      'workload -> firewall (from the outer addresses)), replies via GENEVE VNI 10 (10.0.0.2 -> 10.0.0.1, option: 0x0103/0x20 (microperimeter, 8 B: 00000001), firewall -> workload (from the outer addresses)) (2026-11-22T00:34:10.732Z',
+    )
+    expect(validateReport(JSON.parse(JSON.stringify(report)))).toEqual([])
+  })
+
+  it('the JSON with these options validates against schema/report.schema.json, and an option missing its critical bit does not', () => {
     const report = JSON.parse(JSON.stringify(redirectedReport()))
     expect(validateReport(report)).toEqual([])
     delete report.connections[1].facts.tunnels[0].options[0].critical
