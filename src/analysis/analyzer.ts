@@ -330,6 +330,7 @@ export class Analyzer {
     const proxy = protocols?.proxy
     if (proxy) facts.proxy = proxy
     if (conn.tunnels) facts.tunnels = conn.tunnels
+    if (conn.replyTunnels) facts.replyTunnels = conn.replyTunnels
     if (protocols?.http) facts.http = protocols.http
     if (protocols?.ws) facts.ws = protocols.ws
     if (hasTls) {

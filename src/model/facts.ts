@@ -21,6 +21,13 @@ export interface ConnectionFacts extends HoldsCappedLists {
   startedAt: string
   endedAt: string
   tunnels?: TunnelInfo[]
+  /**
+   * The return leg: the tunnels of the first packet from the side that did not send the first
+   * packet, kept only when they carry GENEVE options (so captures whose tunnels have none report
+   * as before). In tcpdump-geneve.pcap the client's packets come in VNI 11 without options and
+   * the server's in VNI 10 with one: `tunnels` is VNI 11, `replyTunnels` VNI 10.
+   */
+  replyTunnels?: TunnelInfo[]
   /** An HTTP CONNECT or SOCKS exchange with a proxy before TLS (the TCP server is then the proxy). */
   proxy?: ProxyFacts
   /**

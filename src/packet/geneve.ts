@@ -1,9 +1,16 @@
 /** GENEVE decoder (RFC 8926 §3): the tunnel header Prisma Microperimeter hairpins traffic in. */
 import {noteIssue, type DecodeFeedback} from './feedback.js'
-import type {GeneveOption} from './types.js'
+import {MICROPERIMETER_OPTION_TYPE, type GeneveOption, type TunnelOption} from './types.js'
 
 /** IANA-assigned UDP destination port (RFC 8926 §3.3). */
 export const GENEVE_PORT = 6081
+
+/**
+ * The most options one GENEVE header can hold, so the cap on TunnelInfo.options: the options
+ * area is at most 63 words (Opt Len is 6 bits, §3.4: 252 bytes) and every option takes at
+ * least its 4-byte header (§3.5), so no header holds more than 63. Nothing is truncated.
+ */
+export const MAX_GENEVE_OPTIONS = 63
 
 export interface GeneveLayer {
   version: number
@@ -62,4 +69,21 @@ export function decodeGeneve(data: Uint8Array, feedback: DecodeFeedback): Geneve
     options,
     payload: data.subarray(headerLength),
   }
+}
+
+/**
+ * An option as the tunnel facts keep it (RFC 8926 §3.5): the critical bit is the type's high
+ * bit, the length is the whole option's in bytes (4-byte header + data), the data is copied out
+ * as hex. Type 0x20 is named 'microperimeter' whatever its class; its data is shown as it is.
+ */
+export function tunnelOption(option: GeneveOption): TunnelOption {
+  const kept: TunnelOption = {
+    optionClass: option.optionClass,
+    type: option.type,
+    critical: (option.type & 0x80) !== 0,
+    length: 4 + option.data.length,
+    data: Buffer.from(option.data.buffer, option.data.byteOffset, option.data.byteLength).toString('hex'),
+  }
+  if (option.type === MICROPERIMETER_OPTION_TYPE) kept.name = 'microperimeter'
+  return kept
 }

@@ -5,7 +5,7 @@
  */
 import type {RawFrame} from '../capture/types.js'
 import {noteIssue} from './feedback.js'
-import {decodeGeneve, GENEVE_PORT} from './geneve.js'
+import {decodeGeneve, GENEVE_PORT, tunnelOption} from './geneve.js'
 import {decodeGre, IPPROTO_GRE} from './gre.js'
 import {IPPROTO_TCP, IPPROTO_UDP, type IpLayer} from './ip.js'
 import {decodeIpv4} from './ipv4.js'
@@ -109,7 +109,7 @@ function openGeneve(packet: DecodedPacket, outer: IpHeader, udp: UdpHeader, dept
     vni: geneve.vni,
     outerSrc: outer.src,
     outerDst: outer.dst,
-    options: geneve.options,
+    options: geneve.options.map(tunnelOption),
   })
   // The tunnel's UDP is described by `tunnels`; `udp` is for an inner datagram only.
   packet.udp = undefined

@@ -58,11 +58,40 @@ export interface UdpHeader {
   payload: Uint8Array
 }
 
+/** One GENEVE option as read from the wire (RFC 8926 §3.5); `data` is a view into the frame. */
 export interface GeneveOption {
+  /** Option Class (16 bits): the namespace of `type` (IANA registry, RFC 8926 §7). */
   optionClass: number
+  /** Type (8 bits), critical bit included, as on the wire. */
   type: number
   data: Uint8Array
 }
+
+/**
+ * The Microperimeter option's type (PAN Traffic Redirector encapsulates a workload's traffic to
+ * a Prisma AIRS firewall with it). Its class is shown as seen and its data as it is: the meaning
+ * of its bits is not documented publicly, so nothing is read into them.
+ */
+export const MICROPERIMETER_OPTION_TYPE = 0x20
+
+/** A GENEVE option kept in the tunnel facts (RFC 8926 §3.5). */
+export interface TunnelOption {
+  /** Option Class (16 bits). */
+  optionClass: number
+  /** Type (8 bits) as on the wire, critical bit included. */
+  type: number
+  /** The type's high bit (§3.5): a tunnel endpoint that does not know the option must drop the packet. */
+  critical: boolean
+  /** The option's whole length in bytes, its 4-byte header included (4 + 4 x the 5-bit Length field; tshark's geneve.option.length). */
+  length: number
+  /** The option's data, lowercase hex, as it is. */
+  data: string
+  /** Set when the option is known: 'microperimeter' for type 0x20 (MICROPERIMETER_OPTION_TYPE). */
+  name?: 'microperimeter'
+}
+
+/** Which way a Microperimeter-redirected packet travelled, and how that was derived. */
+export type RedirectDirection = 'workload-to-firewall' | 'firewall-to-workload'
 
 /** An encapsulation the packet arrived in (outermost first in Packet.tunnels). */
 export interface TunnelInfo {
@@ -71,7 +100,18 @@ export interface TunnelInfo {
   vni: number
   outerSrc: string
   outerDst: string
-  options: GeneveOption[]
+  /** GENEVE options in wire order (at most MAX_GENEVE_OPTIONS, implied by the 252-byte options area); [] for other tunnels. */
+  options: TunnelOption[]
+  /**
+   * Only on a connection's tunnel carrying the Microperimeter option: the workload is the outer
+   * endpoint that carries the client's (the Defender's) traffic, i.e. the outer source of packets
+   * whose inner source is the client. So the tunnel of a client-sent packet runs
+   * workload-to-firewall, that of a server-sent packet firewall-to-workload. Derived from the
+   * outer and inner addresses, not from the option's bits (undocumented).
+   */
+  direction?: RedirectDirection
+  /** How `direction` was derived, in words (with the addresses). */
+  directionDerivedFrom?: string
 }
 
 export interface Packet {

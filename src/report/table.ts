@@ -111,7 +111,9 @@ function connectionBlock(connection: ConnectionReport, width: number, style: Sty
   const {chalk} = style
   const {tcp} = connection.facts
   const tunnels = isCaptureFacts(connection.facts) ? connection.facts.tunnels : undefined
-  const via = tunnels?.map((t) => ` via ${TUNNEL_NAMES[t.type]} ${t.type === 'gre' ? 'key' : t.type === 'erspan' ? 'session' : 'VNI'} ${t.vni} (${t.outerSrc} ${style.arrow} ${t.outerDst})`).join('') ?? ''
+  const describeTunnel = (t: TunnelInfo) => ` via ${TUNNEL_NAMES[t.type]} ${t.type === 'gre' ? 'key' : t.type === 'erspan' ? 'session' : 'VNI'} ${t.vni} (${t.outerSrc} ${style.arrow} ${t.outerDst}${describeTunnelOptions(t, style.arrow)})`
+  const replyTunnels = isCaptureFacts(connection.facts) ? connection.facts.replyTunnels : undefined
+  const via = (tunnels?.map(describeTunnel).join('') ?? '') + (replyTunnels === undefined ? '' : `, replies${replyTunnels.map(describeTunnel).join('')}`)
   const title = `#${connection.id} ${formatEndpoint(connection.client)} ${style.arrow} ${formatEndpoint(connection.server)}${via} (${connection.startedAt}, ${formatDuration(tcp.endTs - tcp.startTs)})`
   const summaryWidth = Math.max(MIN_SUMMARY_WIDTH, width - ID_WIDTH - STATUS_WIDTH - CONFIDENCE_WIDTH - BORDERS)
   const rows: string[][] = []
@@ -166,6 +168,25 @@ function bigCaptureSummary(digest: ConnectionDigest, shown: number, width: numbe
     width,
   ))
   return lines
+}
+
+/** Bytes of an option's data shown in the title; --format json carries all of it. */
+const SHOWN_OPTION_BYTES = 32
+
+/**
+ * A tunnel's GENEVE options, as `, options: 0x0103/0x20 (microperimeter, 8 B: 00000001)`, and a
+ * Microperimeter direction as `, workload -> firewall (from the outer addresses)`. '' when the
+ * tunnel has neither, so other tunnels print as before.
+ */
+function describeTunnelOptions(tunnel: TunnelInfo, arrow: string): string {
+  if (tunnel.options.length === 0) return ''
+  const options = tunnel.options.map((option) => {
+    const data = option.data.length > SHOWN_OPTION_BYTES * 2 ? `${option.data.slice(0, SHOWN_OPTION_BYTES * 2)}...` : option.data
+    const notes = [option.name, option.critical ? 'critical' : undefined, `${option.length} B${data === '' ? '' : `: ${data}`}`].filter((note) => note !== undefined)
+    return `0x${option.optionClass.toString(16).padStart(4, '0')}/0x${option.type.toString(16).padStart(2, '0')} (${notes.join(', ')})`
+  })
+  const direction = tunnel.direction === undefined ? '' : `, ${tunnel.direction === 'workload-to-firewall' ? `workload ${arrow} firewall` : `firewall ${arrow} workload`} (from the outer addresses)`
+  return `, option${options.length === 1 ? '' : 's'}: ${options.join(', ')}${direction}`
 }
 
 const TUNNEL_NAMES: Record<TunnelInfo['type'], string> = {geneve: 'GENEVE', vxlan: 'VXLAN', gre: 'GRE', erspan: 'ERSPAN'}

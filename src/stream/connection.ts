@@ -84,6 +84,8 @@ export class Connection implements HandshakeState {
   /** onConnectionClosed was called: it is, at the latest, once the connection is released. */
   closed = false
   omittedGaps = 0
+  /** Whether the first packet came from the client (the other side's tunnels are the reply leg). */
+  firstFromClient = true
   /** Opened by a client SYN, and nothing came from the server yet (counted in halfOpen). */
   halfOpen = false
   /** Least-recently-active list links. */
@@ -125,7 +127,8 @@ export class Connection implements HandshakeState {
       issues: [],
     }
     this.tcp = this.info.tcp
-    if (packet.tunnels !== undefined && packet.tunnels.length > 0) this.info.tunnels = copyTunnels(packet.tunnels)
+    if (packet.tunnels !== undefined && packet.tunnels.length > 0) this.info.tunnels = copyTunnels(packet.tunnels, senderIsClient, ip.src)
+    this.firstFromClient = senderIsClient
     this.c2s = new StreamReassembler(new DirectionSink(this, 'c2s'), c2sStats, reassembly.c2s)
     this.s2c = new StreamReassembler(new DirectionSink(this, 's2c'), s2cStats, reassembly.s2c)
     const forwardPorts = flowPorts(tcp.srcPort, tcp.dstPort)
@@ -170,10 +173,32 @@ function newDirectionStats(): TcpDirectionStats {
   return {packets: 0, bytes: 0, deliveredBytes: 0, retransmissions: 0, overlaps: 0, outOfOrder: 0}
 }
 
-/** Tunnel options are views into the frame: copy them so the connection can keep them. */
-function copyTunnels(tunnels: TunnelInfo[]): TunnelInfo[] {
-  return tunnels.map((tunnel) => ({
-    ...tunnel,
-    options: tunnel.options.map((option) => ({...option, data: option.data.slice()})),
-  }))
+/**
+ * The first packet from the other side that arrives in tunnels carrying GENEVE options gives
+ * the connection's replyTunnels (looked for only on tunneled packets, which are off the fast path).
+ */
+export function noteReplyTunnels(conn: Connection, tunnels: TunnelInfo[], fromClient: boolean, innerSrc: string): void {
+  if (fromClient === conn.firstFromClient || conn.info.replyTunnels !== undefined) return
+  if (!tunnels.some((tunnel) => tunnel.options.length > 0)) return
+  conn.info.replyTunnels = copyTunnels(tunnels, fromClient, innerSrc)
+}
+
+/**
+ * A packet's tunnels, kept as the connection's facts (their options are already copied
+ * out of the frame). A tunnel carrying the Microperimeter option is given its direction: the
+ * workload is the outer source of packets whose inner source is the client (the Defender), so a
+ * client-sent packet travelled workload-to-firewall and a server-sent one firewall-to-workload.
+ */
+function copyTunnels(tunnels: TunnelInfo[], senderIsClient: boolean, innerSrc: string): TunnelInfo[] {
+  return tunnels.map((tunnel) => {
+    const kept: TunnelInfo = {...tunnel, options: tunnel.options.map((option) => ({...option}))}
+    if (tunnel.options.some((option) => option.name === 'microperimeter')) {
+      const [workload, firewall] = senderIsClient ? [tunnel.outerSrc, tunnel.outerDst] : [tunnel.outerDst, tunnel.outerSrc]
+      kept.direction = senderIsClient ? 'workload-to-firewall' : 'firewall-to-workload'
+      kept.directionDerivedFrom =
+        `outer addresses: the packet's inner source ${innerSrc} is the ${senderIsClient ? 'client' : 'server'}, ` +
+        `so the workload is ${workload} (the outer ${senderIsClient ? 'source' : 'destination'}) and the firewall ${firewall}`
+    }
+    return kept
+  })
 }

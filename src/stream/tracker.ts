@@ -7,7 +7,7 @@
  * (tombstone.ts).
  */
 import {TCP_ACK, TCP_FIN, TCP_RST, TCP_SYN, type Packet, type TcpHeader} from '../packet/types.js'
-import {Connection, type Flow} from './connection.js'
+import {Connection, noteReplyTunnels, type Flow} from './connection.js'
 import {addFlow, flowPorts, removeFlow, replaceFlow, type FlowTable} from './flow-table.js'
 import type {StreamReassemblerOptions} from './reassembly.js'
 import {RecencyList} from './recency-list.js'
@@ -90,6 +90,7 @@ export class ConnectionTracker {
       flow = found
     }
     const conn = flow.conn
+    if (packet.tunnels !== undefined) noteReplyTunnels(conn, packet.tunnels, flow.fromClient, ip.src)
     if (conn.halfOpen && !flow.fromClient) this.answered(conn)
     this.active.touch(conn)
     const facts = conn.info.tcp

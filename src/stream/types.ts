@@ -104,6 +104,13 @@ export interface TrackedConnection extends HoldsCappedLists {
   client: Endpoint
   server: Endpoint
   tunnels?: TunnelInfo[]
+  /**
+   * The return leg: the tunnels of the first packet from the side that did not send the first
+   * packet, kept only when they carry GENEVE options (so captures whose tunnels have none report
+   * as before). In tcpdump-geneve.pcap the client's packets come in VNI 11 without options and
+   * the server's in VNI 10 with one: `tunnels` is VNI 11, `replyTunnels` VNI 10.
+   */
+  replyTunnels?: TunnelInfo[]
   tcp: TcpFacts
   issues: Issue[]
 }

@@ -79,6 +79,11 @@ describeWithJa4('JA4 corpus', () => {
     expect(report.connections.map((c) => `${c.client.ip}:${c.client.port}>${c.server.ip}:${c.server.port}`)).toEqual(['30.0.0.2:51225>30.0.0.1:22'])
     // Values from tshark: -e ip.src -e ip.dst -e geneve.vni on the SYN (frame 3).
     expect(report.connections[0].facts.tunnels?.map((t) => [t.type, t.vni, t.outerSrc, t.outerDst])).toEqual([['geneve', 0x0b, '20.0.0.2', '20.0.0.1']])
+    // The server's packets (the SYN-ACK, frame 4) come in VNI 10 with one option; tshark on frame 4:
+    // geneve.vni 0x00000a, geneve.option.class 0x0000, geneve.option.type 0x80 (critical), geneve.option.length 8, data 0000000c.
+    expect(report.connections[0].facts.replyTunnels).toEqual([
+      {type: 'geneve', vni: 0x0a, outerSrc: '20.0.0.1', outerDst: '20.0.0.2', options: [{optionClass: 0, type: 0x80, critical: true, length: 8, data: '0000000c'}]},
+    ])
   })
 
   const hellos = entries.flatMap((e) => e.clientHellos.map((hello, i) => [`${e.capture} stream ${e.stream} ClientHello ${i + 1}`, e, i] as const))

@@ -6,7 +6,7 @@
  */
 import {describe, expect, it} from 'vitest'
 import {decodePacket} from '../../src/packet/packet.js'
-import {capturePath, presentCaptures, hex, type ExpectedFrame} from './expected.js'
+import {capturePath, presentCaptures, type ExpectedFrame} from './expected.js'
 import {loadFrames} from './load-frames.js'
 import type {DecodedPacket} from '../../src/packet/packet.js'
 
@@ -35,7 +35,7 @@ function asExpected(packet: DecodedPacket, expected: ExpectedFrame): ExpectedFra
         // flags and protocol type are GENEVE-layer facts, checked in geneve.test.ts.
         ...(want && 'flags' in want && {flags: want.flags, protocolType: want.protocolType}),
         ...(want?.options && {
-          options: tunnel.options.map((o) => ({optionClass: o.optionClass, type: o.type, data: hex(o.data)})),
+          options: tunnel.options.map((o) => ({optionClass: o.optionClass, type: o.type, data: o.data})),
         }),
       }
     })

@@ -1,5 +1,6 @@
 import {describe, expect, it} from 'vitest'
 import {renderTable} from '../../src/report/table.js'
+import {validateReport} from '../../src/report/schema.js'
 import {noTrafficReport, sampleReport} from './sample-report.js'
 
 const ESC = '\u001b'
@@ -126,5 +127,54 @@ describe('renderTable with no Console traffic', () => {
     expect(unwrapped(renderTable(other, {color: false, width: 100}))).toContain('say so with --port (e.g. --port 8083; a SaaS Console uses 443)')
     other.otherTraffic = {servers: []}
     expect(renderTable(other, {color: false, width: 100})).toContain('seen instead: no other TCP traffic either')
+  })
+})
+
+describe('renderTable: a connection seen inside GENEVE with options', () => {
+  /** #2 of the sample, as if captured on a Microperimeter-redirected workload (RFC 8926 §3.5 options). */
+  function redirectedReport() {
+    const report = sampleReport()
+    const facts = report.connections[1]!.facts as {tunnels?: unknown}
+    facts.tunnels = [
+      {
+        type: 'geneve',
+        vni: 0x0a,
+        outerSrc: '10.0.0.1',
+        outerDst: '10.0.0.2',
+        options: [
+          {optionClass: 0x0103, type: 0x20, critical: false, length: 8, data: '00000001', name: 'microperimeter'},
+          {optionClass: 0xffff, type: 0x81, critical: true, length: 4, data: ''},
+        ],
+        direction: 'workload-to-firewall',
+        directionDerivedFrom: "outer addresses: the packet's inner source 127.0.0.3 is the client, so the workload is 10.0.0.1 (the outer source) and the firewall 10.0.0.2",
+      },
+    ]
+    return report
+  }
+
+  it('shows each option (class/type, name, critical, length, data) and the direction in the title', () => {
+    const text = renderTable(redirectedReport(), {color: false, width: 300})
+    expect(text).toContain(
+      '#2 127.0.0.3:33511 -> 127.0.0.3:8084 via GENEVE VNI 10 (10.0.0.1 -> 10.0.0.2, options: 0x0103/0x20 (microperimeter, 8 B: 00000001), ' +
+        '0xffff/0x81 (critical, 4 B), workload -> firewall (from the outer addresses)) (2026-11-22T00:34:10.732Z, 0.011 ms)  FAIL',
+    )
+  })
+
+  it('shows the return leg (replyTunnels) after the tunnels, as replies via ...', () => {
+    const report = redirectedReport()
+    const facts = report.connections[1]!.facts as {tunnels?: Array<Record<string, unknown>>; replyTunnels?: unknown}
+    facts.replyTunnels = [{...facts.tunnels![0], outerSrc: '10.0.0.2', outerDst: '10.0.0.1', options: (facts.tunnels![0]!.options as unknown[]).slice(0, 1), direction: 'firewall-to-workload'}]
+    const text = renderTable(report, {color: false, width: 400})
+    expect(text).toContain(
+      'workload -> firewall (from the outer addresses)), replies via GENEVE VNI 10 (10.0.0.2 -> 10.0.0.1, option: 0x0103/0x20 (microperimeter, 8 B: 00000001), firewall -> workload (from the outer addresses)) (2026-11-22T00:34:10.732Z',
+    )
+    expect(validateReport(JSON.parse(JSON.stringify(report)))).toEqual([])
+  })
+
+  it('the JSON with these options validates against schema/report.schema.json, and an option missing its critical bit does not', () => {
+    const report = JSON.parse(JSON.stringify(redirectedReport()))
+    expect(validateReport(report)).toEqual([])
+    delete report.connections[1].facts.tunnels[0].options[0].critical
+    expect(validateReport(report).join('\n')).toContain('critical')
   })
 })
