@@ -120,6 +120,16 @@ describe('certs DIR: the verdicts of fixtures/certs/defender-dirs/README.md at 2
     expect(report.forecast.limitedBy).toMatch(/^defender-ca\.old /)
   })
 
+  it('rotated judged at 2026-07-01, before the new CA and client certificate start: fail, "not valid before", a wrong clock named as one cause', () => {
+    const run = runCli(['certs', join(DIRS, 'rotated'), '-f', 'json'], {env: {DEFENDER_CHECK_NOW: '2026-07-01T00:00:00Z'}})
+    expect(run.status).toBe(1)
+    const report = JSON.parse(run.stdout) as Report & {certificates: Array<Cert & {reason: string}>}
+    const client = report.certificates.find((c) => c.file === 'defender-client-cert.pem')!
+    expect(client.status).toBe('fail')
+    expect(client.reason).toBe('not valid before 2026-07-15T00:00:00.000Z (14 days from now): a wrong clock on this host or the Console is one cause')
+    expect(report.verdict).toBe('fail')
+  })
+
   it('mismatched-key: the key is another certificate\'s: fail, exit 1', () => {
     const {status, report} = certsJson('mismatched-key')
     expect(status).toBe(1)
