@@ -29,6 +29,7 @@ interface Cert {
   daysLeft: number
   status: string
   notAfter: string
+  reason: string
 }
 interface Report {
   now: string
@@ -123,7 +124,7 @@ describe('certs DIR: the verdicts of fixtures/certs/defender-dirs/README.md at 2
   it('rotated judged at 2026-07-01, before the new CA and client certificate start: fail, "not valid before", a wrong clock named as one cause', () => {
     const run = runCli(['certs', join(DIRS, 'rotated'), '-f', 'json'], {env: {DEFENDER_CHECK_NOW: '2026-07-01T00:00:00Z'}})
     expect(run.status).toBe(1)
-    const report = JSON.parse(run.stdout) as Report & {certificates: Array<Cert & {reason: string}>}
+    const report = JSON.parse(run.stdout) as Report
     const client = report.certificates.find((c) => c.file === 'defender-client-cert.pem')!
     expect(client.status).toBe('fail')
     expect(client.reason).toBe('not valid before 2026-07-15T00:00:00.000Z (14 days from now): a wrong clock on this host or the Console is one cause')
