@@ -74,3 +74,11 @@ export const DEFAULT_LIMITS: Readonly<Limits> = Object.freeze({
   maxHttpHeaderBytes: DEFAULT_MAX_HEADER_BYTES,
   maxReportedConnections: DEFAULT_MAX_REPORTED_CONNECTIONS,
 })
+
+/**
+ * `certs DIR` (a Defender's certificate directory): a file larger than this is not a certificate
+ * or key (a Defender's are a few KiB) and is refused (exit 2) instead of read whole; a CA bundle
+ * is read up to this many certificates (the rest are counted, `omittedCertificates`).
+ */
+export const MAX_CERT_FILE_BYTES = 1024 * 1024
+export const MAX_CA_BUNDLE_CERTIFICATES = 100

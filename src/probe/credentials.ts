@@ -67,10 +67,7 @@ export function loadCredentials(files: CredentialFiles): ClientCredentials {
       // One line; a trailing newline (echo, an editor) is not part of it.
       passphrase = readInput(files.passphraseFile, 'the key passphrase').toString('utf8').replace(/\r?\n$/, '')
     }
-    if (passphrase === undefined && dir !== undefined && isEncrypted(keyPem)) {
-      // service-parameter holds the passphrase, no trailing newline; tolerate one written by hand.
-      passphrase = readInput(join(dir, DEFENDER_CERT_FILES.passphrase), 'the key passphrase (service-parameter)').toString('utf8').replace(/\r?\n$/, '')
-    }
+    if (passphrase === undefined && dir !== undefined && isEncrypted(keyPem)) passphrase = readDefenderPassphrase(dir)
     const key = decryptPrivateKey(keyPem, passphrase, keyFile)
     const summary = summarizeCertificate(cert, certFile)
     try {
@@ -83,7 +80,13 @@ export function loadCredentials(files: CredentialFiles): ClientCredentials {
   return credentials
 }
 
-function readInput(file: string, what: string): Buffer {
+/** The passphrase of a Defender directory's encrypted key, from its service-parameter file. */
+export function readDefenderPassphrase(dir: string): string {
+  // service-parameter holds the passphrase, no trailing newline; tolerate one written by hand.
+  return readInput(join(dir, DEFENDER_CERT_FILES.passphrase), 'the key passphrase (service-parameter)').toString('utf8').replace(/\r?\n$/, '')
+}
+
+export function readInput(file: string, what: string): Buffer {
   try {
     return readFileSync(file)
   } catch (error) {
@@ -91,7 +94,7 @@ function readInput(file: string, what: string): Buffer {
   }
 }
 
-function isEncrypted(pem: string): boolean {
+export function isEncrypted(pem: string): boolean {
   return /Proc-Type:\s*4,ENCRYPTED|-----BEGIN ENCRYPTED PRIVATE KEY-----/.test(pem)
 }
 
