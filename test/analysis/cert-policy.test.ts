@@ -1,8 +1,8 @@
 import {X509Certificate} from 'node:crypto'
-import {mkdtempSync, readFileSync, writeFileSync} from 'node:fs'
+import {mkdtempSync, readFileSync, rmSync, writeFileSync} from 'node:fs'
 import {tmpdir} from 'node:os'
 import {join} from 'node:path'
-import {describe, expect, it} from 'vitest'
+import {afterAll, describe, expect, it} from 'vitest'
 import {evaluateServerCertificate, loadCaBundle, matchDnsName, matchIp} from '../../src/analysis/cert-policy.js'
 import {parseCertificate} from '../../src/protocols/tls/x509.js'
 import {InputError} from '../../src/errors.js'
@@ -13,6 +13,7 @@ const cert = (file: string) => {
   return parseCertificate(file.endsWith('.der') ? bytes : Buffer.from(bytes.toString('latin1').replace(/-----(BEGIN|END) CERTIFICATE-----|\s/g, ''), 'base64'))
 }
 const tmp = mkdtempSync(join(tmpdir(), 'cert-policy-'))
+afterAll(() => rmSync(tmp, {recursive: true, force: true}))
 function pemBundle(name: string, ...ders: string[]): string {
   const file = join(tmp, name)
   writeFileSync(file, ders.map((d) => new X509Certificate(readFileSync(join(CERTS, d))).toString()).join(''))
