@@ -33,18 +33,29 @@ import {probeWsPing} from './probe/ws-ping.js'
 import {probeWsSession} from './probe/ws-session.js'
 import {probeWsUpgrade} from './probe/ws-upgrade.js'
 import type {ProbeFacts} from '../model/probe.js'
-import type {Check, ProbeCheck} from './types.js'
+import type {CheckOf} from './types.js'
 import {CHECK_IDS, type CheckId, type CheckResult, type CheckStatus, type ConnectionVerdict} from '../model/checks.js'
 import type {Policy} from '../model/policy.js'
 
-interface RegisteredCheck {
+/** A check in a catalogue: its public id, its function, and which facts it applies to. */
+interface RegisteredCheck<F> {
   id: CheckId
-  check: Check
-  /** Checks that apply to some connections only (proxy.connect) are left out elsewhere rather than listed as skipped. */
-  appliesTo?: (facts: ConnectionFacts) => boolean
+  check: CheckOf<F>
+  /** Checks that apply to some connections (proxy.connect) or probe runs (a proxy, --hold) only are left out elsewhere rather than listed as skipped. */
+  appliesTo?: (facts: F) => boolean
 }
 
-const REGISTRY: RegisteredCheck[] = [
+/** The entries of `registry` that apply to `facts`, run in order, each result passed through `finish`. */
+function runRegistered<F>(registry: readonly RegisteredCheck<F>[], facts: F, policy: Policy, finish: (result: CheckResult) => CheckResult): CheckResult[] {
+  const results: CheckResult[] = []
+  for (const entry of registry) {
+    if (entry.appliesTo && !entry.appliesTo(facts)) continue
+    results.push(finish(entry.check(facts, policy)))
+  }
+  return results
+}
+
+const REGISTRY: RegisteredCheck<ConnectionFacts>[] = [
   {id: 'tcp.syn', check: checkTcpSyn},
   {id: 'tcp.syn-ack', check: checkTcpSynAck},
   {id: 'tcp.ack', check: checkTcpAck},
@@ -66,26 +77,14 @@ function rank(id: CheckId): number {
   return index === -1 ? CHECK_IDS.length : index
 }
 
-const CATALOGUE: readonly RegisteredCheck[] = [...REGISTRY].sort((a, b) => rank(a.id) - rank(b.id))
+const CATALOGUE: readonly RegisteredCheck<ConnectionFacts>[] = [...REGISTRY].sort((a, b) => rank(a.id) - rank(b.id))
 
 /** The ids analyze reports, in the order it reports them (`analyze --help` lists them). */
 export const CATALOGUE_IDS: readonly CheckId[] = CATALOGUE.map((entry) => entry.id)
 
 /** Runs every registered check on one connection, in catalogue order. */
 export function runChecks(facts: ConnectionFacts, policy: Policy): CheckResult[] {
-  const results: CheckResult[] = []
-  for (const entry of CATALOGUE) {
-    if (entry.appliesTo && !entry.appliesTo(facts)) continue
-    results.push(capEvidence(snaplenVerdict(facts, entry.check(facts, policy))))
-  }
-  return results
-}
-
-interface RegisteredProbeCheck {
-  id: CheckId
-  check: ProbeCheck
-  /** Checks of a phase the probe runs only sometimes (a proxy, --hold) are left out otherwise. */
-  appliesTo?: (facts: ProbeFacts) => boolean
+  return runRegistered(CATALOGUE, facts, policy, (result) => capEvidence(snaplenVerdict(facts, result)))
 }
 
 /**
@@ -93,7 +92,7 @@ interface RegisteredProbeCheck {
  * a probe reports what it did in the order it did it. Every result is observed (the probe is the
  * client); a phase after a failed one is skipped naming it.
  */
-const PROBE_REGISTRY: readonly RegisteredProbeCheck[] = [
+const PROBE_REGISTRY: readonly RegisteredCheck<ProbeFacts>[] = [
   {id: 'dns.resolve', check: probeDnsResolve},
   {id: 'tcp.syn-ack', check: probeTcpSynAck},
   {id: 'proxy.connect', check: probeProxyConnect, appliesTo: (facts) => facts.proxy !== undefined},
@@ -109,12 +108,7 @@ const PROBE_REGISTRY: readonly RegisteredProbeCheck[] = [
 
 /** Runs the probe's checks on what it did and saw, in the order of its phases. */
 export function runProbeChecks(facts: ProbeFacts, policy: Policy): CheckResult[] {
-  const results: CheckResult[] = []
-  for (const entry of PROBE_REGISTRY) {
-    if (entry.appliesTo && !entry.appliesTo(facts)) continue
-    results.push(entry.check(facts, policy))
-  }
-  return results
+  return runRegistered(PROBE_REGISTRY, facts, policy, (result) => result)
 }
 
 /** A check cites at most LIST_CAPS.evidenceFrames frames; the rest are counted in evidence.truncated. */
