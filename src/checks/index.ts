@@ -34,7 +34,7 @@ import {probeWsSession} from './probe/ws-session.js'
 import {probeWsUpgrade} from './probe/ws-upgrade.js'
 import type {ProbeFacts} from '../model/probe.js'
 import type {CheckOf} from './types.js'
-import {CHECK_IDS, type CheckId, type CheckResult, type CheckStatus, type ConnectionVerdict} from '../model/checks.js'
+import {type CheckId, type CheckResult, type CheckStatus, type ConnectionVerdict} from '../model/checks.js'
 import type {Policy} from '../model/policy.js'
 
 /** A check in a catalogue: its public id, its function, and which facts it applies to. */
@@ -55,7 +55,8 @@ function runRegistered<F>(registry: readonly RegisteredCheck<F>[], facts: F, pol
   return results
 }
 
-const REGISTRY: RegisteredCheck<ConnectionFacts>[] = [
+/** The capture checks, in the public order of CHECK_IDS (test/checks/tcp-run-checks.test.ts holds it). */
+const CATALOGUE: readonly RegisteredCheck<ConnectionFacts>[] = [
   {id: 'tcp.syn', check: checkTcpSyn},
   {id: 'tcp.syn-ack', check: checkTcpSynAck},
   {id: 'tcp.ack', check: checkTcpAck},
@@ -70,14 +71,6 @@ const REGISTRY: RegisteredCheck<ConnectionFacts>[] = [
   {id: 'ws.upgrade', check: checkWsUpgrade},
   {id: 'ws.session', check: checkWsSession},
 ]
-
-/** Position in the public order; ids outside CHECK_IDS (probe-only ones) go last. */
-function rank(id: CheckId): number {
-  const index = (CHECK_IDS as readonly CheckId[]).indexOf(id)
-  return index === -1 ? CHECK_IDS.length : index
-}
-
-const CATALOGUE: readonly RegisteredCheck<ConnectionFacts>[] = [...REGISTRY].sort((a, b) => rank(a.id) - rank(b.id))
 
 /** The ids analyze reports, in the order it reports them (`analyze --help` lists them). */
 export const CATALOGUE_IDS: readonly CheckId[] = CATALOGUE.map((entry) => entry.id)
