@@ -22,7 +22,10 @@ export const CHECK_IDS = [
   'ws.session',
 ] as const
 
-export type CheckId = (typeof CHECK_IDS)[number] | 'dns.resolve' | 'ws.ping'
+/** Per Defender, across its connections (model/defenders.ts), not per connection. */
+export const DEFENDER_CHECK_IDS = ['channel.stability'] as const
+
+export type CheckId = (typeof CHECK_IDS)[number] | (typeof DEFENDER_CHECK_IDS)[number] | 'dns.resolve' | 'ws.ping'
 
 export type CheckStatus = 'pass' | 'fail' | 'warn' | 'skip'
 

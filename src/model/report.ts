@@ -8,6 +8,7 @@ import type {Endpoint} from '../stream/types.js'
 import type {CaptureSummary} from '../capture/types.js'
 import type {KeySourceFacts} from '../keys/store.js'
 import type {CheckResult, ConnectionVerdict} from './checks.js'
+import type {DefenderView} from './defenders.js'
 import type {ConnectionFacts} from './facts.js'
 import type {Policy} from './policy.js'
 import type {ProbeFacts} from './probe.js'
@@ -81,6 +82,8 @@ export interface AnalysisReport<F extends ConnectionFacts | ProbeFacts = Connect
   policy: Policy
   connections: Array<ConnectionReport<F>>
   otherTraffic?: OtherTraffic
+  /** The view across connections: one entry per Defender (capture and watch; absent for a probe). */
+  defenders?: DefenderView
   summary: Summary
 }
 
