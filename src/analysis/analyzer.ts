@@ -7,6 +7,7 @@
  */
 import type {CaptureSink, CaptureSummary, RawFrame} from '../capture/types.js'
 import {ServerCounter} from './server-counter.js'
+import {answeredByOf} from './answered-by.js'
 import {decodePacket} from '../packet/packet.js'
 import {PrefilteredPacketBuilder} from '../packet/prefiltered-packet.js'
 import {FRAME_DECODE, FRAME_TCP, newPrefilteredTcp, prefilterFrame} from '../packet/prefilter.js'
@@ -331,6 +332,8 @@ export class Analyzer {
     if (proxy) facts.proxy = proxy
     if (conn.tunnels) facts.tunnels = conn.tunnels
     if (conn.replyTunnels) facts.replyTunnels = conn.replyTunnels
+    const answeredBy = answeredByOf(conn)
+    if (answeredBy) facts.answeredBy = answeredBy
     if (protocols?.http) facts.http = protocols.http
     if (protocols?.ws) facts.ws = protocols.ws
     if (hasTls) {

@@ -7,6 +7,7 @@
  */
 import {capFrames, countOmitted} from '../lists.js'
 import type {ConnectionFacts} from '../model/facts.js'
+import {checkPathAnsweredBy} from './path-answered-by.js'
 import {checkProxyConnect} from './proxy-connect.js'
 import {checkTcpAck} from './tcp-ack.js'
 import {checkTcpSyn} from './tcp-syn.js'
@@ -70,6 +71,7 @@ const CATALOGUE: readonly RegisteredCheck<ConnectionFacts>[] = [
   {id: 'tls.alerts', check: checkTlsAlerts},
   {id: 'ws.upgrade', check: checkWsUpgrade},
   {id: 'ws.session', check: checkWsSession},
+  {id: 'path.answered-by', check: checkPathAnsweredBy, appliesTo: (facts) => facts.answeredBy !== undefined},
 ]
 
 /** The ids analyze reports, in the order it reports them (`analyze --help` lists them). */

@@ -20,6 +20,8 @@ export const CHECK_IDS = [
   'tls.alerts',
   'ws.upgrade',
   'ws.session',
+  // Only on connections whose capture shows a local proxy, load balancer or injected RST.
+  'path.answered-by',
 ] as const
 
 /** Per Defender, across its connections (model/defenders.ts), not per connection. */

@@ -36,6 +36,11 @@ export interface ConnectionFacts extends HoldsCappedLists {
    */
   captureEndTs?: number
   tcp: TcpFacts
+  /**
+   * Only when the capture shows that something other than the endpoint that carried the session
+   * answered its handshake or reset it (analysis/answered-by.ts; the path.answered-by check).
+   */
+  answeredBy?: AnsweredBy
   /** Present when the connection carried TLS (or bytes that were expected to be TLS). */
   tls?: TlsFacts
   /** Certificate policy verdicts (name, validity at capture time, chain, pin), when a certificate was read. */
@@ -52,6 +57,32 @@ export interface ConnectionFacts extends HoldsCappedLists {
    * so it never reaches an output; a copy made by spreading loses it (derive again).
    */
   readonly derived: DerivedFacts
+}
+
+/** Who answered the handshake or sent a reset, when it was not the endpoint that carried the session. */
+export interface AnsweredBy {
+  /** At most one finding per kind, in the order local-proxy, early-handshake, handshake-elsewhere, injected-reset. */
+  findings: AnsweredByFinding[]
+}
+
+/**
+ * local-proxy: a SYN-ACK zero routers away in microseconds from a remote address, the responses
+ * much later; early-handshake: the handshake answered much faster than any later request, by a
+ * device routers away; handshake-elsewhere: the SYN-ACK's TTL or timestamps option differ from
+ * the server's later packets; injected-reset: a RST whose TTL differs from every other packet of
+ * its side.
+ */
+export type AnsweredByKind = 'local-proxy' | 'early-handshake' | 'handshake-elsewhere' | 'injected-reset'
+
+export interface AnsweredByFinding {
+  kind: AnsweredByKind
+  /** What the capture shows, with its numbers. */
+  reason: string
+  /** The likely device, in words (the check's hint). */
+  device: string
+  frames: number[]
+  /** TTLs, RTTs, router counts the reason rests on. */
+  values: Record<string, number | string | boolean>
 }
 
 export interface CertificateFacts {

@@ -65,6 +65,8 @@ const STEPS: Partial<Record<CheckId, StepMatcher[]>> = {
   // client's Finished when its first data record shares that frame (the ladder draws it there).
   'ws.upgrade': [{kind: 'http-response'}, {kind: 'http-request'}, {kind: 'application-data'}, {kind: 'handshake', from: 'client', label: 'Finished'}, {kind: 'rst'}, {kind: 'fin'}],
   'ws.session': [{kind: 'ws-close'}, {kind: 'ws-ping', test: unanswered}, {kind: 'rst'}, {kind: 'fin'}],
+  // The injected RST, or the SYN-ACK that something other than the Console sent.
+  'path.answered-by': [{kind: 'rst'}, {kind: 'syn-ack'}],
   'ws.ping': [{kind: 'ws-ping', test: unanswered}, {kind: 'ws-ping'}, {kind: 'ws-close'}],
 }
 

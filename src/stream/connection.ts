@@ -9,6 +9,7 @@ import type {Issue} from '../issues.js'
 import {flowPorts, type ChainedFlow} from './flow-table.js'
 import {StreamReassembler, type ReassemblySink, type StreamReassemblerOptions} from './reassembly.js'
 import type {HandshakeState} from './tcp-handshake.js'
+import {newPathSignals, type PathSignals} from './path-signals.js'
 import type {Direction, StreamHandler, TcpDirectionStats, TcpFacts, TrackedConnection} from './types.js'
 
 /** Per connection, so a capture cut by snaplen at every packet keeps bounded facts. */
@@ -70,6 +71,8 @@ export class Connection implements HandshakeState {
   /** info.tcp */
   readonly tcp: TcpFacts
   handler: StreamHandler | undefined = undefined
+  /** info.path */
+  readonly path: PathSignals = newPathSignals()
   readonly c2s: StreamReassembler
   readonly s2c: StreamReassembler
   readonly forward: Flow
@@ -124,6 +127,7 @@ export class Connection implements HandshakeState {
         startTs: packet.ts,
         endTs: packet.ts,
       },
+      path: this.path,
       issues: [],
     }
     this.tcp = this.info.tcp

@@ -12,6 +12,7 @@ import {addFlow, flowPorts, removeFlow, replaceFlow, type FlowTable} from './flo
 import type {StreamReassemblerOptions} from './reassembly.js'
 import {RecencyList} from './recency-list.js'
 import {recordControl, synContinues} from './tcp-handshake.js'
+import {notePathSignals} from './path-signals.js'
 import {MAX_TOMBSTONES, TOMBSTONE_SECONDS, Tombstone, type TombstoneFlow} from './tombstone.js'
 import type {ConnectionTrackerOptions, TcpFacts, TrackedConnection} from './types.js'
 
@@ -99,6 +100,7 @@ export class ConnectionTracker {
     const stats = flow.stats
     stats.packets++
     stats.bytes += tcp.payloadLength
+    notePathSignals(conn.path, flow.fromClient, packet, tcp, ip.ttl)
 
     if ((flags & (TCP_SYN | TCP_FIN | TCP_RST)) !== 0 || conn.awaitingAck) {
       recordControl(conn, flow.fromClient, tcp, packet)

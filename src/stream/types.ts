@@ -6,6 +6,7 @@
 import type {HoldsCappedLists} from '../lists.js'
 import type {Issue} from '../issues.js'
 import type {TunnelInfo} from '../packet/types.js'
+import type {PathSignals} from './path-signals.js'
 
 export interface Endpoint {
   ip: string
@@ -112,6 +113,8 @@ export interface TrackedConnection extends HoldsCappedLists {
    */
   replyTunnels?: TunnelInfo[]
   tcp: TcpFacts
+  /** TTLs, the SYN-ACK's options and the shortest request → response turn, for path.answered-by (path-signals.ts); set on every tracked connection, never serialized. */
+  path?: PathSignals
   issues: Issue[]
 }
 
