@@ -10,8 +10,10 @@
  *   sent by another device or crossed another number of routers.
  * - Timing: on a capture taken on the client's host, the SYN → SYN-ACK time is the round trip
  *   to whoever answered the handshake, and a request → response turn is at least the round trip
- *   to whoever answers the requests. A handshake answered in microseconds whose every response
- *   takes tens of milliseconds was answered by something closer than the Console.
+ *   to whoever answers the requests. A handshake answered in microseconds whose responses (all
+ *   but the quickest, which may have crossed a request) take tens of milliseconds was answered
+ *   by something closer than the Console. A server that takes tens of milliseconds to answer
+ *   every request on a sub-millisecond path looks the same: hence inferred, and a warn.
  * - The TCP timestamps option (RFC 7323 §3.2): once the SYN-ACK carried it (or did not), every
  *   later segment of that TCP stack does (does not). Later packets that disagree come from
  *   another stack.
@@ -97,13 +99,16 @@ function earlyAnswer(conn: TrackedConnection, signals: PathSignals): AnsweredByF
   let answered = syn.ts
   for (const retry of conn.tcp.synRetransmissions) if (retry.ts <= synAck.ts) answered = retry.ts
   const handshakeMs = elapsedMs(answered, synAck.ts)
-  const turnMs = Math.round(signals.turnMinMs * 1000) / 1000
+  // The second quickest response: one that crossed a request (both sides' close_notify at the
+  // end of a session) is not an answer to it.
+  const turnMs = Math.round(signals.turnSecondMs * 1000) / 1000
   if (turnMs < handshakeMs * TURN_CONTRAST_FACTOR || turnMs - handshakeMs < TURN_CONTRAST_MIN_MS) return undefined
   const hops = routersBetween(signals.synAckTtl)
-  const [requestFrame, responseFrame] = signals.turnMinFrames
+  const [requestFrame, responseFrame] = signals.turnSecondFrames
   const values: Record<string, number | string | boolean> = {
     synToSynAckMs: handshakeMs,
-    shortestTurnMs: turnMs,
+    secondQuickestTurnMs: turnMs,
+    quickestTurnMs: Math.round(signals.turnMinMs * 1000) / 1000,
     turns: signals.turns,
     synAckTtl: signals.synAckTtl,
     synAckRouters: hops,
@@ -112,8 +117,8 @@ function earlyAnswer(conn: TrackedConnection, signals: PathSignals): AnsweredByF
   if (signals.serverTtlPackets > 0) values.serverTtl = ttlRange(signals.serverTtlMin, signals.serverTtlMax)
   const frames = [syn.frame, synAck.frame, requestFrame, responseFrame]
   const contrast =
-    `the SYN-ACK (frame ${synAck.frame}) came ${formatMs(handshakeMs)} after the SYN, but the quickest of ${signals.turns} responses ` +
-    `took ${formatMs(turnMs)} (frame ${requestFrame} -> ${responseFrame})`
+    `the SYN-ACK (frame ${synAck.frame}) came ${formatMs(handshakeMs)} after the SYN, but all but one of ${signals.turns} responses ` +
+    `took at least ${formatMs(turnMs)} (frame ${requestFrame} -> ${responseFrame})`
   const local = hops === 0 && handshakeMs <= LOCAL_ANSWER_MS && conn.server.ip !== conn.client.ip && !isLoopback(conn.server.ip)
   if (local) {
     return {
@@ -146,7 +151,7 @@ function handshakeElsewhere(conn: TrackedConnection, signals: PathSignals): Answ
   const serverTtl = ttlRange(signals.serverTtlMin, signals.serverTtlMax)
   const why: string[] = []
   if (ttlDiffers) why.push(`its TTL ${signals.synAckTtl} (${routers(routersBetween(signals.synAckTtl))} away) is not the ${serverTtl} of the server's ${signals.serverTtlPackets} later packets (${routers(routersBetween(signals.serverTtlMax))} away)`)
-  if (timestampsDiffer) why.push(`it ${synAck.timestamps === true ? 'carried' : 'lacked'} the TCP timestamps option and none of the server's ${laterTs} later packets ${synAck.timestamps === true ? 'do' : 'lack it'} (RFC 7323 §3.2: one TCP stack does both or neither)`)
+  if (timestampsDiffer) why.push(`it ${synAck.timestamps === true ? 'carried' : 'lacked'} the TCP timestamps option and none of the server's ${laterTs} later packets ${synAck.timestamps === true ? 'do' : 'lack it'} (RFC 7323 section 3.2: one TCP stack does both or neither)`)
   return {
     kind: 'handshake-elsewhere',
     reason: `the SYN-ACK (frame ${synAck.frame}) came from another device than the server's later packets: ${why.join('; ')}`,

@@ -10,7 +10,7 @@ import {reportFlags, verdictFlags} from '../cli/flags.js'
 export default class Analyze extends BaseCommand {
   static override summary = 'Check a saved capture: did the Defender reach its Console over TCP, TLS and WebSocket?'
 
-  static override description = `Reads a pcap or pcapng capture (from tcpdump, dumpcap, Wireshark, "-i any"; gzip-compressed is fine; "-" reads stdin), finds every TCP connection to the Console port and reports pass/fail per check per connection: ${CATALOGUE_IDS.join(', ')} (proxy.connect only behind a proxy).
+  static override description = `Reads a pcap or pcapng capture (from tcpdump, dumpcap, Wireshark, "-i any"; gzip-compressed is fine; "-" reads stdin), finds every TCP connection to the Console port and reports pass/fail per check per connection: ${CATALOGUE_IDS.join(', ')} (proxy.connect only behind a proxy; path.answered-by only where the capture shows a local proxy, load balancer or injected RST answered).
 
 Exit codes: 0 every connection passed (warnings allowed, unless --strict); 1 a check failed (or warned, with --strict) or no Console traffic was found; 3 inconclusive: nothing failed but the handshake was not in the capture (it started mid-connection, or the snaplen cut the packets): capture again; 2 usage or input error (unreadable or corrupt file).`
 

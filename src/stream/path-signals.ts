@@ -37,9 +37,12 @@ export interface PathSignals extends HoldsCappedLists {
    * last segment (so a response's own processing and upload time count, a slow upload does not).
    */
   turns: number
+  /** The shortest turn (ms) and its client and server frames. */
   turnMinMs: number
-  /** The client and server frames of the shortest turn. */
   turnMinFrames: [number, number]
+  /** The second shortest: a response that crossed a request (both sides closing at once) is set aside with it. */
+  turnSecondMs: number
+  turnSecondFrames: [number, number]
   /** Working state: the last payload segment was the client's, at this frame and time. */
   lastDataFromClient: boolean
   lastClientDataFrame: number
@@ -61,6 +64,8 @@ export function newPathSignals(): PathSignals {
     turns: 0,
     turnMinMs: Infinity,
     turnMinFrames: [0, 0],
+    turnSecondMs: Infinity,
+    turnSecondFrames: [0, 0],
     lastDataFromClient: false,
     lastClientDataFrame: 0,
     lastClientDataTs: 0,
@@ -95,8 +100,13 @@ export function notePathSignals(signals: PathSignals, fromClient: boolean, packe
         if (ms >= 0) {
           signals.turns++
           if (ms < signals.turnMinMs) {
+            signals.turnSecondMs = signals.turnMinMs
+            signals.turnSecondFrames = signals.turnMinFrames
             signals.turnMinMs = ms
             signals.turnMinFrames = [signals.lastClientDataFrame, packet.frame]
+          } else if (ms < signals.turnSecondMs) {
+            signals.turnSecondMs = ms
+            signals.turnSecondFrames = [signals.lastClientDataFrame, packet.frame]
           }
         }
       }
