@@ -138,26 +138,38 @@ function earlyAnswer(conn: TrackedConnection, signals: PathSignals): AnsweredByF
   }
 }
 
-/** handshake-elsewhere: the SYN-ACK's TTL or timestamps option disagree with the server's later packets. */
+/**
+ * handshake-elsewhere: the SYN-ACK's TTL differs from that of every server packet carrying
+ * payload (the session's endpoint's own: a SYN proxy's window update carries none), or its
+ * timestamps option disagrees with the server's later packets.
+ */
 function handshakeElsewhere(conn: TrackedConnection, signals: PathSignals): AnsweredByFinding | undefined {
   const synAck = conn.tcp.synAck
-  if (synAck === undefined || signals.synAckTtl < 0 || signals.serverTtlPackets < MIN_SIDE_PACKETS) return undefined
-  const ttlDiffers = signals.synAckTtl < signals.serverTtlMin || signals.synAckTtl > signals.serverTtlMax
+  if (synAck === undefined || signals.synAckTtl < 0) return undefined
+  const ttlDiffers = signals.serverDataPackets >= MIN_SIDE_PACKETS && (signals.synAckTtl < signals.serverDataTtlMin || signals.synAckTtl > signals.serverDataTtlMax)
   // RFC 7323 §3.2: with timestamps negotiated every later segment carries them; without, none does.
   const laterTs = synAck.timestamps === true ? signals.serverLaterWithoutTimestamps : signals.serverLaterWithTimestamps
   const laterOther = synAck.timestamps === true ? signals.serverLaterWithTimestamps : signals.serverLaterWithoutTimestamps
   const timestampsDiffer = laterTs >= MIN_SIDE_PACKETS && laterOther === 0
   if (!ttlDiffers && !timestampsDiffer) return undefined
-  const serverTtl = ttlRange(signals.serverTtlMin, signals.serverTtlMax)
+  const dataTtl = ttlRange(signals.serverDataTtlMin, signals.serverDataTtlMax)
   const why: string[] = []
-  if (ttlDiffers) why.push(`its TTL ${signals.synAckTtl} (${routers(routersBetween(signals.synAckTtl))} away) is not the ${serverTtl} of the server's ${signals.serverTtlPackets} later packets (${routers(routersBetween(signals.serverTtlMax))} away)`)
+  if (ttlDiffers) {
+    why.push(
+      `its TTL ${signals.synAckTtl} (${routers(routersBetween(signals.synAckTtl))} away) is not the ${dataTtl} of the server's ${signals.serverDataPackets} packets ` +
+        `carrying data (${routers(routersBetween(signals.serverDataTtlMax))} away)`,
+    )
+  }
   if (timestampsDiffer) why.push(`it ${synAck.timestamps === true ? 'carried' : 'lacked'} the TCP timestamps option and none of the server's ${laterTs} later packets ${synAck.timestamps === true ? 'do' : 'lack it'} (RFC 7323 section 3.2: one TCP stack does both or neither)`)
+  const values: Record<string, number | string | boolean> = {synAckTtl: signals.synAckTtl, synAckTimestamps: synAck.timestamps === true}
+  if (signals.serverDataPackets > 0) values.serverDataTtl = dataTtl
+  if (ttlDiffers) values.handshakeDeviceRouters = routersBetween(signals.synAckTtl)
   return {
     kind: 'handshake-elsewhere',
     reason: `the SYN-ACK (frame ${synAck.frame}) came from another device than the server's later packets: ${why.join('; ')}`,
-    device: 'a load balancer, SYN proxy or firewall completed the handshake and handed the connection on to the Console',
+    device: `a SYN proxy, load balancer or firewall${ttlDiffers ? ` ${routers(routersBetween(signals.synAckTtl))} from the capture point` : ''} completed the handshake and handed the connection on to the Console`,
     frames: [synAck.frame],
-    values: {synAckTtl: signals.synAckTtl, serverTtl, synAckTimestamps: synAck.timestamps === true, serverLaterPackets: signals.serverTtlPackets},
+    values,
   }
 }
 

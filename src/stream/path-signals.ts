@@ -26,6 +26,10 @@ export interface PathSignals extends HoldsCappedLists {
   serverTtlMin: number
   serverTtlMax: number
   serverTtlPackets: number
+  /** TTL range of the server's packets carrying payload: the session's endpoint's own (a SYN proxy's window update carries none). */
+  serverDataTtlMin: number
+  serverDataTtlMax: number
+  serverDataPackets: number
   /** The first SYN-ACK's TTL, -1 when none was seen. */
   synAckTtl: number
   /** Server packets after its SYN-ACK (RSTs aside) with and without the TCP timestamps option (RFC 7323 §3.2: all or none). */
@@ -57,6 +61,9 @@ export function newPathSignals(): PathSignals {
     serverTtlMin: 256,
     serverTtlMax: -1,
     serverTtlPackets: 0,
+    serverDataTtlMin: 256,
+    serverDataTtlMax: -1,
+    serverDataPackets: 0,
     synAckTtl: -1,
     serverLaterWithTimestamps: 0,
     serverLaterWithoutTimestamps: 0,
@@ -94,7 +101,12 @@ export function notePathSignals(signals: PathSignals, fromClient: boolean, packe
         signals.lastDataFromClient = true
         signals.lastClientDataFrame = packet.frame
         signals.lastClientDataTs = packet.ts
-      } else if (signals.lastDataFromClient) {
+      } else {
+        if (ttl < signals.serverDataTtlMin) signals.serverDataTtlMin = ttl
+        if (ttl > signals.serverDataTtlMax) signals.serverDataTtlMax = ttl
+        signals.serverDataPackets++
+      }
+      if (!fromClient && signals.lastDataFromClient) {
         signals.lastDataFromClient = false
         const ms = (packet.ts - signals.lastClientDataTs) * 1000
         if (ms >= 0) {

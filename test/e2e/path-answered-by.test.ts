@@ -66,7 +66,19 @@ describe('fixtures/path: who answered and who reset (READMEs\' verdicts)', () =>
     expect(check.hint).toMatch(/^a load balancer or proxy 1 router from the capture point completed the handshake/)
   })
 
-  it.each(['injected-rst', 'local-proxy', 'load-balancer'])('%s: JSON (schema-valid, facts.answeredBy), table, ladder and HTML show the verdict', async (name) => {
+  it('syn-proxy: the SYN-ACK crossed one router, every server packet carrying data two, and it came long before any response', async () => {
+    const report = await analyzed('syn-proxy')
+    const check = answeredBy(report)!
+    expect(check).toMatchObject({status: 'warn', confidence: 'inferred'})
+    const values = check.evidence.values!
+    expect(values).toMatchObject({answeredBy: ['early-handshake', 'handshake-elsewhere'], synAckTtl: 63, serverDataTtl: '62', handshakeDeviceRouters: 1, synAckRouters: 1})
+    expect(values.synToSynAckMs as number).toBeLessThan(1)
+    expect(values.secondQuickestTurnMs as number).toBeGreaterThan(20)
+    expect(check.summary).toContain('is not the 62 of the server')
+    expect(check.hint).toContain('a SYN proxy, load balancer or firewall 1 router from the capture point completed the handshake')
+  })
+
+  it.each(['injected-rst', 'local-proxy', 'load-balancer', 'syn-proxy'])('%s: JSON (schema-valid, facts.answeredBy), table, ladder and HTML show the verdict', async (name) => {
     const report = await analyzed(name)
     const check = answeredBy(report)!
     const json = JSON.parse(renderReport(report, 'json', {color: false, width: PIPED_WIDTH}))
