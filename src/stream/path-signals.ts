@@ -7,13 +7,13 @@
  */
 import {LIST_CAPS, pushCapped, type HoldsCappedLists} from '../lists.js'
 import {TCP_ACK, TCP_RST, TCP_SYN, type Packet, type TcpHeader} from '../packet/types.js'
-import type {Side} from './types.js'
 
 /** A RST and the TTL (hop limit) it arrived with. */
 export interface RstTtl {
   frame: number
   ts: number
-  from: Side
+  /** The side the RST came from (types.ts Side; written out here so types.ts, which holds PathSignals, is not imported back). */
+  from: 'client' | 'server'
   ttl: number
 }
 
