@@ -7,7 +7,8 @@
  * - IP TTL (IPv6 hop limit, RFC 8200 §3): a sender starts it at 64 (Linux, macOS), 128
  *   (Windows) or 255 (network gear), every router decrements it (RFC 791 §3.2). Packets of one
  *   sender over one path arrive with the same value; a packet that arrives with another one was
- *   sent by another device or crossed another number of routers.
+ *   sent by another device or crossed another number of routers. A SYN-ACK is said to come from
+ *   another device only when it came from nearer than the server's data (a device in front).
  * - Timing: on a capture taken on the client's host, the SYN → SYN-ACK time is the round trip
  *   to whoever answered the handshake, and a request → response turn is at least the round trip
  *   to whoever answers the requests. A handshake answered in microseconds whose responses (all
@@ -95,6 +96,9 @@ function earlyAnswer(conn: TrackedConnection, signals: PathSignals): AnsweredByF
   const {syn, synAck} = conn.tcp
   if (syn === undefined || synAck === undefined || signals.synAckTtl < 0 || signals.turns < MIN_TURNS) return undefined
   if (!capturedOnClientHost(signals)) return undefined
+  // On loopback (or to the host's own address) the kernel answers the SYN and nothing is on the
+  // way: a slow response is the server's own work (openssl s_server, a test peer), not distance.
+  if (isLoopback(conn.server.ip) || conn.server.ip === conn.client.ip) return undefined
   // The SYN the SYN-ACK answered: the last one sent before it.
   let answered = syn.ts
   for (const retry of conn.tcp.synRetransmissions) if (retry.ts <= synAck.ts) answered = retry.ts
@@ -119,7 +123,7 @@ function earlyAnswer(conn: TrackedConnection, signals: PathSignals): AnsweredByF
   const contrast =
     `the SYN-ACK (frame ${synAck.frame}) came ${formatMs(handshakeMs)} after the SYN, but all but one of ${signals.turns} responses ` +
     `took at least ${formatMs(turnMs)} (frame ${requestFrame} -> ${responseFrame})`
-  const local = hops === 0 && handshakeMs <= LOCAL_ANSWER_MS && conn.server.ip !== conn.client.ip && !isLoopback(conn.server.ip)
+  const local = hops === 0 && handshakeMs <= LOCAL_ANSWER_MS
   if (local) {
     return {
       kind: 'local-proxy',
@@ -146,7 +150,10 @@ function earlyAnswer(conn: TrackedConnection, signals: PathSignals): AnsweredByF
 function handshakeElsewhere(conn: TrackedConnection, signals: PathSignals): AnsweredByFinding | undefined {
   const synAck = conn.tcp.synAck
   if (synAck === undefined || signals.synAckTtl < 0) return undefined
-  const ttlDiffers = signals.serverDataPackets >= MIN_SIDE_PACKETS && (signals.synAckTtl < signals.serverDataTtlMin || signals.synAckTtl > signals.serverDataTtlMax)
+  // Only a SYN-ACK from nearer than the server's data: a device answering for the server sits in
+  // front of it. One from farther away is a route change (ECMP, anycast), not a middlebox (two
+  // Microsoft edge connections of the ja4 corpus show SYN-ACKs one and two routers farther).
+  const ttlDiffers = signals.serverDataPackets >= MIN_SIDE_PACKETS && signals.synAckTtl > signals.serverDataTtlMax
   // RFC 7323 §3.2: with timestamps negotiated every later segment carries them; without, none does.
   const laterTs = synAck.timestamps === true ? signals.serverLaterWithoutTimestamps : signals.serverLaterWithTimestamps
   const laterOther = synAck.timestamps === true ? signals.serverLaterWithTimestamps : signals.serverLaterWithoutTimestamps

@@ -84,9 +84,19 @@ describe('answeredByOf', () => {
     expect(kinds(connection((signals) => Object.assign(signals, {clientTtlMin: 63, clientTtlMax: 63})))).toEqual([])
   })
 
-  it('local-proxy needs zero routers, under 1 ms and a Console that is not on loopback', () => {
+  it('local-proxy needs zero routers and under 1 ms; on loopback nothing is on the way, so no timing finding', () => {
     expect(kinds(connection((signals) => (signals.synAckTtl = 64)))).toEqual(['local-proxy', 'handshake-elsewhere'])
-    expect(kinds(connection((signals, conn) => ((signals.synAckTtl = 64), (conn.server.ip = '127.0.0.9'), (signals.serverDataTtlMin = signals.serverDataTtlMax = 64))))).toEqual(['early-handshake'])
+    expect(kinds(connection((signals, conn) => ((signals.synAckTtl = 64), (conn.tcp.synAck!.ts = 100.0011))))).toEqual(['early-handshake', 'handshake-elsewhere'])
+    const onLoopback = (signals: PathSignals, conn: TrackedConnection) => ((signals.synAckTtl = 64), (signals.serverDataTtlMin = signals.serverDataTtlMax = 64))
+    expect(kinds(connection((signals, conn) => (onLoopback(signals, conn), (conn.server.ip = '127.0.0.9'))))).toEqual([])
+    expect(kinds(connection((signals, conn) => (onLoopback(signals, conn), (conn.server.ip = '::1'))))).toEqual([])
+    expect(kinds(connection((signals, conn) => (onLoopback(signals, conn), (conn.server.ip = conn.client.ip))))).toEqual([])
+  })
+
+  it('handshake-elsewhere by TTL only for a SYN-ACK from nearer than the server\'s data (a device in front), not farther (a route change)', () => {
+    const slow = (conn: TrackedConnection) => (conn.tcp.synAck!.ts = 100.04)
+    expect(kinds(connection((signals, conn) => (slow(conn), (signals.synAckTtl = 63))))).toEqual(['handshake-elsewhere'])
+    expect(kinds(connection((signals, conn) => (slow(conn), (signals.synAckTtl = 61))))).toEqual([])
   })
 
   it('handshake-elsewhere: a SYN-ACK with timestamps the server\'s later packets never carry (RFC 7323 section 3.2)', () => {
