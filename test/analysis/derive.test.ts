@@ -43,6 +43,22 @@ describe('derived facts', () => {
     expect(derived.tls13).toBe(flights)
   })
 
+  it('are worked out only when read: attaching them reads nothing of the facts, a second read nothing more', async () => {
+    const {facts} = await analyzed()
+    const tls = facts.tls
+    let tlsReads = 0
+    const counted: Record<string, unknown> = {...facts}
+    Object.defineProperty(counted, 'tls', {enumerable: true, get: () => (tlsReads++, tls)})
+    const attached = withDerivedFacts(counted as unknown as ConnectionFacts)
+    expect(tlsReads).toBe(0)
+    expect(attached[DERIVED].upgradeFlow).toBeDefined()
+    const afterFirstRead = tlsReads
+    expect(afterFirstRead).toBeGreaterThan(0)
+    expect(attached[DERIVED].tls13).toBeDefined()
+    expect(attached[DERIVED].upgradeFlow).toBeDefined()
+    expect(tlsReads).toBe(afterFirstRead)
+  })
+
   it('do not depend on which one is read first: the upgrade flow before the flights gives what the flights first give', async () => {
     const {facts} = await analyzed()
     const flowFirst = deriveFacts(facts)
