@@ -10,14 +10,14 @@
 import {appendAll} from '../lists.js'
 import type {Issue} from '../issues.js'
 import type {KeyLookup} from '../keys/store.js'
-import {attachedTo, PROTOCOLS, TCP, type AnyProtocol, type ProtocolFactsByName, type ProtocolName} from '../protocols/index.js'
+import {PROTOCOL_CHAIN, ProtocolChain, type AnyProtocol, type PayloadRoute, type ProtocolFactsByName, type ProtocolName, type ReaderContext} from '../protocols/index.js'
 import type {Direction, FrameRef, StreamHandler} from '../stream/types.js'
 
 export interface ConnectionReadersOptions {
   keys?: KeyLookup
   /** Whether the streams start at the connection's first byte (asked at the first byte). Default: always. */
   fromOpening?: () => boolean
-  /** The registered protocols, in chain order. Default: src/protocols/index.ts's PROTOCOLS. */
+  /** The registered protocols, in chain order. Default: src/protocols/index.ts's PROTOCOLS (and their PROTOCOL_CHAIN). */
   protocols?: readonly AnyProtocol[]
 }
 
@@ -28,26 +28,34 @@ export type ConnectionProtocolFacts = Partial<ProtocolFactsByName> & {
   issuesOmitted: number
 }
 
+const ALWAYS_FROM_OPENING = (): boolean => true
+
 export class ConnectionReaders {
   /** What the tracker feeds: the reassembled stream, to the protocols attached to 'tcp'. */
   readonly stream: StreamHandler
-  private readonly readers = new Map<ProtocolName, StreamHandler>()
-  private readonly fromOpening: () => boolean
-  private readonly protocols: readonly AnyProtocol[]
+  readonly keys: KeyLookup | undefined
+  readonly fromOpening: () => boolean
+  /** The connection's readers by the protocol's index in the chain, each made at its first byte. */
+  private readonly readers: Array<StreamHandler | undefined>
+  private readonly chain: ProtocolChain
 
-  constructor(private readonly options: ConnectionReadersOptions = {}) {
-    this.fromOpening = options.fromOpening ?? (() => true)
-    this.protocols = options.protocols ?? PROTOCOLS
-    this.stream = this.payloadOf(TCP)
+  constructor(options: ConnectionReadersOptions = {}) {
+    this.keys = options.keys
+    this.fromOpening = options.fromOpening ?? ALWAYS_FROM_OPENING
+    this.chain = options.protocols === undefined ? PROTOCOL_CHAIN : new ProtocolChain(options.protocols)
+    this.readers = new Array<StreamHandler | undefined>(this.chain.protocols.length).fill(undefined)
+    this.stream = this.payloadOf(this.chain.tcp)
   }
 
   /** Every protocol's facts and issues, in chain order (the registry's). */
   facts(): ConnectionProtocolFacts {
     const out: ConnectionProtocolFacts = {issues: [], issuesOmitted: 0}
     const facts = out as Record<ProtocolName, unknown>
-    for (const protocol of this.protocols) {
-      const reader = this.readers.get(protocol.name)
+    const protocols = this.chain.protocols
+    for (let i = 0; i < protocols.length; i++) {
+      const reader = this.readers[i]
       if (reader === undefined) continue
+      const protocol = protocols[i]
       const protocolFacts = protocol.facts(reader)
       if (protocolFacts !== undefined) facts[protocol.name] = protocolFacts
       const {issues, omitted} = protocol.issues(reader)
@@ -58,37 +66,57 @@ export class ConnectionReaders {
   }
 
   /**
-   * The connection's reader of `protocol`, made the first time it is asked for; its payload goes
-   * to `payload` (a sniffing layer's: the other protocols attached to its parent).
+   * The connection's reader of the chain's protocol `index`, made the first time it is asked for;
+   * its payload goes along `payload` (a sniffing layer's: on to the other protocols attached to
+   * its parent; anyone else's: to the protocols attached to it).
    */
-  reader(protocol: AnyProtocol, handing?: unknown, payload: (next?: unknown) => StreamHandler = (next) => this.payloadOf(protocol.name, next)): StreamHandler {
-    let reader = this.readers.get(protocol.name)
+  reader(index: number, handing?: unknown, payload: PayloadRoute = this.chain.payloadOf[index]): StreamHandler {
+    let reader = this.readers[index]
     if (reader === undefined) {
-      reader = protocol.reader({keys: this.options.keys, fromOpening: this.fromOpening, handedOver: handing, payload})
-      this.readers.set(protocol.name, reader)
+      reader = this.chain.protocols[index].reader(new ProtocolReaderContext(this, payload, handing))
+      this.readers[index] = reader
     }
     return reader
   }
 
   /**
-   * Where the payload of `tag` goes: through the layers that sniff it (each passing the stream,
-   * or its tunnel, to the next, after `sniffed` of them), then to the protocol it is handed or
-   * always goes to, or to the one the client's first bytes choose.
+   * Where a payload goes along `route`: through the layer that sniffs it (which passes the stream,
+   * or its tunnel, on), to the protocol it is handed or always goes to, or to the one the client's
+   * first bytes choose.
    */
-  private payloadOf(tag: ProtocolName | typeof TCP, handing?: unknown, sniffed = 0): StreamHandler {
-    const attached = attachedTo(this.protocols, tag)
-    const sniffers = attached.filter(({attachment}) => attachment.sniffs === true)
-    if (sniffed < sniffers.length) return this.reader(sniffers[sniffed].protocol, handing, () => this.payloadOf(tag, undefined, sniffed + 1))
-    const others = attached.filter(({attachment}) => attachment.sniffs !== true)
-    const direct = others.find(({attachment: a}) => a.handedOver === true || (a.recognise === undefined && a.fallback === undefined))
-    if (direct) return this.reader(direct.protocol, handing)
-    const candidates = others.filter(({attachment}) => attachment.recognise !== undefined).map(({protocol, attachment}) => ({protocol, recognise: attachment.recognise!}))
-    return new FirstBytesChoice(this, candidates, others.find(({attachment}) => attachment.fallback === true)?.protocol)
+  payloadOf(route: PayloadRoute, handing?: unknown): StreamHandler {
+    if (route.sniffer !== undefined) return this.reader(route.sniffer.protocol, handing, route.sniffer.next)
+    if (route.direct !== undefined) return this.reader(route.direct, handing)
+    return new FirstBytesChoice(this, route)
   }
 
-  /** The reader of `protocol` if it was made. */
-  made(protocol: AnyProtocol): StreamHandler | undefined {
-    return this.readers.get(protocol.name)
+  /** The reader of the chain's protocol `index` if it was made. */
+  made(index: number): StreamHandler | undefined {
+    return this.readers[index]
+  }
+}
+
+/**
+ * What one protocol's reader is given (ReaderContext): the connection's keys and opening, what
+ * its parent handed over, and where its payload goes. An object with its methods on the class,
+ * not closures: one per reader made.
+ */
+class ProtocolReaderContext implements ReaderContext {
+  readonly keys: KeyLookup | undefined
+  /** The connection's own function (readers pass it on unbound, e.g. the proxy preamble's options). */
+  readonly fromOpening: () => boolean
+
+  constructor(
+    private readonly readers: ConnectionReaders,
+    private readonly route: PayloadRoute,
+    readonly handedOver: unknown,
+  ) {
+    this.keys = readers.keys
+    this.fromOpening = readers.fromOpening
+  }
+
+  payload(handing?: unknown): StreamHandler {
+    return this.readers.payloadOf(this.route, handing)
   }
 }
 
@@ -98,15 +126,14 @@ export class ConnectionReaders {
  * fallback reads (TLS, which says what the bytes are not).
  */
 class FirstBytesChoice implements StreamHandler {
-  private chosen?: AnyProtocol
+  private chosen?: number
   private decided = false
   /** The reader bytes go to now (the fallback's until the choice), kept off the per-chunk path's lookups. */
   private handler?: StreamHandler
 
   constructor(
     private readonly readers: ConnectionReaders,
-    private readonly candidates: ReadonlyArray<{protocol: AnyProtocol; recognise(first: Uint8Array): boolean}>,
-    private readonly fallback: AnyProtocol | undefined,
+    private readonly route: PayloadRoute,
   ) {}
 
   data(direction: Direction, bytes: Uint8Array, ref: FrameRef): void {
@@ -119,19 +146,19 @@ class FirstBytesChoice implements StreamHandler {
   }
 
   end(direction: Direction | 'both', ref: FrameRef): void {
-    const protocol = this.chosen ?? this.fallback
-    if (protocol) this.readers.made(protocol)?.end?.(direction, ref)
+    const protocol = this.chosen ?? this.route.fallback
+    if (protocol !== undefined) this.readers.made(protocol)?.end?.(direction, ref)
   }
 
   private current(): StreamHandler | undefined {
-    const protocol = this.chosen ?? this.fallback
-    return protocol && this.readers.reader(protocol)
+    const protocol = this.chosen ?? this.route.fallback
+    return protocol === undefined ? undefined : this.readers.reader(protocol)
   }
 
   private decide(direction: Direction, bytes: Uint8Array): void {
     if (direction !== 'c2s' || bytes.length === 0) return
     this.decided = true
-    this.chosen = this.candidates.find((candidate) => candidate.recognise(bytes))?.protocol
+    this.chosen = this.route.candidates.find((candidate) => candidate.recognise(bytes))?.protocol
     this.handler = undefined
   }
 }

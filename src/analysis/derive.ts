@@ -1,61 +1,94 @@
 /**
- * Facts derived from a connection's facts, worked out once when they are assembled: the TLS 1.3
- * flights (from encrypted record sizes), the record flow of the upgrade after the client's
- * Finished, and where the snaplen cut the payload. Several checks and the ladder read them;
- * none recomputes them, and nothing here depends on the order anyone reads them in.
+ * Facts derived from a connection's facts: the TLS 1.3 flights (from encrypted record sizes), the
+ * record flow of the upgrade after the client's Finished, and where the snaplen cut the payload.
+ * Several checks and the ladder read them; none recomputes them. Each is worked out the first
+ * time it is read and kept, so at most once per connection, and only when something needs it
+ * (with a key log the upgrade is read, and no check asks for its record flow). They read only
+ * the assembled facts, which no longer change, so nothing depends on the order they are read in.
  *
- * They are attached to the facts as a non-enumerable `derived` property (withDerivedFacts): the
- * facts object already travels to every check and renderer, and JSON.stringify, the schema and
- * the NDJSON writer skip non-enumerable properties, so no output changes.
+ * They are attached to the facts under the DERIVED symbol (withDerivedFacts): the facts object
+ * already travels to every check and renderer, and JSON.stringify, the schema and the NDJSON
+ * writer skip symbol keys, so no output changes.
  */
 import {CONTENT_APPLICATION_DATA} from '../protocols/tls/iana/content-types.js'
 import {TLS_1_3} from '../protocols/tls/iana/versions.js'
 import {REQUEST_RECORD_MAX, REQUEST_RECORD_MIN, recordBytes, tls13RecordSizes, type Tls13RecordSizes} from '../protocols/tls/record-sizes.js'
 import type {TlsFacts, TlsRecordRef} from '../protocols/tls/types.js'
-import type {
-  ClientFlightKind,
-  ConnectionFacts,
-  DerivedFacts,
-  SnaplenCut,
-  SnaplenIssue,
-  Tls13Handshake,
-  UpgradeFlow,
+import {
+  DERIVED,
+  type ClientFlightKind,
+  type ConnectionFacts,
+  type DerivedFacts,
+  type SnaplenCut,
+  type SnaplenIssue,
+  type Tls13Handshake,
+  type UpgradeFlow,
 } from '../model/facts.js'
 import type {TcpFlagEvent} from '../stream/types.js'
 
 /** ConnectionFacts as the readers and the tracker gave them, before derivation. */
-export type AssembledFacts = Omit<ConnectionFacts, 'derived'>
+export type AssembledFacts = Omit<ConnectionFacts, typeof DERIVED>
 
 /**
- * Attaches the derived facts to `facts` (non-enumerable, so never serialized) and returns it.
- * Call it once the facts are complete: what is derived is not updated when they change later.
+ * Attaches the derived facts to `facts` (under the DERIVED symbol, so never serialized) and
+ * returns it. Call it once the facts are complete: what is derived reads them when first asked.
  */
 export function withDerivedFacts(facts: AssembledFacts): ConnectionFacts {
-  Object.defineProperty(facts, 'derived', {value: deriveFacts(facts), enumerable: false, writable: false, configurable: true})
+  ;(facts as {[DERIVED]?: DerivedFacts})[DERIVED] = new ConnectionDerivedFacts(facts)
   return facts as ConnectionFacts
 }
 
 /**
  * The derived facts of `facts`: those attached when they were assembled, or, for facts that lost
- * them (a structuredClone or a spread copy drops a non-enumerable property, a report read back
- * from JSON never had it), worked out now. For renderers, which may be handed such a report.
+ * them (a structuredClone drops a symbol key, a report read back from JSON never had it), new
+ * ones. For renderers, which may be handed such a report.
  */
-export function derivedOf(facts: AssembledFacts & {readonly derived?: DerivedFacts}): DerivedFacts {
-  return facts.derived ?? deriveFacts(facts)
+export function derivedOf(facts: AssembledFacts & {readonly [DERIVED]?: DerivedFacts}): DerivedFacts {
+  return facts[DERIVED] ?? new ConnectionDerivedFacts(facts)
 }
 
+/** Derived facts of `facts` not attached to them (withDerivedFacts attaches them). */
 export function deriveFacts(facts: AssembledFacts): DerivedFacts {
-  const derived: DerivedFacts = {}
-  const tls = facts.tls
-  const tls13 = tls === undefined ? undefined : readTls13Handshake(tls)
-  if (tls13 !== undefined) {
-    derived.tls13 = tls13
-    const flow = readUpgradeFlow(facts, tls!, tls13)
-    if (flow !== undefined) derived.upgradeFlow = flow
+  return new ConnectionDerivedFacts(facts)
+}
+
+/** Not worked out yet (undefined is an answer: "not TLS 1.3", "no upgrade flow", "not cut"). */
+const NOT_YET: unique symbol = Symbol('not derived yet')
+
+/**
+ * One connection's derived facts, each worked out on first read and kept. Private fields: a
+ * copy, an inspection or a deep equality sees none of the memo, only the getters' answers.
+ */
+class ConnectionDerivedFacts implements DerivedFacts {
+  readonly #facts: AssembledFacts
+  #tls13: Tls13Handshake | undefined | typeof NOT_YET = NOT_YET
+  #upgradeFlow: UpgradeFlow | undefined | typeof NOT_YET = NOT_YET
+  #snaplenCut: SnaplenCut | undefined | typeof NOT_YET = NOT_YET
+
+  constructor(facts: AssembledFacts) {
+    this.#facts = facts
   }
-  const cut = readSnaplenCut(facts)
-  if (cut !== undefined) derived.snaplenCut = cut
-  return derived
+
+  get tls13(): Tls13Handshake | undefined {
+    if (this.#tls13 === NOT_YET) {
+      const tls = this.#facts.tls
+      this.#tls13 = tls === undefined ? undefined : readTls13Handshake(tls)
+    }
+    return this.#tls13
+  }
+
+  get upgradeFlow(): UpgradeFlow | undefined {
+    if (this.#upgradeFlow === NOT_YET) {
+      const tls13 = this.tls13
+      this.#upgradeFlow = tls13 === undefined ? undefined : readUpgradeFlow(this.#facts, this.#facts.tls!, tls13)
+    }
+    return this.#upgradeFlow
+  }
+
+  get snaplenCut(): SnaplenCut | undefined {
+    if (this.#snaplenCut === NOT_YET) this.#snaplenCut = readSnaplenCut(this.#facts)
+    return this.#snaplenCut
+  }
 }
 
 /** The first frame whose payload the capture's snapshot length cut (the stream layer's 'tcp.snaplen' issues). */
@@ -150,29 +183,42 @@ function readUpgradeFlow(facts: AssembledFacts, tls: TlsFacts, flights: Tls13Han
   const finishedIndex = flights.clientFlight.findIndex((r) => r.length === flights.sizes.finished)
   if (finishedIndex < 0) return undefined
   // Positions in capture order: several records share a frame, so frames alone cannot order them.
+  // One pass over the non-alert application data records after the Finished: the client's first
+  // is the request; the server's records up to the client's next are the answer; what follows an
+  // answer is counted per side (nothing is, when the client's next record came before any answer).
   const start = tls.records.indexOf(flights.clientFlight[finishedIndex]) + 1
-  const after: TlsRecordRef[] = []
+  let request: TlsRecordRef | undefined
+  const answer: TlsRecordRef[] = []
+  const clientAfter: TlsRecordRef[] = []
+  const serverAfter: TlsRecordRef[] = []
+  let answered = false
   for (let i = start; i < tls.records.length; i++) {
     const r = tls.records[i]
-    if (r.contentType === CONTENT_APPLICATION_DATA && r.length !== alert) after.push(r)
+    if (r.contentType !== CONTENT_APPLICATION_DATA || r.length === alert) continue
+    if (request === undefined) {
+      if (r.direction === 'c2s') request = r
+    } else if (!answered) {
+      if (r.direction === 's2c') {
+        answer.push(r)
+        continue
+      }
+      if (answer.length === 0) break
+      answered = true
+      clientAfter.push(r)
+    } else if (r.direction === 'c2s') {
+      clientAfter.push(r)
+    } else {
+      serverAfter.push(r)
+    }
   }
-  const requestIndex = after.findIndex((r) => r.direction === 'c2s')
-  if (requestIndex < 0) return undefined
-  const request = after[requestIndex]
-  const rest = after.slice(requestIndex + 1)
-  const nextClient = rest.findIndex((r) => r.direction === 'c2s')
-  const answerEnd = nextClient < 0 ? rest.length : nextClient
-  const answer = rest.slice(0, answerEnd).filter((r) => r.direction === 's2c')
-  // Everything after the answer's last record (client records before it belong to no one: there are none).
-  const lastAnswer = answer.length === 0 ? -1 : rest.lastIndexOf(answer[answer.length - 1])
-  const later = lastAnswer < 0 ? [] : rest.slice(lastAnswer + 1)
+  if (request === undefined) return undefined
   const flagAfter = (events: TcpFlagEvent[], side: 'client' | 'server') => events.find((e) => e.from === side && e.frame >= request.frame)
   return {
     request,
     requestLooksLikeUpgrade: request.length >= REQUEST_RECORD_MIN && request.length <= REQUEST_RECORD_MAX,
     answer,
-    clientAfter: later.filter((r) => r.direction === 'c2s'),
-    serverAfter: later.filter((r) => r.direction === 's2c'),
+    clientAfter,
+    serverAfter,
     fin: {client: flagAfter(facts.tcp.fin, 'client'), server: flagAfter(facts.tcp.fin, 'server')},
     rst: facts.tcp.rst.find((e) => e.frame >= request.frame),
     recordsTruncated: tls.recordsTruncated,

@@ -6,7 +6,7 @@
  * where they apply plus dns.resolve and ws.ping.
  */
 import {capFrames, countOmitted} from '../lists.js'
-import type {ConnectionFacts} from '../model/facts.js'
+import {DERIVED, type ConnectionFacts} from '../model/facts.js'
 import {checkPathAnsweredBy} from './path-answered-by.js'
 import {checkProxyConnect} from './proxy-connect.js'
 import {checkTcpAck} from './tcp-ack.js'
@@ -149,7 +149,7 @@ export function inconclusiveOf(facts: ConnectionFacts, checks: readonly CheckRes
   if (!facts.tcp.sawOpening && !sawHello && tls?.notTls === undefined) {
     return {reason: 'the capture started after the connection opened: neither its SYN nor its ClientHello is in it, so nothing about the handshake could be verified', hint: MIDSTREAM_HINT}
   }
-  const cut = facts.derived.snaplenCut
+  const cut = facts[DERIVED].snaplenCut
   if (cut !== undefined && checks.some((check) => check.status === 'skip' && check.evidence.values?.firstCutFrame !== undefined)) {
     return {reason: `the capture kept only the first ${cut.snaplen ?? 'few'} bytes of each packet (snaplen), so the TLS handshake from frame ${cut.frame} on could not be read`, hint: SNAPLEN_HINT}
   }

@@ -2,9 +2,9 @@
  * What the TLS checks share: the accessors to the facts they read, how a connection ended after
  * a given frame, and the snaplen rule. The TLS 1.3 inference from encrypted record sizes
  * (DESIGN.md "What can be seen on the wire") is worked out once in analysis/derive.ts and read
- * here as facts.derived.tls13. Pure: facts in, facts out.
+ * here as facts[DERIVED].tls13. Pure: facts in, facts out.
  */
-import type {CertificateVerdict, ConnectionFacts, Tls13Handshake} from '../model/facts.js'
+import {DERIVED, type CertificateVerdict, type ConnectionFacts, type Tls13Handshake} from '../model/facts.js'
 import type {TlsFacts} from '../protocols/tls/types.js'
 import {nameOf} from '../protocols/tls/iana/table.js'
 import {TLS_1_3, VERSIONS} from '../protocols/tls/iana/versions.js'
@@ -18,7 +18,7 @@ export function tlsFactsOf(facts: ConnectionFacts): TlsFacts | undefined {
 
 /** The TLS 1.3 flights judged by record sizes (analysis/derive.ts), on a TLS 1.3 connection with a ServerHello. */
 export function tls13HandshakeOf(facts: ConnectionFacts): Tls13Handshake | undefined {
-  return facts.derived.tls13
+  return facts[DERIVED].tls13
 }
 
 /** The certificate policy verdict analysis/ computed for the server's chain. */
@@ -52,7 +52,7 @@ export const SNAPLEN_HINT = 'the capture kept only the start of each packet: run
 
 /** "payload not captured (snaplen 96): capture again with -s 0", when the snaplen cut the payload. */
 export function snaplenReason(facts: ConnectionFacts): string | undefined {
-  const cut = facts.derived.snaplenCut
+  const cut = facts[DERIVED].snaplenCut
   if (cut === undefined) return undefined
   return `payload not captured (snaplen ${cut.snaplen ?? 'too small'}): capture again with -s 0`
 }
@@ -66,7 +66,7 @@ export function snaplenReason(facts: ConnectionFacts): string | undefined {
  */
 export function snaplenVerdict(facts: ConnectionFacts, result: CheckResult): CheckResult {
   if (!result.id.startsWith('tls.') || (result.status === 'pass' && result.confidence === 'observed')) return result
-  const cut = facts.derived.snaplenCut
+  const cut = facts[DERIVED].snaplenCut
   if (cut === undefined) return result
   const frames = result.evidence.frames
   if (result.status !== 'skip' && frames.length > 0 && frames.every((frame) => frame < cut.frame)) return result

@@ -4,7 +4,7 @@
  * when no key log was given (worked out in analysis/derive.ts; DESIGN.md "What can be seen on the
  * wire"). Pure: facts in, facts out.
  */
-import type {ConnectionFacts, UpgradeFlow} from '../model/facts.js'
+import {DERIVED, type ConnectionFacts, type UpgradeFlow} from '../model/facts.js'
 import type {HttpUpgradeFacts} from '../protocols/http/types.js'
 import type {TlsRecordRef} from '../protocols/tls/types.js'
 import type {WebSocketFacts} from '../protocols/websocket/types.js'
@@ -47,7 +47,7 @@ export function tlsBlocker(facts: ConnectionFacts): string | undefined {
  * completed handshake).
  */
 export function upgradeFlowOf(facts: ConnectionFacts): UpgradeFlow | undefined {
-  return facts.derived.upgradeFlow
+  return facts[DERIVED].upgradeFlow
 }
 
 export function frameSpan(records: TlsRecordRef[]): string {

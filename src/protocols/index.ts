@@ -5,15 +5,18 @@
  */
 import {httpProtocol} from './http.js'
 import {proxyProtocol} from './proxy.js'
-import type {AnyProtocol, ProtocolName} from './registry.js'
+import {ProtocolChain, type AnyProtocol, type ProtocolName} from './registry.js'
 import {tlsProtocol} from './tls.js'
 import {webSocketProtocol} from './websocket.js'
 
 export const PROTOCOLS: readonly AnyProtocol[] = [proxyProtocol, tlsProtocol, httpProtocol, webSocketProtocol]
+
+/** The chain PROTOCOLS make (each tag's payload route), which every connection's readers follow. */
+export const PROTOCOL_CHAIN = new ProtocolChain(PROTOCOLS)
 
 /** The registered protocols' names in chain order. */
 export function protocolNames(): ProtocolName[] {
   return PROTOCOLS.map((protocol) => protocol.name)
 }
 
-export {attachedTo, TCP, type AnyProtocol, type ProtocolFactsByName, type ProtocolName, type ReaderContext} from './registry.js'
+export {attachedTo, ProtocolChain, TCP, type AnyProtocol, type PayloadRoute, type ProtocolFactsByName, type ProtocolName, type ReaderContext} from './registry.js'

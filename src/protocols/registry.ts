@@ -101,3 +101,55 @@ export function attachedTo(protocols: readonly AnyProtocol[], tag: ProtocolName 
   }
   return out
 }
+
+/** A protocol chosen by the client's first bytes (the index is its place in the chain's list). */
+export interface Candidate {
+  protocol: number
+  recognise(firstClientBytes: Uint8Array): boolean
+}
+
+/**
+ * Where the payload of one tag goes, as its attachments say: first through the layers that sniff
+ * it (`sniffer`, which passes what is not its own to `next`), then to the protocol it is handed
+ * over to or always is (`direct`), or to the one the client's first bytes choose among
+ * `candidates`, with `fallback` reading until then and when none recognises them. Protocols are
+ * named by their index in ProtocolChain.protocols, so a connection keeps its readers in an array.
+ */
+export interface PayloadRoute {
+  sniffer?: {protocol: number; next: PayloadRoute}
+  direct?: number
+  candidates: readonly Candidate[]
+  fallback?: number
+}
+
+/**
+ * The chain a list of registrations makes, worked out once when it is built (the list does not
+ * change): every tag's payload route, and where each protocol's own payload goes. Every
+ * connection follows the same routes, so making a connection's readers costs no walk over the
+ * registrations.
+ */
+export class ProtocolChain {
+  /** Where the payload of each protocol (by index) goes: the route of its name. */
+  readonly payloadOf: readonly PayloadRoute[]
+  /** The route of the reassembled TCP stream. */
+  readonly tcp: PayloadRoute
+
+  constructor(readonly protocols: readonly AnyProtocol[]) {
+    this.tcp = this.routeOf(TCP, 0)
+    this.payloadOf = protocols.map((protocol) => this.routeOf(protocol.name, 0))
+  }
+
+  /** The route of `tag`'s payload after the first `sniffed` of its sniffing layers. */
+  private routeOf(tag: ProtocolName | typeof TCP, sniffed: number): PayloadRoute {
+    const attached = attachedTo(this.protocols, tag)
+    const indexOf = (protocol: AnyProtocol) => this.protocols.indexOf(protocol)
+    const sniffers = attached.filter(({attachment}) => attachment.sniffs === true)
+    if (sniffed < sniffers.length) return {sniffer: {protocol: indexOf(sniffers[sniffed].protocol), next: this.routeOf(tag, sniffed + 1)}, candidates: []}
+    const others = attached.filter(({attachment}) => attachment.sniffs !== true)
+    const direct = others.find(({attachment: a}) => a.handedOver === true || (a.recognise === undefined && a.fallback === undefined))
+    if (direct) return {direct: indexOf(direct.protocol), candidates: []}
+    const candidates = others.filter(({attachment}) => attachment.recognise !== undefined).map(({protocol, attachment}) => ({protocol: indexOf(protocol), recognise: attachment.recognise!}))
+    const fallback = others.find(({attachment}) => attachment.fallback === true)?.protocol
+    return fallback === undefined ? {candidates} : {candidates, fallback: indexOf(fallback)}
+  }
+}

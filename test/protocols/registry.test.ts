@@ -4,7 +4,7 @@
  */
 import {describe, expect, it} from 'vitest'
 import {ConnectionReaders} from '../../src/analysis/connection-readers.js'
-import {attachedTo, PROTOCOLS, protocolNames, TCP} from '../../src/protocols/index.js'
+import {attachedTo, PROTOCOL_CHAIN, PROTOCOLS, protocolNames, TCP} from '../../src/protocols/index.js'
 import {defineProtocol} from '../../src/protocols/registry.js'
 import type {Direction, FrameRef, StreamHandler} from '../../src/stream/types.js'
 
@@ -42,6 +42,21 @@ describe('protocol registry', () => {
     expect(children('tls')).toEqual(['http'])
     expect(children('http')).toEqual(['ws handed-over'])
     expect(children('ws')).toEqual([])
+  })
+
+  it('works out every payload route once, from the attachments: what each connection follows', () => {
+    const name = (index: number | undefined) => (index === undefined ? undefined : PROTOCOLS[index].name)
+    const routeOf = (protocol: string) => PROTOCOL_CHAIN.payloadOf[PROTOCOLS.findIndex((p) => p.name === protocol)]
+    const tcp = PROTOCOL_CHAIN.tcp
+    expect(name(tcp.sniffer?.protocol)).toBe('proxy')
+    // The proxy preamble passes the stream (or its tunnel) on to what else is attached to TCP.
+    const afterProxy = tcp.sniffer!.next
+    expect(afterProxy.sniffer).toBeUndefined()
+    expect(afterProxy.candidates.map((candidate) => name(candidate.protocol))).toEqual(['tls', 'http'])
+    expect(name(afterProxy.fallback)).toBe('tls')
+    expect(name(routeOf('tls').direct)).toBe('http')
+    expect(name(routeOf('http').direct)).toBe('ws')
+    expect(routeOf('ws')).toEqual({candidates: []})
   })
 
   it('sends a cleartext upgrade to HTTP and, after the 101, to WebSocket; TLS is never made', () => {

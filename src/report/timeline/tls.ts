@@ -28,8 +28,8 @@ import {flightContent, tls13Flights} from './tls-flights.js'
 
 export const tlsLadder: LadderPart = {
   events({facts, origin, add, appEvents}) {
-    // The flights are derived once when the facts are assembled; a report read back from JSON
-    // (or cloned) has none attached, so derivedOf works them out again.
+    // The flights are derived at most once per connection (analysis/derive.ts); a report read
+    // back from JSON (or cloned) has none attached, so derivedOf works them out again.
     if (facts.tls) addTlsEvents(facts.tls, derivedOf(facts).tls13, origin, add, appEvents)
   },
 }
