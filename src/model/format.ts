@@ -34,7 +34,7 @@ export function count(n: number, noun: string): string {
 export function formatSpan(ms: number): string {
   const abs = Math.abs(ms)
   if (abs < 1000) return `${Math.round(abs)} ms`
-  const s = Math.floor(abs / 1000)
+  const s = Math.round(abs / 1000)
   const units: Array<[number, string]> = [
     [Math.floor(s / 86_400), 'day'],
     [Math.floor(s / 3600) % 24, 'h'],
