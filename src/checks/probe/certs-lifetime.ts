@@ -33,6 +33,11 @@ export function judgeCertificates(certificates: readonly ProbeCertificate[], now
   })
 }
 
+/** `CN=console.test` of `O=defender-check test, CN=console.test`; the whole subject without a CN. */
+function commonNameOf(subject: string): string {
+  return /(?:^|, )(CN=[^,]+)/.exec(subject)?.[1] ?? subject
+}
+
 export function probeCertsLifetime(facts: ProbeFacts, policy: Policy): CheckResult {
   if (!facts.handshake) return notAttempted('certs.lifetime', facts)
   const certificates = facts.certificates ?? []
@@ -46,7 +51,8 @@ export function probeCertsLifetime(facts: ProbeFacts, policy: Policy): CheckResu
   const consoleForecast = forecastOf(consoleSide.map((cert) => ({...cert, notAfter: cert.validTo, where: where(cert)})), now)
   const status: CertStatus = onPath.some((cert) => cert.status === 'fail') ? 'fail' : onPath.some((cert) => cert.status === 'warn') ? 'warn' : 'pass'
 
-  const lines = judged.map((cert) => `${ROLE_NAMES[cert.role]} "${cert.subject}"${cert.role === 'client' || cert.role === 'ca' ? ` (${cert.source})` : ''}: ${cert.status === 'pass' ? '' : `${cert.status.toUpperCase()} `}${cert.reason}`)
+  // One short line per certificate (its CN when it has one); the JSON values carry each in full.
+  const lines = judged.map((cert) => `${ROLE_NAMES[cert.role]} "${commonNameOf(cert.subject)}": ${cert.status === 'pass' ? '' : `${cert.status.toUpperCase()} `}${cert.reason}`)
   const forecasts: string[] = []
   if (defender) forecasts.push(defender.line)
   if (consoleForecast) {
