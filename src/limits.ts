@@ -82,3 +82,10 @@ export const DEFAULT_LIMITS: Readonly<Limits> = Object.freeze({
  */
 export const MAX_CERT_FILE_BYTES = 1024 * 1024
 export const MAX_CA_BUNDLE_CERTIFICATES = 100
+
+/**
+ * `probe`: the bytes of its own TLS handshake kept in memory to read the Console's
+ * CertificateRequest (probe/phases/handshake-tap.ts). A Console's first flight is a few KiB; past
+ * this the copy stops and certs.requested-ca says the request could not be read.
+ */
+export const MAX_PROBE_HANDSHAKE_BYTES = 2 * 1024 * 1024

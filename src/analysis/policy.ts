@@ -19,6 +19,11 @@ export interface PolicyInput {
   strict?: boolean
   /** --saas; a Console port of 443 selects the SaaS profile too. */
   saas?: boolean
+  /** probe's clock.skew and certs.lifetime thresholds (see Policy). */
+  clockWarnMs?: number
+  clockFailMs?: number
+  certWarnDays?: number
+  certFailDays?: number
 }
 
 /** The SaaS Console port (DESIGN.md): Defenders reach SaaS on 443 and authenticate with a token. */
@@ -40,6 +45,17 @@ export function buildPolicy(input: PolicyInput): Policy {
   }
   if (input.caFile !== undefined) policy.caFile = input.caFile
   if (input.pin !== undefined) policy.pin = parsePin(input.pin)
+  const clockWarnMs = threshold(input.clockWarnMs, '--clock-warn', 'a duration')
+  const clockFailMs = threshold(input.clockFailMs, '--clock-fail', 'a duration')
+  if (clockWarnMs !== undefined && clockFailMs !== undefined && clockFailMs < clockWarnMs) throw new UsageError('--clock-fail must be at least --clock-warn')
+  if (clockWarnMs !== undefined) policy.clockWarnMs = clockWarnMs
+  if (clockFailMs !== undefined) policy.clockFailMs = clockFailMs
+  const certWarnDays = threshold(input.certWarnDays, '--warn-days', 'a number of days')
+  const certFailDays = threshold(input.certFailDays, '--fail-days', 'a number of days')
+  // Fewer days left is worse: the fail threshold is the lower one.
+  if (certWarnDays !== undefined && certFailDays !== undefined && certFailDays > certWarnDays) throw new UsageError('--fail-days must be at most --warn-days')
+  if (certWarnDays !== undefined) policy.certWarnDays = certWarnDays
+  if (certFailDays !== undefined) policy.certFailDays = certFailDays
   return policy
 }
 
@@ -76,4 +92,10 @@ function parsePin(value: string): string {
     throw new UsageError(`--pin ${JSON.stringify(value)}: expected sha256: followed by the 64 hex digits of the certificate's SHA-256 fingerprint`)
   }
   return `sha256:${hex}`
+}
+
+/** A threshold flag's value: a finite number, 0 or more. */
+function threshold(value: number | undefined, flag: string, what: string): number | undefined {
+  if (value !== undefined && (!Number.isFinite(value) || value < 0)) throw new UsageError(`${flag} must be ${what}, 0 or more`)
+  return value
 }

@@ -3,7 +3,7 @@
  * (DESIGN.md "Check catalogue"). Adding a check is one line in REGISTRY; its place in the
  * output comes from CHECK_IDS, not from where the line is. The active probe's checks (read from
  * ProbeFacts, in checks/probe/) are registered here too, in PROBE_REGISTRY, with the same ids
- * where they apply plus dns.resolve and ws.ping.
+ * where they apply plus their own (PROBE_CHECK_IDS: dns.resolve, ws.ping, clock.skew, certs.lifetime, certs.requested-ca).
  */
 import {capFrames, countOmitted} from '../lists.js'
 import {DERIVED, type ConnectionFacts} from '../model/facts.js'
@@ -22,6 +22,9 @@ import {SNAPLEN_HINT, snaplenVerdict} from './tls-common.js'
 import {checkTlsVersion} from './tls-version.js'
 import {checkWsSession} from './ws-session.js'
 import {checkWsUpgrade} from './ws-upgrade.js'
+import {probeCertsLifetime} from './probe/certs-lifetime.js'
+import {probeCertsRequestedCa} from './probe/certs-requested-ca.js'
+import {probeClockSkew} from './probe/clock-skew.js'
 import {probeDnsResolve} from './probe/dns-resolve.js'
 import {probeProxyConnect} from './probe/proxy-connect.js'
 import {probeTcpSynAck} from './probe/tcp-syn-ack.js'
@@ -94,9 +97,14 @@ const PROBE_REGISTRY: readonly RegisteredCheck<ProbeFacts>[] = [
   {id: 'tls.version', check: probeTlsVersion},
   {id: 'tls.certificate', check: probeTlsCertificate},
   {id: 'tls.client-certificate', check: probeTlsClientCertificate},
+  // The CertificateRequest's CA names, beside the client certificate they are about.
+  {id: 'certs.requested-ca', check: probeCertsRequestedCa},
   {id: 'tls.finished', check: probeTlsFinished},
   {id: 'tls.alerts', check: probeTlsAlerts},
+  {id: 'certs.lifetime', check: probeCertsLifetime},
   {id: 'ws.upgrade', check: probeWsUpgrade},
+  // From the upgrade's answer (its Date header): right after ws.upgrade.
+  {id: 'clock.skew', check: probeClockSkew},
   {id: 'ws.ping', check: probeWsPing},
   {id: 'ws.session', check: probeWsSession, appliesTo: (facts) => facts.session !== undefined},
 ]

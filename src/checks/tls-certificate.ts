@@ -8,10 +8,24 @@ import type {CertificateVerdict, ConnectionFacts} from '../model/facts.js'
 import type {CertificateInfo, TlsFacts} from '../protocols/tls/types.js'
 import {HS_CERTIFICATE} from '../protocols/tls/iana/handshake-types.js'
 import type {CheckResult} from '../model/checks.js'
+import {formatSpan} from '../model/format.js'
 import type {Policy} from '../model/policy.js'
 import {describeEnding, formatBytes, isTls13, noTlsReason, serverCertificateVerdictOf, skip, tls13HandshakeOf, tlsFactsOf} from './tls-common.js'
 
 const ID = 'tls.certificate'
+
+/** Why a valid certificate reads as not yet valid or expired (issue 18): the times compared come from clocks. */
+export const WRONG_CLOCK = 'a wrong clock on either side is one cause (the Defender\'s or the Console\'s; the capture time is the capturing host\'s clock)'
+
+/** "not yet valid for another 2 h 13 min at capture time": by how much, from the capture time (ISO) to notBefore. */
+export function notYetValidText(notBefore: string, at: string): string {
+  return `not yet valid for another ${formatSpan(Date.parse(notBefore) - Date.parse(at))} at capture time`
+}
+
+/** "expired 3 days 4 h before capture time". */
+export function expiredText(notAfter: string, at: string): string {
+  return `expired ${formatSpan(Date.parse(at) - Date.parse(notAfter))} before capture time`
+}
 const EXPIRY_WARNING_DAYS = 30
 /** pre_shared_key (RFC 8446 §4.2.11) in ServerHello: a resumed session, no certificate is sent. */
 const EXT_PRE_SHARED_KEY = 41
@@ -80,11 +94,11 @@ function judgeVerdict(leaf: CertificateInfo, frame: number, chainLength: number,
   if (verdict.captureTimeOutOfRange) {
     notes.push('its validity was not judged: the capture time is outside years 0000-9999 (a corrupt timestamp, see the issue capture.time-out-of-range)')
   } else if (verdict.notYetValid) {
-    failures.push(`it was not yet valid at the capture time (notBefore ${leaf.notBefore})`)
-    hints.push('check the clocks: the certificate starts after the time of the capture')
+    failures.push(`${notYetValidText(leaf.notBefore, verdict.at)} (notBefore ${leaf.notBefore})`)
+    hints.push(`check the clocks: ${WRONG_CLOCK}; else the certificate was issued to start later`)
   } else if (verdict.expired) {
-    failures.push(`it had expired at the capture time (notAfter ${leaf.notAfter})`)
-    hints.push('renew the Console certificate')
+    failures.push(`${expiredText(leaf.notAfter, verdict.at)} (notAfter ${leaf.notAfter})`)
+    hints.push(`renew the Console certificate; if it is valid by the Console's own clock, ${WRONG_CLOCK}`)
   } else notes.push(`valid at the capture time, ${verdict.expiresInDays} days left`)
   if (verdict.chainVerified === false) {
     failures.push(`its chain does not verify to --ca: ${verdict.chainError}`)

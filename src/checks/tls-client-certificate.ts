@@ -12,6 +12,18 @@ import type {CheckResult} from '../model/checks.js'
 import type {Policy} from '../model/policy.js'
 import {decryptedThroughout, describeEnding, endingAfter, formatBytes, isTls13, skip, tls13HandshakeOf, tlsFactsOf} from './tls-common.js'
 import type {FrameRef} from '../stream/types.js'
+import {isCaptureTimeInRange, isoTime} from '../time.js'
+import {expiredText, notYetValidText, WRONG_CLOCK} from './tls-certificate.js'
+
+/** "not yet valid for another 2 h 13 min at capture time", "expired 3 days before capture time", or undefined when valid (or the time is unusable). */
+function validityAtCapture(notBefore: string, notAfter: string, ts: number): string | undefined {
+  if (!isCaptureTimeInRange(ts)) return undefined
+  const at = isoTime(ts)
+  const time = Date.parse(at)
+  if (time < Date.parse(notBefore)) return notYetValidText(notBefore, at)
+  if (time > Date.parse(notAfter)) return expiredText(notAfter, at)
+  return undefined
+}
 
 const ID = 'tls.client-certificate'
 const FATAL_ALERT = 2
@@ -71,18 +83,24 @@ function observed(facts: ConnectionFacts, tls: TlsFacts): CheckResult {
     }
   }
   const values = {subject: leaf.subject, issuer: leaf.issuer, notAfter: leaf.notAfter, sha256: leaf.sha256, chainLength: message.certificates.length}
+  // Its validity at the capture time: an expired or not-yet-valid Defender certificate is a reason
+  // for a rejection, and a wrong clock is one cause of reading it so.
+  const validity = validityAtCapture(leaf.notBefore, leaf.notAfter, message.ts)
+  const validityNote = validity ? `; its certificate was ${validity}` : ''
   const rejection = endingAfter(facts, message.frame, 'server')
   if (rejection && rejection.what.includes('fatal')) {
     return {
       id: ID,
       status: 'fail',
       confidence: 'observed',
-      summary: `the client presented "${leaf.commonName ?? leaf.subject}" (frame ${message.frame})${how} and the server rejected it with ${rejection.what} (frame ${rejection.frame})`,
+      summary: `the client presented "${leaf.commonName ?? leaf.subject}" (frame ${message.frame})${how} and the server rejected it with ${rejection.what} (frame ${rejection.frame})${validityNote}`,
       evidence: {frames: [...frames, rejection.frame], values},
-      hint: 'the Console does not accept this certificate: check it was issued by the Console\'s Defender CA and has not expired',
+      hint: validity
+        ? `the Defender's certificate was ${validity}: redeploy the Defender for a new one; if it is valid by the Console's own clock, ${WRONG_CLOCK}`
+        : 'the Console does not accept this certificate: check it was issued by the Console\'s Defender CA and has not expired',
     }
   }
-  return {id: ID, status: 'pass', confidence: 'observed', summary: `the client presented "${leaf.commonName ?? leaf.subject}" issued by "${leaf.issuer}" (frame ${message.frame})${how}`, evidence: {frames, values}}
+  return {id: ID, status: 'pass', confidence: 'observed', summary: `the client presented "${leaf.commonName ?? leaf.subject}" issued by "${leaf.issuer}" (frame ${message.frame})${how}${validityNote}${validity ? ` (${WRONG_CLOCK})` : ''}`, evidence: {frames, values}}
 }
 
 /**

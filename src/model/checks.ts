@@ -27,7 +27,10 @@ export const CHECK_IDS = [
 /** Per Defender, across its connections (model/defenders.ts), not per connection. */
 export const DEFENDER_CHECK_IDS = ['channel.stability'] as const
 
-export type CheckId = (typeof CHECK_IDS)[number] | (typeof DEFENDER_CHECK_IDS)[number] | 'dns.resolve' | 'ws.ping'
+/** The probe's own checks, beside the ids it shares with analyze (DESIGN.md: "probe/watch add dns.resolve, ws.ping, clock.skew and certificate lifetimes"). */
+export const PROBE_CHECK_IDS = ['dns.resolve', 'ws.ping', 'clock.skew', 'certs.lifetime', 'certs.requested-ca'] as const
+
+export type CheckId = (typeof CHECK_IDS)[number] | (typeof DEFENDER_CHECK_IDS)[number] | (typeof PROBE_CHECK_IDS)[number]
 
 export type CheckStatus = 'pass' | 'fail' | 'warn' | 'skip'
 

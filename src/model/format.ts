@@ -26,3 +26,25 @@ export function elapsedMs(fromTs: number, toTs: number): number {
 export function count(n: number, noun: string): string {
   return `${n} ${noun}${n === 1 ? '' : 's'}`
 }
+
+/**
+ * A span of time for a person, its two largest units: `45 s`, `7 min 3 s`, `2 h 13 min`,
+ * `3 days 4 h`. Sub-second spans in ms. For how far a clock or a validity date is off.
+ */
+export function formatSpan(ms: number): string {
+  const abs = Math.abs(ms)
+  if (abs < 1000) return `${Math.round(abs)} ms`
+  const s = Math.round(abs / 1000)
+  const units: Array<[number, string]> = [
+    [Math.floor(s / 86_400), 'day'],
+    [Math.floor(s / 3600) % 24, 'h'],
+    [Math.floor(s / 60) % 60, 'min'],
+    [s % 60, 's'],
+  ]
+  const first = units.findIndex(([n]) => n > 0)
+  return units
+    .slice(first, first + 2)
+    .filter(([n]) => n > 0)
+    .map(([n, unit]) => (unit === 'day' ? count(n, 'day') : `${n} ${unit}`))
+    .join(' ')
+}

@@ -24,4 +24,10 @@ export interface Policy {
   caFile?: string
   /** sha256:HEX pin of the server certificate. */
   pin?: string
+  /** probe --clock-warn / --clock-fail: the Console's clock may differ from this host's by this much (ms) before clock.skew warns / fails. */
+  clockWarnMs?: number
+  clockFailMs?: number
+  /** probe --warn-days / --fail-days: certs.lifetime warns / fails when a certificate on the Defender's path has fewer days left. */
+  certWarnDays?: number
+  certFailDays?: number
 }

@@ -113,7 +113,65 @@ export interface HandshakeFacts extends ProbePhase {
   clientCertificateRequested?: boolean
   /** The certificate the probe had to offer (sent only when requested). */
   clientCertificate?: CertificateSummary
+  /**
+   * The issuer of clientCertificate rendered as the CertificateRequest's CA names are (RFC 4514,
+   * protocols/tls/x509), so the two compare as strings.
+   */
+  clientCertificateIssuerName?: string
+  /** The Console's CertificateRequest as the probe's TLS reader read it from its own handshake bytes. */
+  certificateRequest?: CertificateRequestFacts
   alert?: ReceivedAlert
+}
+
+/**
+ * The Console's CertificateRequest, read from the probe's own handshake: node:tls exposes neither
+ * the message nor its CA names, so the probe keeps its socket's bytes and its session's key log
+ * (in memory only) and reads them with the project's TLS reader (src/protocols/tls): TLS 1.3
+ * decrypted (certificate_authorities extension, RFC 8446 §4.2.4, §4.3.2), TLS 1.2 in the clear
+ * (certificate_authorities list, RFC 5246 §7.4.4).
+ */
+export interface CertificateRequestFacts {
+  /**
+   * read: the message was read; not-sent: the server's whole flight was read (up to its Finished,
+   * or ServerHelloDone in TLS 1.2) and had none, so the server did not ask; unreadable: why in
+   * `reason`.
+   */
+  state: 'read' | 'not-sent' | 'unreadable'
+  /** The CA names it lists (RFC 4514), in order; absent when it names none (any issuer will do). */
+  authorities?: string[]
+  /** Read from decrypted records (TLS 1.3). */
+  decrypted?: boolean
+  /** Why it could not be read (state unreadable). */
+  reason?: string
+}
+
+/** Which certificate of the probe's connection a ProbeCertificate is. */
+export type ProbeCertificateRole = 'client' | 'ca' | 'console' | 'console-chain'
+
+/** A certificate the probe used (its client certificate, the CA bundle) or was shown (the Console's chain). */
+export interface ProbeCertificate extends CertificateSummary {
+  role: ProbeCertificateRole
+  /** The file it came from, or "the Console" for what the server presented. */
+  source: string
+  /**
+   * Whether its expiry stops this Defender's connection: the client certificate, the bundle's CA
+   * that issued it, the Console's chain and the bundle's CA that anchors it.
+   */
+  onPath: boolean
+}
+
+/**
+ * The Console's clock as its answer to the upgrade stated it: the HTTP Date header (RFC 9110
+ * §6.6.1, one-second resolution) and this host's clock around the exchange.
+ */
+export interface ClockFacts {
+  /** The Date header as received; absent when the response had none. */
+  date?: string
+  /** This host's clock when the upgrade request was sent and when the response headers arrived (ISO-8601, ms). */
+  requestSentAt: string
+  responseAt: string
+  /** The status of the response the header came with (101, or what the server answered instead). */
+  status: number
 }
 
 export interface UpgradeFacts extends ProbePhase {
@@ -155,6 +213,12 @@ export interface ProbeFacts {
   session?: SessionFacts
   /** The close handshake at the end: the code the server answered (1000 = normal). */
   closeCode?: number
+  /** The Console's clock, from its response to the upgrade (checks/probe/clock-skew.ts). */
+  clock?: ClockFacts
+  /** The certificates the probe used and was shown, with their validity (checks/probe/certs-lifetime.ts). */
+  certificates?: ProbeCertificate[]
+  /** Certificates of the CA bundle beyond MAX_CA_BUNDLE_CERTIFICATES, not read. */
+  omittedCertificates?: number
   /** NSS key log of the probe's TLS secrets (--keylog, or the file capture --probe keeps for decryption). */
   keylogFile?: string
   issues: Issue[]

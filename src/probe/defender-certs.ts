@@ -18,11 +18,11 @@ import {MAX_CA_BUNDLE_CERTIFICATES, MAX_CERT_FILE_BYTES} from '../limits.js'
 import type {CertRole, CertsReport, CertStatus, DirectoryCertificate} from '../model/certs.js'
 import {isoDate} from '../time.js'
 import {TOOL_VERSION} from '../analysis/version.js'
+import {DEFAULT_CERT_FAIL_DAYS, DEFAULT_CERT_WARN_DAYS, daysLeftText, forecastOf, judgeValidity} from '../checks/probe/cert-lifetime.js'
 import {DEFENDER_CERT_FILES, decryptPrivateKey, isEncrypted, readDefenderPassphrase, readInput, summarizeX509} from './credentials.js'
 
 export const DEFAULT_DEFENDER_CERT_DIR = '/var/lib/twistlock/certificates'
-export const DEFAULT_CERT_WARN_DAYS = 90
-export const DEFAULT_CERT_FAIL_DAYS = 30
+export {DEFAULT_CERT_FAIL_DAYS, DEFAULT_CERT_WARN_DAYS}
 
 /**
  * The files a CA rotation leaves behind. Both spellings are accepted (`X.pem.old` and `X.old`):
@@ -37,7 +37,6 @@ export interface CertsOptions {
   failDays?: number
 }
 
-const DAY_MS = 86_400_000
 const PEM_CERTIFICATE = /-----BEGIN CERTIFICATE-----[\s\S]+?-----END CERTIFICATE-----/g
 
 export function checkDefenderCerts(directory: string, options: CertsOptions): CertsReport {
@@ -83,30 +82,10 @@ export function checkDefenderCerts(directory: string, options: CertsOptions): Ce
   const certificates: DirectoryCertificate[] = []
   const add = (role: CertRole, file: string, x509: X509Certificate, onPath: boolean, certGeneration: 'current' | 'old' | undefined, offPathReason?: string) => {
     const summary = summarizeX509(x509)
-    const notAfter = new Date(x509.validTo).getTime()
-    const notBefore = new Date(x509.validFrom).getTime()
-    const daysLeft = Math.floor((notAfter - now) / DAY_MS)
-    let status: CertStatus
-    let reason: string
-    if (!onPath) {
-      status = 'pass'
-      reason = `${daysLeftText(daysLeft)}; ${offPathReason ?? 'not on this Defender\'s path'}, so it does not count`
-    } else if (now < notBefore) {
-      status = 'fail'
-      reason = `not valid before ${summary.validFrom} (${Math.ceil((notBefore - now) / DAY_MS)} days from now): a wrong clock on this host or the Console is one cause`
-    } else if (daysLeft < 0 || now >= notAfter) {
-      status = 'fail'
-      reason = `expired on ${summary.validTo}`
-    } else if (daysLeft < failDays) {
-      status = 'fail'
-      reason = `${daysLeftText(daysLeft)}, under --fail-days ${failDays}`
-    } else if (daysLeft < warnDays) {
-      status = 'warn'
-      reason = `${daysLeftText(daysLeft)}, under --warn-days ${warnDays}`
-    } else {
-      status = 'pass'
-      reason = daysLeftText(daysLeft)
-    }
+    const judged = judgeValidity(summary.validFrom, summary.validTo, now, {warnDays, failDays})
+    const {daysLeft} = judged
+    const status: CertStatus = onPath ? judged.status : 'pass'
+    const reason = onPath ? judged.reason : `${daysLeftText(daysLeft)}; ${offPathReason ?? 'not on this Defender\'s path'}, so it does not count`
     certificates.push({role, file, ...(certGeneration ? {generation: certGeneration} : {}), onPath, subject: summary.subject, issuer: summary.issuer, notBefore: summary.validFrom, notAfter: summary.validTo, daysLeft, status, reason, sha256: summary.sha256})
   }
 
@@ -153,13 +132,7 @@ export function checkDefenderCerts(directory: string, options: CertsOptions): Ce
   }
 
   // The forecast: the earliest expiry among what this Defender's connection depends on.
-  const onPath = certificates.filter((cert) => cert.onPath)
-  const earliest = onPath.reduce((first, cert) => (Date.parse(cert.notAfter) < Date.parse(first.notAfter) ? cert : first))
-  const date = earliest.notAfter.slice(0, 10)
-  const limitedBy = `${earliest.file} (${earliest.subject})`
-  const line = earliest.daysLeft < 0 || now >= Date.parse(earliest.notAfter)
-    ? `this Defender cannot connect: ${limitedBy} expired on ${date}; redeploy it`
-    : `this Defender stops connecting on ${date} unless it is redeployed (${limitedBy} expires then, ${daysLeftText(earliest.daysLeft)})`
+  const forecast = forecastOf(certificates.filter((cert) => cert.onPath).map((cert) => ({...cert, where: cert.file})), now)!
 
   const statuses = [...certificates.filter((cert) => cert.onPath).map((cert) => cert.status), key.status, chain.status]
   const verdict: CertStatus = statuses.includes('fail') ? 'fail' : statuses.includes('warn') ? 'warn' : 'pass'
@@ -173,7 +146,7 @@ export function checkDefenderCerts(directory: string, options: CertsOptions): Ce
     ...(omitted > 0 ? {omittedCertificates: omitted} : {}),
     key,
     chain,
-    forecast: {date, daysLeft: earliest.daysLeft, limitedBy, line},
+    forecast,
     verdict,
   }
 }
@@ -187,11 +160,6 @@ function readCertFile(file: string, name: string): Buffer {
   }
   if (size > MAX_CERT_FILE_BYTES) throw new InputError(`${size} bytes: larger than a certificate or key file can be (limit ${MAX_CERT_FILE_BYTES} bytes); not read`, file)
   return readInput(file, name)
-}
-
-function daysLeftText(days: number): string {
-  if (days < 0) return `expired ${-days} day${days === -1 ? '' : 's'} ago`
-  return `${days} day${days === 1 ? '' : 's'} left`
 }
 
 function oneName(x509: X509Certificate, which: 'subject' | 'issuer' = 'subject'): string {

@@ -39,6 +39,12 @@ export interface ProbeInput extends CredentialFiles {
   strict?: boolean
   /** --saas (port 443 selects it too): no client certificate expected. */
   saas?: boolean
+  /** --clock-warn / --clock-fail (ms): clock.skew's thresholds. */
+  clockWarnMs?: number
+  clockFailMs?: number
+  /** --warn-days / --fail-days: certs.lifetime's thresholds. */
+  certWarnDays?: number
+  certFailDays?: number
 }
 
 export interface PreparedProbe {
@@ -51,7 +57,7 @@ export function prepareProbe(input: ProbeInput): PreparedProbe {
   const target = parseProbeTarget(input.url, input.servername)
   if (!Number.isFinite(input.timeoutMs) || input.timeoutMs <= 0) throw new UsageError('--timeout must be a positive duration, e.g. 10s')
   const credentials = loadCredentials(input)
-  const policy = buildPolicy({ports: [target.port], console: target.servername ?? target.host, minTls: input.minTls, caFile: credentials.ca?.file, strict: input.strict, saas: input.saas})
+  const policy = buildPolicy({ports: [target.port], console: target.servername ?? target.host, minTls: input.minTls, caFile: credentials.ca?.file, strict: input.strict, saas: input.saas, clockWarnMs: input.clockWarnMs, clockFailMs: input.clockFailMs, certWarnDays: input.certWarnDays, certFailDays: input.certFailDays})
   const options: ProbeOptions = {
     target,
     credentials,

@@ -19,6 +19,7 @@ import {connectTcpPhase} from './phases/connect.js'
 import {resolveName} from './phases/dns.js'
 import {hold} from './phases/hold.js'
 import {pingOnce} from './phases/ping.js'
+import {connectionCertificates} from './phases/certificates.js'
 import {tlsHandshake, type HandshakeOptions} from './phases/tls.js'
 import {openTunnel} from './phases/tunnel.js'
 import {upgradeToWebSocket, type UpgradeOptions} from './phases/upgrade.js'
@@ -78,6 +79,9 @@ export async function runProbe(options: ProbeOptions): Promise<ProbeFacts> {
     if (options.keylogFile !== undefined) keylog = openSync(options.keylogFile, 'a', 0o600)
     const handshake = await tlsHandshake(connected, options, keylog)
     facts.handshake = handshake.facts
+    const {certificates, omitted} = connectionCertificates(options.credentials, handshake.peerChain)
+    facts.certificates = certificates
+    if (omitted > 0) facts.omittedCertificates = omitted
     const tls = handshake.socket
     if (!tls) return finish()
 

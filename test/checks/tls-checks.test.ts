@@ -205,8 +205,16 @@ describe('tls.certificate', () => {
     expect(checkTlsCertificate(conn(tls12, {}, verdict), policy)).toMatchObject({status: 'fail', hint: verdict.likelyCauseText})
   })
   it('fails a wrong name and an expired certificate together', () => {
-    const result = checkTlsCertificate(conn(tls12, {}, {...base, expectedName: 'console.corp', nameMatches: false, validAtCapture: false, expired: true, expiresInDays: -3}), policy)
-    expect(result.summary).toBe('server certificate "console.example.com": it does not name console.corp (it names console.example.com); it had expired at the capture time (notAfter 2026-01-01T00:00:00.000Z)')
+    // Captured 3 days 4 h after notAfter (the verdict's `at` is the capture time it was judged at).
+    const result = checkTlsCertificate(conn(tls12, {}, {...base, at: '2026-01-04T04:00:00.000Z', expectedName: 'console.corp', nameMatches: false, validAtCapture: false, expired: true, expiresInDays: -4}), policy)
+    expect(result.summary).toBe('server certificate "console.example.com": it does not name console.corp (it names console.example.com); expired 3 days 4 h before capture time (notAfter 2026-01-01T00:00:00.000Z)')
+    expect(result.hint).toContain('a wrong clock on either side is one cause')
+  })
+  it('a certificate not yet valid says for how much longer, and that a wrong clock is one cause', () => {
+    // Captured 2 h 13 min before notBefore (issue 18's example).
+    const result = checkTlsCertificate(conn(tls12, {}, {...base, at: '2024-12-31T21:47:00.000Z', validAtCapture: false, notYetValid: true, expiresInDays: 365}), policy)
+    expect(result).toMatchObject({status: 'fail', summary: 'server certificate "console.example.com": not yet valid for another 2 h 13 min at capture time (notBefore 2025-01-01T00:00:00.000Z)'})
+    expect(result.hint).toMatch(/^check the clocks: a wrong clock on either side is one cause/)
   })
   it('infers acceptance in TLS 1.3 without keys, but a --ca it could not check is a warn naming what is missing', () => {
     const result = checkTlsCertificate(conn(mtlsOk), {...policy, caFile: 'ca.pem'})
@@ -235,5 +243,15 @@ describe('tls.client-certificate (observed)', () => {
   it('fails an empty client Certificate', () => {
     const facts = conn(tls13([], {version: 0x0303, certificateRequest: request, clientCertificate: {frame: 8, ts: 0, from: 'client', certificates: [], decrypted: false}}))
     expect(checkTlsClientCertificate(facts)).toMatchObject({status: 'fail', summary: expect.stringContaining('sent an empty Certificate (frame 8)')})
+  })
+  it('a rejected client certificate that had expired at capture time says by how much, and that a wrong clock is one cause', () => {
+    const client = {subject: 'CN=defender-1', commonName: 'defender-1', issuer: 'CN=Defender CA', sans: [], serialNumber: '02', notBefore: '2024-01-01T00:00:00.000Z', notAfter: '2025-01-01T00:00:00.000Z', keyType: 'EC', signatureAlgorithm: 'ecdsa-with-SHA256', sha256: 'cd'.repeat(32), derBase64: ''}
+    // Presented 2 days 5 h after its notAfter; the server answered with certificate_expired.
+    const ts = Date.parse('2025-01-03T05:00:00.000Z') / 1000
+    const alert = {frame: 9, ts, from: 'server' as const, level: 2, description: 45, descriptionName: 'certificate_expired', decrypted: false}
+    const facts = conn(tls13([], {version: 0x0303, certificateRequest: request, clientCertificate: {frame: 8, ts, from: 'client', certificates: [client], decrypted: false}, alerts: [alert]}))
+    const result = checkTlsClientCertificate(facts)
+    expect(result).toMatchObject({status: 'fail', summary: expect.stringContaining('rejected it with a fatal certificate_expired (45) alert (frame 9); its certificate was expired 2 days 5 h before capture time')})
+    expect(result.hint).toMatch(/^the Defender's certificate was expired 2 days 5 h before capture time: redeploy the Defender.*a wrong clock on either side is one cause/)
   })
 })

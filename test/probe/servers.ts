@@ -26,6 +26,15 @@ export interface ConsoleOptions {
   onUpgrade?: (headers: Record<string, string | string[] | undefined>) => void
   /** Server certificate/key file names under fixtures/certs (default console-server). */
   serverCert?: string
+  /**
+   * The CA(s) whose client certificates it accepts and whose names its CertificateRequest lists
+   * (node:tls puts the `ca` option's subjects in certificate_authorities): PEM file names under
+   * fixtures/certs or absolute paths (default defender-ca.pem).
+   */
+  clientCas?: string[]
+  /** The Date header its 101 carries, from its own clock (`ws` writes none by itself); undefined: none. */
+  date?: () => string
+  maxVersion?: 'TLSv1.2' | 'TLSv1.3'
 }
 
 export interface RunningServer {
@@ -38,13 +47,16 @@ export async function startConsole(options: ConsoleOptions = {}): Promise<Runnin
   const server: HttpsServer = createHttpsServer({
     key: cert(`${name}.key`),
     cert: cert(`${name}.pem`),
-    ca: cert('defender-ca.pem'),
-    minVersion: 'TLSv1.3',
+    ca: (options.clientCas ?? ['defender-ca.pem']).map((file) => (file.startsWith('/') ? readFileSync(file) : cert(file))),
+    minVersion: options.maxVersion === 'TLSv1.2' ? 'TLSv1.2' : 'TLSv1.3',
+    maxVersion: options.maxVersion ?? 'TLSv1.3',
     requestCert: options.requireClientCert === true,
     rejectUnauthorized: options.requireClientCert === true,
   })
   const wss = new WebSocketServer({noServer: true})
   wss.on('connection', (ws) => ws.on('error', () => undefined))
+  const date = options.date
+  if (date) wss.on('headers', (headers: string[]) => headers.push(`Date: ${date()}`))
   server.on('upgrade', (req, socket, head) => {
     socket.on('error', () => undefined)
     options.onUpgrade?.(req.headers)

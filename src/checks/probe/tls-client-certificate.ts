@@ -5,6 +5,9 @@ import type {ProbeFacts} from '../../model/probe.js'
 import {SAAS_NO_CLIENT_CERTIFICATE} from '../tls-client-certificate.js'
 import {CLIENT_CERTIFICATE_ALERTS, alertHint, NOT_ASKED_HINT, CLIENT_CERT_HINT, result, notAttempted, handshakeOf} from './common.js'
 
+/** The connection ended under the probe (not an answer): a reset, or a close before any response. */
+const CONNECTION_ENDED = new Set(['ECONNRESET', 'EPIPE', 'ECONNABORTED'])
+
 export function probeTlsClientCertificate(facts: ProbeFacts, policy: Policy): CheckResult {
   const hs = handshakeOf(facts)
   if (!hs) return notAttempted('tls.client-certificate', facts)
@@ -32,6 +35,16 @@ export function probeTlsClientCertificate(facts: ProbeFacts, policy: Policy): Ch
   }
   if (facts.upgrade?.status === undefined && !facts.upgrade?.error) {
     return result('tls.client-certificate', 'skip', `${presented}; the probe stopped before the server's verdict on it was seen`, values)
+  }
+  if (facts.upgrade?.status === undefined && facts.upgrade?.error && CONNECTION_ENDED.has(facts.upgrade.error.code)) {
+    // The server ended the session right after the probe's certificate, answering nothing and
+    // sending no alert (node's TLS servers do this when they reject a client certificate): that
+    // is not an acceptance. Inferred: no alert names the reason.
+    const mismatch = hs.certificateRequest?.authorities !== undefined && hs.clientCertificateIssuerName !== undefined && !hs.certificateRequest.authorities.includes(hs.clientCertificateIssuerName)
+    return {
+      ...result('tls.client-certificate', 'fail', `inferred: ${presented} and the server ended the connection (${facts.upgrade.error.code}) before answering the upgrade, without a TLS alert: it did not accept the session, most likely refusing the certificate${mismatch ? ' (it asks for another CA: see certs.requested-ca)' : ''}`, values, 'the Console does not accept this certificate: check it was issued by the Console\'s current Defender CA (certs.requested-ca) and has not expired (certs.lifetime)'),
+      confidence: 'inferred',
+    }
   }
   return result('tls.client-certificate', 'pass', `${presented} when asked; the server accepted it (it answered after the probe's final flight)`, values)
 }

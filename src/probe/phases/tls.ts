@@ -11,7 +11,9 @@ import {checkServerIdentity, connect as tlsConnect, type ConnectionOptions, type
 import type {HandshakeFacts, ProbeTarget} from '../../model/probe.js'
 import {summarizeX509, type ClientCredentials} from '../credentials.js'
 import {failureOf, withTimeout} from '../failure.js'
+import {parseCertificate} from '../../protocols/tls/x509.js'
 import {elapsed, noteAlert} from './common.js'
+import {HandshakeTap} from './handshake-tap.js'
 
 /** What the handshake needs of the probe's options. */
 export interface HandshakeOptions {
@@ -28,6 +30,8 @@ export interface HandshakeOutcome {
   facts: HandshakeFacts
   /** The socket to go on with; undefined when the handshake failed or the certificate was refused. */
   socket?: TLSSocket
+  /** The Console's certificate chain as node:tls verified it (leaf first; DER), for certs.lifetime. */
+  peerChain: Buffer[]
 }
 
 export async function tlsHandshake(socket: Socket, options: HandshakeOptions, keylog: number | undefined): Promise<HandshakeOutcome> {
@@ -38,9 +42,14 @@ export async function tlsHandshake(socket: Socket, options: HandshakeOptions, ke
     insecure: options.insecure,
   }
   if (target.servername !== undefined) facts.servername = target.servername
-  if (credentials.client) facts.clientCertificate = credentials.client.summary
+  if (credentials.client) {
+    facts.clientCertificate = credentials.client.summary
+    facts.clientCertificateIssuerName = parseCertificate(new X509Certificate(credentials.client.cert).raw).issuer
+  }
+  // node:tls runs over a copy-keeping pass-through so the CertificateRequest can be read (handshake-tap.ts).
+  const tap = new HandshakeTap()
   const tlsOptions: ConnectionOptions = {
-    socket,
+    socket: tap.wrap(socket),
     minVersion: options.minTls === '1.3' ? 'TLSv1.3' : 'TLSv1.2',
     // Judged below, after the handshake, so the certificate can be reported (see the file comment).
     rejectUnauthorized: false,
@@ -60,7 +69,10 @@ export async function tlsHandshake(socket: Socket, options: HandshakeOptions, ke
   }
   const t0 = performance.now()
   const tls = tlsConnect(tlsOptions)
-  if (keylog !== undefined) tls.on('keylog', (line: Buffer) => writeSync(keylog, line))
+  tls.on('keylog', (line: Buffer) => {
+    tap.keyLogLine(line)
+    if (keylog !== undefined) writeSync(keylog, line)
+  })
   const secure = new Promise<void>((resolve, reject) => {
     tls.once('secureConnect', () => {
       tls.off('error', reject)
@@ -75,8 +87,12 @@ export async function tlsHandshake(socket: Socket, options: HandshakeOptions, ke
     facts.error = failureOf(error)
     noteAlert(facts, error, 'tls')
     tls.destroy()
-    return {facts}
+    facts.certificateRequest = tap.readCertificateRequest()
+    return {facts, peerChain: []}
   }
+  // secureConnect: the client sent its final flight, so the server's whole first flight (with any
+  // CertificateRequest, RFC 8446 §4.3.2) has been read.
+  facts.certificateRequest = tap.readCertificateRequest()
   facts.ms = elapsed(t0)
   // Errors after the handshake (a TLS 1.3 server's alert about the client certificate) surface
   // through whoever reads next (ws); this keeps an unread one from being unhandled.
@@ -91,9 +107,12 @@ export async function tlsHandshake(socket: Socket, options: HandshakeOptions, ke
   // One getPeerCertificate call and nothing before it: after getPeerX509Certificate() (or a first
   // call) node 20 hands back a certificate without its fields, which checkServerIdentity rejects.
   const presented = tls.getPeerCertificate(true)
+  const peerChain: Buffer[] = []
   if (presented.raw) {
     facts.peerCertificate = summarizeX509(new X509Certificate(presented.raw))
-    facts.peerChain = chainSubjects(presented)
+    const chain = chainOf(presented)
+    facts.peerChain = chain.map(subjectOf)
+    peerChain.push(...chain.flatMap((cert) => (cert.raw ? [cert.raw] : [])))
     facts.chainVerified = tls.authorized
     if (!tls.authorized) facts.chainError = String(tls.authorizationError)
     const nameError = checkServerIdentity(target.servername ?? target.host, presented)
@@ -106,20 +125,26 @@ export async function tlsHandshake(socket: Socket, options: HandshakeOptions, ke
   if (refused && !options.insecure) {
     facts.error = {code: facts.chainError ?? 'ERR_TLS_CERT_ALTNAME_INVALID', message: facts.chainError ? `certificate rejected: ${facts.chainError}` : `certificate rejected: ${facts.nameError}`}
     tls.destroy()
-    return {facts}
+    return {facts, peerChain}
   }
-  return {facts, socket: tls}
+  return {facts, socket: tls, peerChain}
 }
 
-/** Subjects of the presented chain, leaf first (node links it through issuerCertificate; a self-signed root points at itself). */
-function chainSubjects(leaf: PeerCertificate & {issuerCertificate?: PeerCertificate}): string[] {
-  const subjects: string[] = []
+type LinkedCertificate = PeerCertificate & {issuerCertificate?: PeerCertificate}
+
+/** The presented chain, leaf first (node links it through issuerCertificate; a self-signed root points at itself). */
+function chainOf(leaf: LinkedCertificate): LinkedCertificate[] {
+  const chain: LinkedCertificate[] = []
   const seen = new Set<string>()
-  let current: (PeerCertificate & {issuerCertificate?: PeerCertificate}) | undefined = leaf
+  let current: LinkedCertificate | undefined = leaf
   while (current && current.fingerprint256 && !seen.has(current.fingerprint256)) {
     seen.add(current.fingerprint256)
-    subjects.push(Object.entries(current.subject ?? {}).map(([k, v]) => `${k}=${Array.isArray(v) ? v.join('+') : v}`).join(', '))
+    chain.push(current)
     current = current.issuerCertificate
   }
-  return subjects
+  return chain
+}
+
+function subjectOf(cert: PeerCertificate): string {
+  return Object.entries(cert.subject ?? {}).map(([k, v]) => `${k}=${Array.isArray(v) ? v.join('+') : v}`).join(', ')
 }

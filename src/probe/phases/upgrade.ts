@@ -1,4 +1,5 @@
 /** Phase 5, the WebSocket upgrade (RFC 6455 §4.1) with ws, over the TLS socket the handshake produced. */
+import type {IncomingMessage} from 'node:http'
 import type {TLSSocket} from 'node:tls'
 import WebSocket from 'ws'
 import type {ProbeFacts} from '../../model/probe.js'
@@ -23,6 +24,7 @@ export interface OpenSession {
 /** The open session, or undefined when the upgrade failed (`upgrade.error` says why). */
 export async function upgradeToWebSocket(tls: TLSSocket, url: string, facts: ProbeFacts, options: UpgradeOptions): Promise<OpenSession | undefined> {
   const upgradeStart = performance.now()
+  const requestSentAt = new Date().toISOString()
   const ws = new WebSocket(url, options.subprotocols ?? [], {
     createConnection: () => tls,
     headers: options.headers,
@@ -35,7 +37,13 @@ export async function upgradeToWebSocket(tls: TLSSocket, url: string, facts: Pro
   ws.on('error', (error) => {
     lastError ??= error
   })
+  // The Console's clock (RFC 9110 §6.6.1 Date), with this host's clock around the exchange: clock.skew.
+  const noteClock = (res: IncomingMessage) => {
+    facts.clock = {requestSentAt, responseAt: new Date().toISOString(), status: res.statusCode ?? 0}
+    if (typeof res.headers.date === 'string') facts.clock.date = res.headers.date
+  }
   ws.once('upgrade', (res) => {
+    noteClock(res)
     upgrade.status = res.statusCode
     upgrade.statusText = res.statusMessage
     upgrade.headers = headersOf(res.headers)
@@ -43,6 +51,7 @@ export async function upgradeToWebSocket(tls: TLSSocket, url: string, facts: Pro
   const opened = new Promise<void>((resolve, reject) => {
     ws.once('open', () => resolve())
     ws.once('unexpected-response', (req, res) => {
+      noteClock(res)
       upgrade.status = res.statusCode
       upgrade.statusText = res.statusMessage
       upgrade.headers = headersOf(res.headers)
