@@ -88,36 +88,33 @@ interface Tally {
 /** How many distinct non-Console servers to remember for the "seen instead" hint. */
 const OTHER_TRAFFIC_LIMIT = 10_000
 
-interface ConnectionState {
-  tracked: TrackedConnection
-  /** The protocol chain's readers (src/protocols/): proxy preamble, TLS, HTTP upgrade, WebSocket. */
-  readers: ConnectionReaders
-  /** When the last payload byte (either direction) was delivered: the idle time before the end (per-Defender view). */
-  lastDataTs?: number
-}
-
 /**
- * The tracker's handler for one connection: notes when payload last came (for the per-Defender
- * view's idle time before a session's end) and hands everything to the protocol readers.
+ * One open connection's reader state. With the per-Defender view it is also the tracker's handler
+ * for the connection: it notes when payload last came (the idle time before a session's end) and
+ * hands everything to the protocol readers, so the view costs no object per connection.
  */
-class ActivityNotingStream implements StreamHandler {
+class ConnectionState implements StreamHandler {
+  /** When the last payload byte (either direction) was delivered (per-Defender view only). */
+  lastDataTs: number | undefined = undefined
+
   constructor(
-    private readonly state: ConnectionState,
-    private readonly inner: StreamHandler,
+    readonly tracked: TrackedConnection,
+    /** The protocol chain's readers (src/protocols/): proxy preamble, TLS, HTTP upgrade, WebSocket. */
+    readonly readers: ConnectionReaders,
   ) {}
 
   data(direction: Direction, bytes: Uint8Array, ref: FrameRef): void {
-    this.state.lastDataTs = ref.ts
-    this.inner.data(direction, bytes, ref)
+    this.lastDataTs = ref.ts
+    this.readers.stream.data(direction, bytes, ref)
   }
 
   gap(direction: Direction, size: number, ref: FrameRef): void {
-    this.state.lastDataTs = ref.ts
-    this.inner.gap?.(direction, size, ref)
+    this.lastDataTs = ref.ts
+    this.readers.stream.gap?.(direction, size, ref)
   }
 
   end(direction: Direction | 'both', ref: FrameRef): void {
-    this.inner.end?.(direction, ref)
+    this.readers.stream.end?.(direction, ref)
   }
 }
 
@@ -166,9 +163,9 @@ export class Analyzer {
         // A preamble is only recognised from the connection's first bytes, which a capture that
         // started mid-connection does not have.
         const readers = new ConnectionReaders({keys: this.keys, fromOpening: () => tracked.tcp.syn !== undefined || tracked.tcp.synAck !== undefined})
-        const state: ConnectionState = {tracked, readers, lastDataTs: undefined}
+        const state = new ConnectionState(tracked, readers)
         this.states.set(tracked.id, state)
-        return this.defenders === undefined ? readers.stream : new ActivityNotingStream(state, readers.stream)
+        return this.defenders === undefined ? readers.stream : state
       },
     })
     // Every producer asks skipFrame first and delivers to frame() only what it declined
