@@ -204,6 +204,55 @@ class DefenderState {
     ring[at + F_CONNECTION] = id
   }
 
+  /**
+   * Takes in `other`, a less specific identity of the same Defender (its connections whose
+   * certificate or SNI were not visible: a capture started mid-connection, keys for some
+   * sessions only). Counters add up, the kept sessions are the most recent of both.
+   */
+  absorb(other: DefenderState, cap: number): void {
+    this.connections += other.connections
+    this.firstTs = Math.min(this.firstTs, other.firstTs)
+    this.lastTs = Math.max(this.lastTs, other.lastTs)
+    this.lastGoodTs = Math.max(this.lastGoodTs, other.lastGoodTs)
+    if (other.failed !== undefined) {
+      const failed = (this.failed ??= new Uint32Array(CHECK_IDS.length))
+      for (let i = 0; i < failed.length; i++) failed[i] += other.failed[i]!
+    }
+    this.lifetime.merge(other.lifetime)
+    this.gap.merge(other.gap)
+    this.latestEnd = Math.max(this.latestEnd, other.latestEnd)
+    if (other.latestStart > this.latestStart) {
+      this.latestStart = other.latestStart
+      this.latestOpen = other.latestOpen
+    }
+    for (let i = 0; i < this.endings.length; i++) this.endings[i] += other.endings[i]!
+    this.worst = Math.max(this.worst, other.worst)
+    this.pingInterval = Math.min(this.pingInterval, other.pingInterval)
+    if (other.stormAttempts > this.stormAttempts) {
+      this.stormAttempts = other.stormAttempts
+      this.stormFrom = other.stormFrom
+      this.stormTo = other.stormTo
+    }
+    const rows = [...this.keptRows(), ...other.keptRows()].sort((a, b) => a[F_START]! - b[F_START]!).slice(-cap)
+    const added = this.added + other.added
+    const ring = new Float64Array(Math.max(1, rows.length) * FIELDS)
+    rows.forEach((row, i) => ring.set(row, ((added - rows.length + i) % Math.max(1, rows.length)) * FIELDS))
+    this.ring = ring
+    this.added = added
+  }
+
+  /** The kept sessions' rows (copies), in the order they were added. */
+  private keptRows(): Float64Array[] {
+    const slots = this.ring.length / FIELDS
+    const kept = Math.min(this.added, slots)
+    const rows: Float64Array[] = []
+    for (let i = 0; i < kept; i++) {
+      const at = ((this.added - kept + i) % slots) * FIELDS
+      rows.push(this.ring.slice(at, at + FIELDS))
+    }
+    return rows
+  }
+
   /** The kept sessions, oldest first by start. */
   sessions(): DefenderSession[] {
     const ring = this.ring
@@ -270,6 +319,14 @@ class RunningStats {
     this.last = value
     if (value < this.min) this.min = value
     if (value > this.max) this.max = value
+  }
+
+  merge(other: RunningStats): void {
+    if (other.count === 0) return
+    this.count += other.count
+    this.min = Math.min(this.min, other.min)
+    this.max = Math.max(this.max, other.max)
+    this.last = other.last
   }
 
   stats(kept: number[]): DurationStats | undefined {
@@ -360,7 +417,7 @@ export class DefenderViewBuilder {
     const policy = this.options.policy
     const states: DefenderState[] = []
     for (const entry of this.byIp.values()) {
-      if (Array.isArray(entry)) for (const state of entry) states.push(state)
+      if (Array.isArray(entry)) for (const state of mergeLessSpecific(entry, this.sessionsCap)) states.push(state)
       else states.push(entry)
     }
     states.sort((a, b) => a.firstTs - b.firstTs || compareText(keyOf(a), keyOf(b)))
@@ -376,6 +433,31 @@ export class DefenderViewBuilder {
     if (this.overflowConnections > 0) view.overflowConnections = this.overflowConnections
     return view
   }
+}
+
+/**
+ * On one address, an identity without the certificate subject or the SNI (connections whose
+ * ClientHello or certificate was not visible) is the same Defender as the one identity that adds
+ * them, when there is exactly one such: it is merged into it. With several candidates (two
+ * certificates on one address) it stays apart, as what can be told.
+ */
+function mergeLessSpecific(states: DefenderState[], cap: number): DefenderState[] {
+  let remaining = states
+  for (let changed = true; changed; ) {
+    changed = false
+    for (const a of remaining) {
+      if (a.subject !== undefined && a.sni !== undefined) continue
+      const into = remaining.filter(
+        (b) => b !== a && (a.subject === undefined || a.subject === b.subject) && (a.sni === undefined || a.sni === b.sni) && ((a.subject === undefined && b.subject !== undefined) || (a.sni === undefined && b.sni !== undefined)),
+      )
+      if (into.length !== 1) continue
+      into[0]!.absorb(a, cap)
+      remaining = remaining.filter((s) => s !== a)
+      changed = true
+      break
+    }
+  }
+  return remaining
 }
 
 function keyOf(state: DefenderState): string {
@@ -507,7 +589,9 @@ function sessionNumbers(n: SessionNumbers, facts: ConnectionFacts, checks: reado
   // (model/defenders.ts: application data flowed both ways after the handshake).
   const flow = facts.derived.upgradeFlow
   const answered = flow !== undefined && flow.answer.length > 0
-  const established = upgrade === 'pass' || (upgrade === 'warn' && answered)
+  // A capture that starts mid-session (no SYN) with data both ways: held since before the capture.
+  const heldBefore = !tcp.sawOpening && tcp.c2s.deliveredBytes > 0 && tcp.s2c.deliveredBytes > 0 && verdict !== 'fail'
+  const established = upgrade === 'pass' || (upgrade === 'warn' && answered) || heldBefore
   n.established = established
   if (established) {
     const response = facts.http?.response

@@ -120,6 +120,29 @@ describe('DefenderViewBuilder', () => {
     expect(byKey.get('10.0.0.4 CN=moved sni=console.test')!.sameCertificate).toBeUndefined()
   })
 
+  it('connections of one address without a visible certificate or SNI join the one Defender that has them', () => {
+    const builder = new DefenderViewBuilder({policy: POLICY})
+    feed(builder, [
+      // Started before the capture: no ClientHello, so no SNI and no certificate.
+      {id: 1, ip: '10.0.0.1', start: 0, end: 5, ending: 'server-rst'},
+      {id: 2, ip: '10.0.0.1', start: 6, end: 20, subject: 'CN=a'},
+      // Two certificates on one address: an unrefined connection there cannot be told apart.
+      {id: 3, ip: '10.0.0.2', start: 0, end: 5, ending: 'server-rst'},
+      {id: 4, ip: '10.0.0.2', start: 6, end: 20, subject: 'CN=b'},
+      {id: 5, ip: '10.0.0.2', start: 6, end: 20, subject: 'CN=c', fingerprint: 'cc'.repeat(32)},
+    ], 20)
+    const view = builder.view(T0 + 20)
+    expect(view.defenders.map((d) => [d.identity.key, d.connections])).toEqual([
+      ['10.0.0.1 CN=a sni=console.test', 2],
+      ['10.0.0.2', 1],
+      ['10.0.0.2 CN=b sni=console.test', 1],
+      ['10.0.0.2 CN=c sni=console.test', 1],
+    ])
+    const merged = view.defenders[0]!
+    expect(merged.sessions.map((s) => s.connection)).toEqual([1, 2])
+    expect(merged.endings).toEqual([{by: 'server', reason: 'rst', count: 1}, {by: 'open', reason: 'capture-end', count: 1}])
+  })
+
   it('a storm is more than stormAttempts attempts within the window, counted over every attempt', () => {
     const attempts = (n: number, ip: string, every: number): Conn[] => Array.from({length: n}, (_, i) => ({id: i + 1, ip, start: i * every, end: i * every + 0.1, ending: 'client-fin' as const, upgrade: 'fail' as const}))
     const builder = new DefenderViewBuilder({policy: {...POLICY, stability: {stormAttempts: 10, stormWindowSeconds: 60, idleCutSessions: 3, stoppedAfterSeconds: 600}}})
