@@ -175,3 +175,14 @@ describe('the table\'s Defenders section', () => {
     expect(section).toContain('-> hint: find the idle timeout of about 1.5 s')
   })
 })
+
+describe('the stability thresholds as flags', () => {
+  it('a bad value is a usage error: one line, exit code 2', () => {
+    for (const args of [['--storm-window', 'soon'], ['--stopped-after', '0s'], ['--storm-attempts', '0']]) {
+      const result = runCli(['analyze', join(FIXTURE, 'capture.pcap'), ...args])
+      expect(result.status, args.join(' ')).toBe(2)
+      expect(result.stderr.trim().split('\n')[0]).toMatch(new RegExp(`${args[0]}`))
+      expect(result.stdout).toBe('')
+    }
+  })
+})
