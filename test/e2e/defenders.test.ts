@@ -186,3 +186,15 @@ describe('the stability thresholds as flags', () => {
     }
   })
 })
+
+describe('refinement by the client certificate', () => {
+  it('TLS 1.2 sends it in clear: without keys the Defender is told by its subject and fingerprint (fixtures/tls/openssl12-mtls)', () => {
+    const result = runCli(['analyze', join('fixtures', 'tls', 'openssl12-mtls', 'capture.pcap'), '--format', 'json'])
+    const report = JSON.parse(result.stdout) as CaptureReport
+    expect(report.connections[0]!.facts.tls?.decryption?.keys).toBe('none')
+    const [defender] = report.defenders!.defenders
+    expect(defender!.identity).toMatchObject({key: '127.0.0.1 CN=defender-test,O=defender-check test sni=console.test', certificateSubject: 'CN=defender-test,O=defender-check test', sni: 'console.test'})
+    expect(defender!.identity.certificateFingerprint).toMatch(/^sha256:[0-9a-f]{64}$/)
+    expect(validateReport(report)).toEqual([])
+  })
+})
