@@ -131,7 +131,8 @@ class DefenderState {
       for (let i = 0; i < CHECK_IDS.length; i++) if ((s.failed & (1 << i)) !== 0) failed[i]++
     }
     const open = s.by === BY_OPEN
-    if (s.established && !open) this.lifetime.add(s.end - s.start)
+    // Clamped: a corrupt timestamp (test/regression/findings.test.ts, year 9999) can put the end before the start.
+    if (s.established && !open) this.lifetime.add(Math.max(0, s.end - s.start))
     let gap = Number.NaN
     if (s.start >= this.latestEnd && this.latestEnd !== -Infinity) {
       gap = s.start - this.latestEnd
@@ -272,7 +273,7 @@ class DefenderState {
         connection: ring[at + F_CONNECTION]!,
         startedAt: isoTime(start),
         endedAt: isoTime(end),
-        durationSeconds: round3(end - start),
+        durationSeconds: round3(Math.max(0, end - start)),
         established: ring[at + F_ESTABLISHED] === 1,
         end: {reason, by, confidence: 'observed'},
         verdict: VERDICTS[ring[at + F_VERDICT]!]!,
@@ -298,7 +299,7 @@ class DefenderState {
     for (let i = 0; i < kept; i++) {
       const at = ((this.added - kept + i) % slots) * FIELDS
       if (field === 'lifetime') {
-        if (ring[at + F_ESTABLISHED] === 1 && ring[at + F_BY] !== BY_OPEN) values.push(ring[at + F_END]! - ring[at + F_START]!)
+        if (ring[at + F_ESTABLISHED] === 1 && ring[at + F_BY] !== BY_OPEN) values.push(Math.max(0, ring[at + F_END]! - ring[at + F_START]!))
       } else if (!Number.isNaN(ring[at + field]!)) {
         values.push(ring[at + field]!)
       }
