@@ -11,6 +11,7 @@
  * | maxHandshakeMessageBytes | 'tls.handshake-too-large' naming the message, its length and the limit (TlsFacts.oversizedHandshake; tls.certificate says so): that direction's handshake stops being parsed | one TLS handshake message being reassembled per direction |
  * | maxHttpHeaderBytes | 'http.headers-too-large': the upgrade request/response is not read further | one HTTP header block per direction |
  * | maxReportedConnections | 'report.connection-limit' on the capture: later connections are counted in the summary and verdict, not listed (only where a report is kept whole: JUnit, --html, --json, table --all) | the kept report (~30 KB per listed connection) |
+| maxDefenders | `defenders.overflow` counts the Defenders past it (and `overflowConnections` their connections), which are judged one by one but not grouped; the table says so | the per-Defender view (~4 KB per Defender) |
  *
  * | LIST_CAPS (src/lists.ts) | the list keeps its first N items; `truncated: {<list>: omitted}` on the object holding it | every list one connection's input can grow: TCP SYN/SYN-ACK retransmissions, FIN/RST, gaps; TLS ClientHellos, alerts, records, handshake messages; HTTP headers; WebSocket pings; each source's issues; a check's evidence frames; key-log issues |
  *
@@ -44,6 +45,12 @@ export const DEFAULT_MAX_HEADER_BYTES = 64 * 1024
  * so 25,000 stay under ~0.8 GB.
  */
 export const DEFAULT_MAX_REPORTED_CONNECTIONS = 25_000
+/**
+ * Defenders grouped in the per-Defender view (analysis/defenders.ts). Each costs its counters
+ * and up to LIST_CAPS.defenderSessions sessions (~4 KB at most), so 10,000 hold ~40 MB; the
+ * Defenders past it are counted (`defenders.overflow`) and their connections judged one by one.
+ */
+export const DEFAULT_MAX_DEFENDERS = 10_000
 
 /** The per-connection list caps (fixed, not flags): see src/lists.ts. */
 export {LIST_CAPS} from './lists.js'
@@ -64,6 +71,8 @@ export interface Limits {
   maxHttpHeaderBytes: number
   /** Connections listed in full in a report kept whole (default 25,000); the rest are counted only. */
   maxReportedConnections: number
+  /** Defenders grouped in the per-Defender view (default 10,000); the rest are counted in `defenders.overflow`. */
+  maxDefenders: number
 }
 
 export const DEFAULT_LIMITS: Readonly<Limits> = Object.freeze({
@@ -73,6 +82,7 @@ export const DEFAULT_LIMITS: Readonly<Limits> = Object.freeze({
   maxHandshakeMessageBytes: DEFAULT_MAX_HANDSHAKE_MESSAGE_BYTES,
   maxHttpHeaderBytes: DEFAULT_MAX_HEADER_BYTES,
   maxReportedConnections: DEFAULT_MAX_REPORTED_CONNECTIONS,
+  maxDefenders: DEFAULT_MAX_DEFENDERS,
 })
 
 /**

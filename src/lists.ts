@@ -45,6 +45,11 @@ export const LIST_CAPS = Object.freeze({
   evidenceFrames: 32,
   /** Malformed key-log lines kept as issues (the first few are printed, all are counted). */
   keyLogIssues: 100,
+  /**
+   * A Defender's most recent sessions in the per-Defender view (model/defenders.ts): ~100 bytes
+   * each while the capture is read, so 5,000 Defenders hold ~16 MB at most.
+   */
+  defenderSessions: 32,
 })
 
 /** Pushes `item` if `list` holds fewer than `cap`, else counts it in `owner.truncated[name]`. */

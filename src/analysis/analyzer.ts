@@ -27,6 +27,8 @@ import {TOOL_VERSION} from './version.js'
 import {isCaptureTimeInRange, isoTime} from '../time.js'
 import {countOmitted} from '../lists.js'
 import {DEFAULT_MAX_REPORTED_CONNECTIONS} from '../limits.js'
+import {DefenderViewBuilder} from './defenders.js'
+import type {Direction, FrameRef, StreamHandler} from '../stream/types.js'
 
 export interface AnalyzerOptions {
   policy: Policy
@@ -56,6 +58,13 @@ export interface AnalyzerOptions {
    * `editcap --inject-secrets` needs no flag.
    */
   keys?: KeyStore
+  /**
+   * The per-Defender view (report.defenders, analysis/defenders.ts): on by default; false leaves
+   * it out (the bench measures the analysis with and without it).
+   */
+  perDefender?: boolean
+  /** Defenders grouped in the view (Limits.maxDefenders, default DEFAULT_MAX_DEFENDERS). */
+  maxDefenders?: number
 }
 
 /** Issue code of a capture time outside what ISO-8601 can say (src/time.ts). */
@@ -80,10 +89,34 @@ interface Tally {
 /** How many distinct non-Console servers to remember for the "seen instead" hint. */
 const OTHER_TRAFFIC_LIMIT = 10_000
 
-interface ConnectionState {
-  tracked: TrackedConnection
-  /** The protocol chain's readers (src/protocols/): proxy preamble, TLS, HTTP upgrade, WebSocket. */
-  readers: ConnectionReaders
+/**
+ * One open connection's reader state. With the per-Defender view it is also the tracker's handler
+ * for the connection: it notes when payload last came (the idle time before a session's end) and
+ * hands everything to the protocol readers, so the view costs no object per connection.
+ */
+class ConnectionState implements StreamHandler {
+  /** When the last payload byte (either direction) was delivered (per-Defender view only). */
+  lastDataTs: number | undefined = undefined
+
+  constructor(
+    readonly tracked: TrackedConnection,
+    /** The protocol chain's readers (src/protocols/): proxy preamble, TLS, HTTP upgrade, WebSocket. */
+    readonly readers: ConnectionReaders,
+  ) {}
+
+  data(direction: Direction, bytes: Uint8Array, ref: FrameRef): void {
+    this.lastDataTs = ref.ts
+    this.readers.stream.data(direction, bytes, ref)
+  }
+
+  gap(direction: Direction, size: number, ref: FrameRef): void {
+    this.lastDataTs = ref.ts
+    this.readers.stream.gap?.(direction, size, ref)
+  }
+
+  end(direction: Direction | 'both', ref: FrameRef): void {
+    this.readers.stream.end?.(direction, ref)
+  }
 }
 
 export class Analyzer {
@@ -106,6 +139,8 @@ export class Analyzer {
   private readonly otherServers = new ServerCounter(OTHER_TRAFFIC_LIMIT)
   private readonly captureIssues: Issue[] = []
   private readonly issueCodesSeen = new Set<string>()
+  /** The per-Defender view, fed as each connection is decided (undefined with perDefender: false). */
+  private readonly defenders?: DefenderViewBuilder
   private frames = 0
   private firstTs?: number
   private lastTs?: number
@@ -119,6 +154,7 @@ export class Analyzer {
     this.keys = options.keys ?? new KeyStore()
     this.maxReported = options.maxReportedConnections ?? DEFAULT_MAX_REPORTED_CONNECTIONS
     const anyPort = this.ports.size === 0
+    if (options.perDefender !== false) this.defenders = new DefenderViewBuilder({policy: options.policy, maxDefenders: options.maxDefenders})
     this.tracker = new ConnectionTracker({
       isServerPort: anyPort ? () => false : (port) => this.ports.has(port),
       maxConnections: options.maxConnections,
@@ -128,8 +164,9 @@ export class Analyzer {
         // A preamble is only recognised from the connection's first bytes, which a capture that
         // started mid-connection does not have.
         const readers = new ConnectionReaders({keys: this.keys, fromOpening: () => tracked.tcp.syn !== undefined || tracked.tcp.synAck !== undefined})
-        this.states.set(tracked.id, {tracked, readers})
-        return readers.stream
+        const state = new ConnectionState(tracked, readers)
+        this.states.set(tracked.id, state)
+        return this.defenders === undefined ? readers.stream : state
       },
     })
     // Every producer asks skipFrame first and delivers to frame() only what it declined
@@ -287,6 +324,7 @@ export class Analyzer {
       summary: summaryOf(this.tally, this.policy),
     }
     if (this.tally.connections === 0) report.otherTraffic = this.otherTraffic()
+    if (this.defenders !== undefined) report.defenders = this.defenders.view(this.lastTs)
     return report
   }
 
@@ -305,6 +343,7 @@ export class Analyzer {
     const report: ConnectionReport<ConnectionFacts> = {id: facts.id, client: facts.client, server: facts.server, startedAt: facts.startedAt, endedAt: facts.endedAt, facts, checks, verdict}
     if (verdict === 'inconclusive') report.inconclusive = inconclusive
     countVerdict(tally, report)
+    this.defenders?.add(facts, checks, verdict, state?.lastDataTs, this.lastTs ?? facts.tcp.endTs)
     this.options.onConnection?.(report)
     if (this.reports.length < this.maxReported) this.reports.push(report)
   }

@@ -3,7 +3,7 @@
  * a bad port, a bad pin or an unknown TLS version. Throws UsageError (exit code 2).
  */
 import {isIP} from 'node:net'
-import type {Policy, TlsVersionPolicy} from '../model/policy.js'
+import {DEFAULT_STABILITY, type Policy, type StabilityThresholds, type TlsVersionPolicy} from '../model/policy.js'
 import {UsageError} from '../errors.js'
 
 export const DEFAULT_CONSOLE_PORT = 8084
@@ -24,6 +24,8 @@ export interface PolicyInput {
   clockFailMs?: number
   certWarnDays?: number
   certFailDays?: number
+  /** channel.stability's thresholds given as flags (durations already in seconds); the others keep their defaults. */
+  stability?: Partial<StabilityThresholds>
 }
 
 /** The SaaS Console port (DESIGN.md): Defenders reach SaaS on 443 and authenticate with a token. */
@@ -56,7 +58,26 @@ export function buildPolicy(input: PolicyInput): Policy {
   if (certWarnDays !== undefined && certFailDays !== undefined && certFailDays > certWarnDays) throw new UsageError('--fail-days must be at most --warn-days')
   if (certWarnDays !== undefined) policy.certWarnDays = certWarnDays
   if (certFailDays !== undefined) policy.certFailDays = certFailDays
+  const stability = parseStability(input.stability)
+  if (stability !== undefined) policy.stability = stability
   return policy
+}
+
+/** The thresholds given, over the defaults; undefined when none was given (the policy then says nothing of them). */
+function parseStability(given: Partial<StabilityThresholds> | undefined): StabilityThresholds | undefined {
+  if (given === undefined) return undefined
+  const entries = Object.entries(given).filter(([, value]) => value !== undefined) as Array<[keyof StabilityThresholds, number]>
+  if (entries.length === 0) return undefined
+  const flags: Record<keyof StabilityThresholds, string> = {stormAttempts: '--storm-attempts', stormWindowSeconds: '--storm-window', idleCutSessions: '--idle-cut-sessions', stoppedAfterSeconds: '--stopped-after'}
+  const thresholds: StabilityThresholds = {...DEFAULT_STABILITY}
+  for (const [name, value] of entries) {
+    const whole = name === 'stormAttempts' || name === 'idleCutSessions'
+    if (!Number.isFinite(value) || value <= 0 || (whole && !Number.isInteger(value))) {
+      throw new UsageError(`${flags[name]} ${JSON.stringify(String(value))}: expected ${whole ? 'a whole number of at least 1' : 'a duration longer than 0'}`)
+    }
+    thresholds[name] = value
+  }
+  return thresholds
 }
 
 function parsePorts(values: Array<number | string> | undefined): number[] {

@@ -8,12 +8,22 @@ import type {ConnectionFacts, UpgradeFlow} from '../model/facts.js'
 import type {HttpUpgradeFacts, HttpUpgradeRequest, HttpUpgradeResponse} from '../protocols/http/types.js'
 import type {TlsFacts} from '../protocols/tls/types.js'
 import type {CheckResult} from '../model/checks.js'
-import {describeEnding, formatBytes, isTls13, noTlsReason, skip, tlsFactsOf} from './tls-common.js'
+import {describeEnding, endingAfter, formatBytes, isTls13, noTlsReason, skip, tlsFactsOf} from './tls-common.js'
 import {REQUEST_RECORD_RANGE, recordBytes} from '../protocols/tls/record-sizes.js'
 import {frameSpan, tlsBlocker, upgradeFlowOf, webFactsOf} from './ws-common.js'
 
 const ID = 'ws.upgrade'
 const SWITCHING_PROTOCOLS = 101
+
+/**
+ * Without keys, a server that answers and then ends the connection with nothing else exchanged
+ * reads as a refusal only when the end follows the answer at once: a refusing server closes as
+ * soon as its 403 is written (node ws: in the same millisecond, fixtures/wss/refused-403 and the
+ * storm of fixtures/fleet/console-relay). An end after this many seconds of silence is a held
+ * session that was cut (fixtures/fleet/console-relay: a relay's 1.5 s idle timeout resets it),
+ * and says nothing about the upgrade's status (issue 18: such cuts were misread as refusals).
+ */
+export const REFUSAL_CLOSES_WITHIN_S = 1
 
 export function checkWsUpgrade(facts: ConnectionFacts): CheckResult {
   const tls = tlsFactsOf(facts)
@@ -163,6 +173,20 @@ function inferred(facts: ConnectionFacts, flow: UpgradeFlow): CheckResult {
     }
   }
   if (clientAfter.length === 0 && serverAfter.length === 0) {
+    const end = endingAfter(facts, last.frame)
+    const silence = end === undefined ? 0 : end.ts - last.ts
+    if (silence >= REFUSAL_CLOSES_WITHIN_S) {
+      return {
+        id: ID,
+        status: 'warn',
+        confidence: 'inferred',
+        summary:
+          `inferred: ${asked}; ${answered}; then nothing for ${silence.toFixed(1)} s until ${ended.text}: a refused upgrade is closed at once, ` +
+          'so this is a held session cut while idle (e.g. a relay or load balancer idle timeout), not a refusal; whether the answer was 101 is encrypted',
+        evidence: {frames: [request.frame, last.frame, ...ended.frames], values: {...values, silenceBeforeEndSeconds: round3(silence)}},
+        hint: 'give --keylog to read the status; if sessions keep being cut after the same idle time, see channel.stability (an idle timeout shorter than the ping interval)',
+      }
+    }
     return {
       id: ID,
       status: 'fail',
@@ -181,4 +205,8 @@ function inferred(facts: ConnectionFacts, flow: UpgradeFlow): CheckResult {
     evidence: {frames: [request.frame, last.frame, ...ended.frames], values},
     hint: 'give --keylog to read the response',
   }
+}
+
+function round3(n: number): number {
+  return Math.round(n * 1000) / 1000
 }

@@ -8,6 +8,7 @@ import type {AnalysisReport} from '../model/report.js'
 import type {Policy} from '../model/policy.js'
 import {renderJson} from '../report/json.js'
 import {exitCodeFor} from './exit-codes.js'
+import {parseDuration} from './flags.js'
 import {writeHtmlReport, type OutputOptions, type ReportFormat} from './output.js'
 
 /** reportFlags' values (cli/flags.ts). */
@@ -28,6 +29,10 @@ export interface PolicyFlagValues {
   pin?: string
   strict?: boolean
   saas?: boolean
+  'storm-attempts'?: number
+  'storm-window'?: string
+  'idle-cut-sessions'?: number
+  'stopped-after'?: string
 }
 
 /** A finished run: its report, and how to write it where the user asked. */
@@ -55,6 +60,13 @@ export function outputOptions(flags: ReportFlagValues): OutputOptions {
 }
 
 export function policyOf(flags: PolicyFlagValues): Policy {
-  return buildPolicy({ports: flags.port, console: flags.console, minTls: flags['min-tls'], caFile: flags.ca, pin: flags.pin, strict: flags.strict, saas: flags.saas})
+  const seconds = (text: string | undefined, flag: string) => (text === undefined ? undefined : parseDuration(text, flag) / 1000)
+  const stability = {
+    stormAttempts: flags['storm-attempts'],
+    stormWindowSeconds: seconds(flags['storm-window'], 'storm-window'),
+    idleCutSessions: flags['idle-cut-sessions'],
+    stoppedAfterSeconds: seconds(flags['stopped-after'], 'stopped-after'),
+  }
+  return buildPolicy({ports: flags.port, console: flags.console, minTls: flags['min-tls'], caFile: flags.ca, pin: flags.pin, strict: flags.strict, saas: flags.saas, stability})
 }
 

@@ -44,6 +44,17 @@ export const verdictFlags = {
   saas: Flags.boolean({description: 'SaaS Console: Defenders authenticate with a token, so no client certificate is expected [default: on for port 443]'}),
 }
 
+/**
+ * channel.stability's thresholds, per Defender (analyze and capture): defaults in
+ * model/policy.ts DEFAULT_STABILITY, the README's "Defenders" section says what each finding is.
+ */
+export const stabilityFlags = {
+  'storm-attempts': Flags.integer({description: 'channel.stability: more connection attempts than this from one Defender within --storm-window is a reconnect storm [default: 10]', min: 1}),
+  'storm-window': Flags.string({description: 'channel.stability: the reconnect storm window, e.g. 60s, 5m [default: 60s]'}),
+  'idle-cut-sessions': Flags.integer({description: 'channel.stability: sessions cut by the Console\'s side after the same idle time before it is reported as an idle timeout [default: 3]', min: 1}),
+  'stopped-after': Flags.string({description: 'channel.stability: a Defender whose last session ended this long before the capture did, with no new attempt, has stopped reconnecting, e.g. 30s, 10m [default: 60s]'}),
+}
+
 /** The environment variable an encrypted key's passphrase may come from, out of sight of `ps`. */
 export const PASSPHRASE_ENV = 'DEFENDER_CHECK_PASSPHRASE'
 

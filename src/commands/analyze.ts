@@ -5,12 +5,14 @@ import type {AnalysisReport} from '../model/report.js'
 import {runAnalyze} from '../cli/analyze-run.js'
 import {BaseCommand} from '../cli/base-command.js'
 import {deliverReport} from '../cli/command-run.js'
-import {reportFlags, verdictFlags} from '../cli/flags.js'
+import {reportFlags, stabilityFlags, verdictFlags} from '../cli/flags.js'
 
 export default class Analyze extends BaseCommand {
   static override summary = 'Check a saved capture: did the Defender reach its Console over TCP, TLS and WebSocket?'
 
   static override description = `Reads a pcap or pcapng capture (from tcpdump, dumpcap, Wireshark, "-i any"; gzip-compressed is fine; "-" reads stdin), finds every TCP connection to the Console port and reports pass/fail per check per connection: ${CATALOGUE_IDS.join(', ')} (proxy.connect only behind a proxy; path.answered-by only where the capture shows a local proxy, load balancer or injected RST answered).
+
+Connections are also grouped by Defender (client address, refined by the client certificate's subject when visible and the SNI): per Defender its connections, reconnects, session lifetimes, reconnect gaps, who ended each session, and channel.stability (idle-timeout cuts, reconnect storms, a Defender that stopped reconnecting, duplicate identities; thresholds: --storm-attempts, --storm-window, --idle-cut-sessions, --stopped-after). channel.stability does not change the exit code.
 
 Exit codes: 0 every connection passed (warnings allowed, unless --strict); 1 a check failed (or warned, with --strict) or no Console traffic was found; 3 inconclusive: nothing failed but the handshake was not in the capture (it started mid-connection, or the snaplen cut the packets): capture again; 2 usage or input error (unreadable or corrupt file).`
 
@@ -21,6 +23,7 @@ Exit codes: 0 every connection passed (warnings allowed, unless --strict); 1 a c
     {description: 'See inside TLS 1.3 with the session keys (Certificate, Finished, the WebSocket upgrade)', command: '<%= config.bin %> <%= command.id %> cap.pcap --keylog keys.log'},
     {description: 'Ladder diagram of every connection, and an HTML report for a support ticket', command: '<%= config.bin %> <%= command.id %> cap.pcap --timeline --html report.html'},
     {description: 'JUnit for CI, from a gzipped capture', command: '<%= config.bin %> <%= command.id %> cap.pcap.gz --format junit --output report.xml'},
+    {description: 'A Console-side capture of many Defenders: a reconnect storm is more than 5 attempts in 30 s, a Defender silent for 2 minutes has stopped; every Defender listed', command: '<%= config.bin %> <%= command.id %> console.pcap --storm-attempts 5 --storm-window 30s --stopped-after 2m --all'},
     {description: 'Straight from tcpdump', command: 'tcpdump -i any -w - port 8084 | <%= config.bin %> <%= command.id %> -'},
   ]
 
@@ -53,6 +56,7 @@ Exit codes: 0 every connection passed (warnings allowed, unless --strict); 1 a c
       multipleNonGreedy: true,
     }),
     ...verdictFlags,
+    ...stabilityFlags,
     ...reportFlags,
   }
 

@@ -4,7 +4,7 @@ import type {AnalysisReport} from '../model/report.js'
 import {BaseCommand} from '../cli/base-command.js'
 import {runCapture} from '../cli/capture-run.js'
 import {deliverReport} from '../cli/command-run.js'
-import {durationFlag, probeFlags, reportFlags, verdictFlags} from '../cli/flags.js'
+import {durationFlag, probeFlags, reportFlags, stabilityFlags, verdictFlags} from '../cli/flags.js'
 
 export default class Capture extends BaseCommand {
   static override summary = 'Capture live with tcpdump and check the Defender ↔ Console connections as they happen.'
@@ -15,11 +15,14 @@ With --probe URL it captures only the probe's own connection, runs the probe (th
 
 -w FILE saves the capture as tcpdump writes it (classic pcap); with --probe, as pcapng carrying the probe's keys in a Decryption Secrets Block, which Wireshark opens decrypted.
 
+Connections are also grouped by Defender, as analyze does (see analyze --help): channel.stability per Defender, with --storm-attempts, --storm-window, --idle-cut-sessions and --stopped-after.
+
 Exit codes: 0 every connection passed (warnings allowed, unless --strict); 1 a check failed (or warned, with --strict) or no Console traffic was captured; 3 inconclusive: nothing failed but a connection's handshake was not captured (it was already open when the capture started); 2 usage or input error (tcpdump missing, no permission, no such interface, bad filter).`
 
   static override examples = [
     {description: 'Watch the Defender\'s connections for a minute, saving the capture', command: '<%= config.bin %> <%= command.id %> --duration 1m -w defender.pcap'},
     {description: 'Prove the connection on the wire with the Defender\'s certificates', command: '<%= config.bin %> <%= command.id %> --probe wss://console.example.com:8084/ --defender-certs /var/lib/twistlock/certificates'},
+    {description: 'On the Console host for 10 minutes: which Defenders flap, storm or stop (a Defender silent for 3 minutes has stopped)', command: '<%= config.bin %> <%= command.id %> --duration 10m --stopped-after 3m --all'},
     {description: 'Only eth0, SaaS Console on 443, until Ctrl-C', command: '<%= config.bin %> <%= command.id %> -i eth0 --port 443'},
   ]
 
@@ -37,6 +40,7 @@ Exit codes: 0 every connection passed (warnings allowed, unless --strict); 1 a c
     probe: Flags.string({description: 'run the probe against this URL (wss://host:port/ or host[:port]) and analyze exactly its connection', exclusive: ['filter', 'count', 'duration', 'port', 'console', 'pin']}),
     ...probeFlags,
     ...verdictFlags,
+    ...stabilityFlags,
     ...reportFlags,
   }
 

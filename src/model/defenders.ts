@@ -10,6 +10,7 @@
  */
 import type {HoldsCappedLists} from '../lists.js'
 import type {CheckId, CheckResult, Confidence, ConnectionVerdict} from './checks.js'
+import type {StabilityThresholds} from './policy.js'
 
 /**
  * Who ended a session, as far as the wire shows it. `path`: an RST (or FIN) that came from
@@ -70,6 +71,27 @@ export interface DurationStats {
   min: number
   median: number
   max: number
+  /**
+   * Present when the median rests on fewer values than `count`: the most recent sessions kept
+   * (LIST_CAPS.defenderSessions); min and max are over all of them.
+   */
+  medianOf?: number
+}
+
+/** A reconnect storm: more attempts than StabilityThresholds.stormAttempts within stormWindowSeconds. */
+export interface ReconnectStorm {
+  /** Attempts from the start of the first window that broke the threshold to the last attempt in a window that did. */
+  attempts: number
+  from: string
+  to: string
+  seconds: number
+}
+
+/** The Defenders a cross-Defender finding names (duplicate identities). */
+export interface DefenderPeer {
+  key: string
+  clientIp: string
+  certificateSubject?: string
 }
 
 export interface DefenderReport extends HoldsCappedLists {
@@ -96,6 +118,18 @@ export interface DefenderReport extends HoldsCappedLists {
   checks: CheckResult[]
   /** Worst status among the Defender's own checks and its connections' verdicts. */
   verdict: ConnectionVerdict
+  /** Shortest interval between two pings from one side of a session, when pings were read (keys or cleartext). */
+  pingIntervalSeconds?: number
+  /** Most established sessions open at once (among the sessions kept), when more than one: one Defender holds one channel. */
+  concurrentSessions?: number
+  /** The reconnect storm seen, if any (over every attempt, not only the sessions kept). */
+  storm?: ReconnectStorm
+  /** When the capture (or watch) ended: how long a Defender has been silent is judged against it. */
+  observedUntil?: string
+  /** Other Defenders seen from the same client address with another client certificate. */
+  sameAddress?: DefenderPeer[]
+  /** Other client addresses that presented the same client certificate while this one was connected. */
+  sameCertificate?: DefenderPeer[]
 }
 
 /** The per-Defender view of a report. */
@@ -104,4 +138,8 @@ export interface DefenderView {
   /** Defenders beyond Limits.maxDefenders, counted but not tracked (their connections are still judged one by one). */
   overflow: number
   limit: number
+  /** Connections of the Defenders counted in `overflow` (judged one by one, not grouped). */
+  overflowConnections?: number
+  /** The thresholds channel.stability judged by (Policy.stability, or the defaults). */
+  thresholds?: StabilityThresholds
 }

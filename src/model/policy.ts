@@ -30,4 +30,29 @@ export interface Policy {
   /** probe --warn-days / --fail-days: certs.lifetime warns / fails when a certificate on the Defender's path has fewer days left. */
   certWarnDays?: number
   certFailDays?: number
+  /** channel.stability's thresholds, when a flag set one (the rest are the defaults). */
+  stability?: StabilityThresholds
+}
+
+/**
+ * channel.stability's thresholds (checks/channel-stability.ts): flags on analyze and capture
+ * (--storm-attempts, --storm-window, --idle-cut-sessions, --stopped-after). Policy.stability is
+ * set only when one was given, so a report's `policy` stays as it was; the view says what it used.
+ */
+export interface StabilityThresholds {
+  /** More connection attempts than this within stormWindowSeconds is a reconnect storm (default 10). */
+  stormAttempts: number
+  /** The storm window, in seconds (default 60). */
+  stormWindowSeconds: number
+  /** Sessions cut by the Console's side after the same idle time before that is called an idle timeout (default 3). */
+  idleCutSessions: number
+  /** A Defender whose last session ended this many seconds before the capture did, with no new attempt, has stopped reconnecting (default 60). */
+  stoppedAfterSeconds: number
+}
+
+export const DEFAULT_STABILITY: Readonly<StabilityThresholds> = Object.freeze({stormAttempts: 10, stormWindowSeconds: 60, idleCutSessions: 3, stoppedAfterSeconds: 60})
+
+/** The thresholds a policy judges stability by: its own, or the defaults. */
+export function stabilityOf(policy: Policy): StabilityThresholds {
+  return policy.stability ?? DEFAULT_STABILITY
 }

@@ -37,7 +37,7 @@ export const JSON_ORDERED_CONNECTIONS = 1000
 /**
  * The same JSON document, written while the analysis runs so that a capture of 100,000
  * connections is never held whole: the head (schemaVersion, tool, policy) and the connections
- * as they are decided, then `source`, `otherTraffic` and `summary` once the input has ended.
+ * as they are decided, then `source`, `otherTraffic`, `summary` and `defenders` once the input has ended.
  * Up to JSON_ORDERED_CONNECTIONS the connections come out by id, as renderJson lists them; past
  * that they are written in the order they were decided (each carries its id and startedAt).
  * Pure: every call returns the text to write next.
@@ -67,7 +67,10 @@ export class JsonReportStream {
     text += this.written === 0 ? `${this.opening()}]` : '\n  ]'
     text += `,\n${member('source', report.source)}`
     if (report.otherTraffic !== undefined) text += `,\n${member('otherTraffic', report.otherTraffic)}`
-    return `${text},\n${member('summary', report.summary)}\n}\n`
+    text += `,\n${member('summary', report.summary)}`
+    // The per-Defender view comes last, as renderJson writes it (the Analyzer adds it at the end).
+    if (report.defenders !== undefined) text += `,\n${member('defenders', report.defenders)}`
+    return `${text}\n}\n`
   }
 
   /** Writes what is held, by id, and from now on writes connections as they come. */

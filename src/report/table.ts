@@ -8,6 +8,7 @@ import {Chalk, type ChalkInstance} from 'chalk'
 import {isCaptureFacts, type AnalysisReport, type ConnectionReport} from '../model/report.js'
 import type {TunnelInfo} from '../packet/types.js'
 import type {CheckResult, ConnectionVerdict} from '../model/checks.js'
+import type {DefenderReport, DefenderView, DurationStats} from '../model/defenders.js'
 import {formatEndpoint} from '../model/format.js'
 import {renderBoxTable} from './box-table.js'
 import {ConnectionDigest} from './digest.js'
@@ -33,6 +34,9 @@ export interface TableOptions {
    */
   timeline?: 'failing' | 'all' | 'none'
 }
+
+/** Defenders listed in the "Defenders" section, worst first (--all: every one). */
+export const DEFENDERS_SHOWN = 10
 
 /** Connections above which the table summarises instead of printing every block. */
 export const SUMMARY_THRESHOLD = 20
@@ -85,6 +89,9 @@ export function renderTable(report: AnalysisReport, options: TableOptions, diges
       const ladder = renderTimeline(connection, {color: options.color, width: options.width, ascii, title: false})
       if (ladder !== '') lines.push(ladder, '')
     }
+  }
+  if (report.defenders !== undefined && report.defenders.defenders.length + report.defenders.overflow > 0) {
+    appendAll(lines, defendersSection(report.defenders, options.width, style, options.all === true)).push('')
   }
   lines.push(summaryLine(report, options.width, style))
   return lines.join('\n')
@@ -264,4 +271,63 @@ function wrap(text: string, width: number, firstLineTaken = 0): string {
   }
   lines.push(line)
   return lines.join('\n')
+}
+
+const DEFENDER_RANK: Record<ConnectionVerdict, number> = {fail: 0, inconclusive: 1, warn: 2, pass: 3, skip: 4}
+
+/**
+ * The per-Defender view (issue 18): counts per verdict, then the worst DEFENDERS_SHOWN Defenders
+ * (every one with --all), each with its connections, sessions, endings and channel.stability.
+ */
+function defendersSection(view: DefenderView, width: number, style: Style, all: boolean): string[] {
+  const {chalk} = style
+  const counts: Record<ConnectionVerdict, number> = {fail: 0, inconclusive: 0, warn: 0, pass: 0, skip: 0}
+  for (const defender of view.defenders) counts[defender.verdict]++
+  const states = (['fail', 'inconclusive', 'warn', 'pass', 'skip'] as const).filter((v) => counts[v] > 0).map((v) => `${counts[v]} ${v}`)
+  const lines = [chalk.bold(wrap(`Defenders: ${view.defenders.length} (${states.join(', ')}), grouped by client address, client certificate subject (when visible) and SNI`, width))]
+  if (view.overflow > 0) {
+    lines.push(chalk.yellow(wrap(`${view.overflow}${view.overflow >= view.limit ? ' or more' : ''} more Defenders past the limit of ${view.limit} were not grouped (their ${view.overflowConnections ?? 0} connections are judged one by one above)`, width)))
+  }
+  const ordered = [...view.defenders].sort((a, b) => DEFENDER_RANK[a.verdict] - DEFENDER_RANK[b.verdict] || b.connections - a.connections || (a.identity.key < b.identity.key ? -1 : 1))
+  const shown = all ? ordered : ordered.slice(0, DEFENDERS_SHOWN)
+  if (shown.length < ordered.length) lines.push(wrap(`the ${shown.length} worst follow (${ordered.length - shown.length} more); --all lists every Defender, --format json carries everything`, width))
+  for (const defender of shown) appendAll(lines, defenderBlock(defender, width, style))
+  return lines
+}
+
+function defenderBlock(defender: DefenderReport, width: number, style: Style): string[] {
+  const {chalk} = style
+  const label = statusCell(defender.verdict, chalk)
+  const lines = [`${label} ${chalk.bold(wrap(clean(defender.identity.key, style.ascii), width - 2 - defender.verdict.length))}`]
+  const facts = [
+    `${defender.connections} connection${defender.connections === 1 ? '' : 's'} ${defender.firstSeen} ${style.arrow} ${defender.lastSeen}`,
+    `last good handshake ${defender.lastGoodHandshake ?? 'none'}`,
+  ]
+  if (defender.sessionLifetime !== undefined) facts.push(`sessions lasted ${statsText(defender.sessionLifetime)}`)
+  if (defender.reconnectGap !== undefined) facts.push(`reconnected after ${statsText(defender.reconnectGap)}`)
+  if (defender.endings.length > 0) facts.push(`ended: ${defender.endings.map((e) => `${e.count} ${endingText(e.by, e.reason)}`).join(', ')}`)
+  if (defender.failedChecks.length > 0) facts.push(`failed: ${defender.failedChecks.map((f) => `${f.id} x${f.count}`).join(', ')}`)
+  lines.push(indented(clean(facts.join('; '), style.ascii), width))
+  for (const check of defender.checks) {
+    lines.push(indented(clean(`${check.id} ${check.status.toUpperCase()} (${check.confidence}): ${check.summary}`, style.ascii), width))
+    if (check.hint !== undefined && (check.status === 'fail' || check.status === 'warn')) lines.push(indented(clean(`${style.hintMark} hint: ${check.hint}`, style.ascii), width))
+  }
+  return lines
+}
+
+/** Wrapped to `width` with every line indented under the Defender's title. */
+function indented(text: string, width: number): string {
+  const pad = '    '
+  return wrap(text, Math.max(MIN_SUMMARY_WIDTH, width - pad.length)).split('\n').map((line) => pad + line).join('\n')
+}
+
+function statsText(stats: DurationStats): string {
+  const median = stats.medianOf === undefined ? '' : ` (median of the last ${stats.medianOf})`
+  return stats.count === 1 ? `${stats.min} s` : `${stats.min}/${stats.median}/${stats.max} s min/median/max over ${stats.count}${median}`
+}
+
+function endingText(by: string, reason: string): string {
+  if (reason === 'capture-end') return 'open at the end of the capture'
+  const what = reason === 'rst' ? 'RST' : reason === 'fin' ? 'FIN' : reason === 'ws-close' ? 'WebSocket close' : reason
+  return `${what} from the ${by}`
 }

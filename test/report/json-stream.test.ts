@@ -42,7 +42,7 @@ describeWithJa4('JsonReportStream', () => {
     expect(doc).toEqual(whole)
     expect(doc.connections.map((c: {id: number}) => c.id)).toEqual(whole.connections.map((c: {id: number}) => c.id))
     expect(decided).not.toEqual([...decided].sort((a, b) => a - b))
-    expect(Object.keys(doc)).toEqual(['schemaVersion', 'tool', 'policy', 'connections', 'source', 'summary'])
+    expect(Object.keys(doc)).toEqual(['schemaVersion', 'tool', 'policy', 'connections', 'source', 'summary', 'defenders'])
     expect(validateReport(doc)).toEqual([])
   })
 

@@ -1,6 +1,6 @@
 import {readFileSync} from 'node:fs'
 import {describe, expect, it} from 'vitest'
-import {CHECK_IDS, PROBE_CHECK_IDS} from '../../src/model/checks.js'
+import {CHECK_IDS, DEFENDER_CHECK_IDS, PROBE_CHECK_IDS} from '../../src/model/checks.js'
 import {renderJson, stringifyWithoutDer, withoutDer} from '../../src/report/json.js'
 import {validateReport} from '../../src/report/schema.js'
 import {CURVEBALL_CERTIFICATE, noTrafficReport, sampleReport} from './sample-report.js'
@@ -60,7 +60,7 @@ describe('schema/report.schema.json', () => {
   const valid = () => JSON.parse(renderJson(sampleReport()))
 
   it('lists exactly the public check ids', () => {
-    expect(schema.$defs.checkId.enum).toEqual([...CHECK_IDS, ...PROBE_CHECK_IDS])
+    expect(schema.$defs.checkId.enum).toEqual([...CHECK_IDS, ...PROBE_CHECK_IDS, ...DEFENDER_CHECK_IDS])
   })
 
   it('rejects a report with a status, confidence or check id outside the contract', () => {
