@@ -153,5 +153,8 @@ export function sampleDefenderView(count: number): DefenderView {
 export function sampleReportWithDefenders(count: number): CaptureReport {
   const report = sampleReport()
   report.defenders = sampleDefenderView(count)
+  // The capture's span is the Defenders' (the sample's two connections keep their own times).
+  report.source.firstTs = iso(0)
+  report.source.lastTs = iso(CAPTURE_SECONDS)
   return report
 }
