@@ -217,7 +217,7 @@ export function renderDefendersSection(view: DefenderView, span: {firstTs?: stri
   const legend = SESSION_ENDINGS.filter((e) => counts.has(e.class)).map(
     (e) => `<li data-ending="${e.class}"><span class="swatch e-${e.class}"></span>${esc(e.label)}: ${counts.get(e.class)}</li>`,
   )
-  legend.push(`<li><span class="swatch short e-other"></span>half height: never established</li>`)
+  if (defenders.some((d) => d.sessions.some((session) => !session.established))) legend.push(`<li><span class="swatch short e-other"></span>half height: never established</li>`)
   const verdictText = (['fail', 'inconclusive', 'warn', 'pass', 'skip'] as const)
     .filter((v) => verdicts.has(v))
     .map((v) => `${verdicts.get(v)} ${v}`)

@@ -112,7 +112,7 @@ export function defenderReport(index: number, pattern: Pattern, options: {offset
   const good = all.filter((s) => s.established)
   const stability: CheckResult = {id: 'channel.stability', confidence: 'inferred', evidence: {frames: [], values: {sessions: all.length}}, ...STABILITY[pattern]}
   const verdict = [stability.status, ...all.map((s) => s.verdict)].reduce<ConnectionVerdict>((worst, v) => (RANK[v] > RANK[worst] ? v : worst), 'pass')
-  const cap = options.sessionsCap ?? 50
+  const cap = options.sessionsCap ?? 32
   const kept = all.slice(-cap)
   const report: DefenderReport = {
     identity: {
