@@ -12,7 +12,8 @@
  * its column with the whole key in its tooltip, and a tooltip on every bar (<title>: no script
  * is needed, or allowed by the page's Content-Security-Policy). A bar is at least 2 px wide so a
  * refused attempt of 5 ms still shows; a session that never got established is drawn half as
- * tall. Every string from the capture goes through escapeXml.
+ * tall; sessions that overlap in time share the row in sub-rows (sessionLanes). Every string
+ * from the capture goes through escapeXml.
  */
 import type {ConnectionVerdict} from '../model/checks.js'
 import type {DefenderReport, DefenderSession, DefenderView} from '../model/defenders.js'
@@ -74,6 +75,27 @@ export function sessionEndingClass(session: DefenderSession): SessionEndingClass
   if (reason === 'rst') return by === 'server' ? 'server-rst' : by === 'client' ? 'client-rst' : 'other'
   if (reason === 'fin' || reason === 'ws-close') return by === 'server' ? 'server-close' : by === 'client' ? 'client-close' : 'other'
   return 'other'
+}
+
+/** Sub-rows in a Defender's row: at most this many (more overlapping sessions share the last). */
+const MAX_LANES = 3
+
+/**
+ * The sub-row of each session: sessions that overlap in time (two Defenders behind one address,
+ * a Defender holding two channels) get their own, so neither hides the other; the row keeps its
+ * height and its bars get thinner. Greedy interval partitioning in start order.
+ */
+export function sessionLanes(sessions: DefenderSession[]): number[] {
+  const laneEnds: number[] = []
+  const order = sessions.map((session, index) => ({start: Date.parse(session.startedAt), end: Date.parse(session.endedAt), index})).sort((a, b) => a.start - b.start || a.index - b.index)
+  const lanes: number[] = new Array(sessions.length).fill(0)
+  for (const {start, end, index} of order) {
+    let lane = laneEnds.findIndex((laneEnd) => laneEnd <= start)
+    if (lane < 0) lane = laneEnds.length < MAX_LANES ? laneEnds.length : MAX_LANES - 1
+    laneEnds[lane] = Math.max(laneEnds[lane] ?? -Infinity, end)
+    lanes[index] = lane
+  }
+  return lanes
 }
 
 const VERDICT_ORDER: Record<ConnectionVerdict, number> = {fail: 0, inconclusive: 1, warn: 2, pass: 3, skip: 4}
@@ -173,24 +195,29 @@ export function renderDefendersSection(view: DefenderView, span: {firstTs?: stri
       const to = x(Date.parse(defender.sessions[0].startedAt))
       parts.push(`<line class="earlier" x1="${from.toFixed(1)}" x2="${Math.max(from, to).toFixed(1)}" y1="${top + 7}" y2="${top + 7}"><title>${esc(`${notKept} earlier session${notKept === 1 ? '' : 's'} not kept`)}</title></line>`)
     }
-    for (const session of defender.sessions) {
+    const lanes = sessionLanes(defender.sessions)
+    const laneCount = Math.max(0, ...lanes) + 1
+    // Sub-rows take 12 of the row's 14 px with a 1-px gap between them, so two bars read as two.
+    const laneArea = laneCount === 1 ? BAR_H : DEFENDER_ROW_HEIGHT - 2
+    const laneHeight = (laneArea - (laneCount - 1)) / laneCount
+    defender.sessions.forEach((session, k) => {
       const ending = sessionEndingClass(session)
       counts.set(ending, (counts.get(ending) ?? 0) + 1)
       sessionsShown++
       const width = Math.max(MIN_BAR_W, x(Date.parse(session.endedAt)) - x(Date.parse(session.startedAt)))
       // A widened bar at the very end stays inside the plot.
       const x1 = Math.min(x(Date.parse(session.startedAt)), PLOT_X + PLOT_W - width)
-      const height = session.established ? BAR_H : BAR_H / 2
-      const y = top + (DEFENDER_ROW_HEIGHT - height) / 2
+      const height = session.established ? laneHeight : Math.max(MIN_BAR_W, laneHeight / 2)
+      const y = top + (DEFENDER_ROW_HEIGHT - laneArea) / 2 + lanes[k] * (laneHeight + 1) + (laneHeight - height) / 2
       const text =
         `#${session.connection} ${session.startedAt.slice(11, 23)} → ${session.endedAt.slice(11, 23)} (${durationText(session.durationSeconds)}), ` +
         `${session.established ? 'established' : 'not established'}, ${endingText(session)}` +
         (session.idleBeforeEndSeconds !== undefined ? `, idle ${durationText(session.idleBeforeEndSeconds)} before` : '') +
         (session.failedChecks.length > 0 ? `; failed: ${session.failedChecks.join(', ')}` : '')
       parts.push(
-        `<rect class="session e-${ending}${session.established ? '' : ' short'}" data-connection="${session.connection}" x="${x1.toFixed(1)}" y="${y}" width="${width.toFixed(1)}" height="${height}"><title>${esc(text)}</title></rect>`,
+        `<rect class="session e-${ending}${session.established ? '' : ' short'}" data-connection="${session.connection}" x="${x1.toFixed(1)}" y="${+y.toFixed(2)}" width="${width.toFixed(1)}" height="${+height.toFixed(2)}"><title>${esc(text)}</title></rect>`,
       )
-    }
+    })
     rows.push(`<g class="defender v-${defender.verdict}" data-key="${esc(key)}">${parts.join('')}</g>`)
   })
 

@@ -14,11 +14,11 @@ import {join} from 'node:path'
 import {pathToFileURL} from 'node:url'
 import {afterAll, beforeAll, describe, expect, it} from 'vitest'
 import {renderHtml} from '../../src/report/html.js'
-import {SESSION_ENDINGS, sessionEndingClass} from '../../src/report/html-defenders.js'
+import {SESSION_ENDINGS, renderDefendersSection, sessionEndingClass, sessionLanes} from '../../src/report/html-defenders.js'
 import {Browser} from '../helpers/chromium.js'
 import {ROOT} from '../helpers/paths.js'
 import {AWKWARD_SUMMARY, sampleReport} from './sample-report.js'
-import {CAPTURE_SECONDS, sampleReportWithDefenders} from './sample-defenders.js'
+import {CAPTURE_SECONDS, defenderReport, sampleReportWithDefenders} from './sample-defenders.js'
 
 let browser: Browser
 const work = mkdtempSync(join(tmpdir(), 'dc-html-defenders-'))
@@ -140,6 +140,20 @@ describe('the per-Defender sessions chart in headless Chromium', () => {
     expect(png.readUInt32BE(16)).toBeGreaterThanOrEqual(960)
     await page.close()
   }, 120_000)
+
+  it('draws sessions that overlap in time (two channels from one address) in sub-rows, neither hiding the other', () => {
+    // console-closes: three sessions one after the other; a fourth overlapping the first two.
+    const defender = defenderReport(5, 'console-closes', {offset: 0})
+    const [first] = defender.sessions
+    defender.sessions.push({...first, connection: 99, startedAt: '2026-01-15T10:00:10.000Z', endedAt: '2026-01-15T10:05:00.000Z', durationSeconds: 290})
+    expect(sessionLanes(defender.sessions)).toEqual([0, 0, 0, 1])
+    const html = renderDefendersSection({defenders: [defender], overflow: 0, limit: 10_000}, {firstTs: '2026-01-15T10:00:00.000Z', lastTs: '2026-01-15T10:10:00.000Z'})
+    const bars = [...html.matchAll(/<rect class="session [^"]*" data-connection="(\d+)" x="[^"]*" y="([^"]*)" width="[^"]*" height="([^"]*)">/g)].map((m) => [Number(m[1]), Number(m[2]), Number(m[3])])
+    // Two sub-rows of 5.5 px in the row's 12 px, a 1-px gap between them.
+    expect(bars.map(([, y, height]) => [y, height])).toEqual([[1, 5.5], [1, 5.5], [1, 5.5], [7.5, 5.5]])
+    // One session alone keeps the full 10-px bar.
+    expect(sessionLanes(defender.sessions.slice(0, 3))).toEqual([0, 0, 0])
+  })
 
   it('leaves the page without the view as it was', () => {
     const html = renderHtml(sampleReport())
