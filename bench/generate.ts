@@ -126,6 +126,10 @@ class ConsoleFlow implements Flow {
   private readonly serverTs: number
   private readonly times: number[]
 
+  /**
+   * `hold`: the session kept open `seconds` longer, idle, before the segment at index `at`
+   * (the fleet capture's Defenders hold their sessions minutes, not the template's 1.5 s).
+   */
   constructor(
     private readonly segments: TemplateSegment[],
     private readonly client: Host,
@@ -133,6 +137,7 @@ class ConsoleFlow implements Flow {
     private readonly clientPort: number,
     start: number,
     rng: Random,
+    hold?: {at: number; seconds: number},
   ) {
     this.clientIsn = rng.u32()
     this.serverIsn = rng.u32()
@@ -144,10 +149,15 @@ class ConsoleFlow implements Flow {
     let turns = 0
     for (let k = 0; k < segments.length; k++) {
       if (k > 0 && segments[k]!.fromClient !== segments[k - 1]!.fromClient) turns++
-      this.times.push(start + segments[k]!.ts + (turns * rtt) / 2)
+      this.times.push(start + segments[k]!.ts + (turns * rtt) / 2 + (hold !== undefined && k >= hold.at ? hold.seconds : 0))
     }
     this.nextTs = this.times[0]!
     this.packets = segments.length
+  }
+
+  /** When its last segment is sent. */
+  get lastTs(): number {
+    return this.times[this.times.length - 1]!
   }
 
   emit(out: PcapWriter): boolean {
@@ -424,4 +434,120 @@ export function generateConsole(path: string, connections: number, templatePath:
     return new ConsoleFlow(segments, client, consoleHost, ports.take(String(d)), start, rng)
   })
   return {bytes: result.bytes, frames: result.frames, consoleConnections: made}
+}
+
+/**
+ * Where a session is held open: before the segment after the template's longest silence once the
+ * handshake is done (openssl13-mtls: between the Console's application data at 0.73 s and the
+ * client's close_notify at 1.49 s), so the held session is idle and then closed as the template
+ * closes it.
+ */
+function holdPoint(segments: TemplateSegment[]): number {
+  let at = 1
+  let longest = -1
+  for (let k = 4; k < segments.length; k++) {
+    const gap = segments[k]!.ts - segments[k - 1]!.ts
+    if (gap > longest) {
+      longest = gap
+      at = k
+    }
+  }
+  return at
+}
+
+/**
+ * How a fleet Defender behaves (seeded per Defender): most hold sessions for minutes and
+ * reconnect after a few seconds; some flap at a regular 60-s lifetime (an idle timeout on the
+ * path) and reconnect at once; a few go through a storm of short sessions for five minutes.
+ */
+interface DefenderBehaviour {
+  lifetime(rng: Random, at: number): number
+  gap(rng: Random, at: number): number
+}
+
+const STEADY: DefenderBehaviour = {
+  lifetime: (rng) => 120 + rng.next() * 120,
+  gap: (rng) => 0.5 + -Math.log(1 - rng.next()) * 3,
+}
+const FLAPPING: DefenderBehaviour = {
+  lifetime: (rng) => 59.8 + rng.next() * 0.4,
+  gap: (rng) => 1 + rng.next() * 2,
+}
+function storming(from: number): DefenderBehaviour {
+  const inStorm = (at: number) => at >= from && at < from + 300
+  return {
+    lifetime: (rng, at) => (inStorm(at) ? 0 : STEADY.lifetime(rng, at)),
+    gap: (rng, at) => (inStorm(at) ? 2 + rng.next() * 4 : STEADY.gap(rng, at)),
+  }
+}
+
+/** One Defender: its connections one after the other, each started a gap after the previous one ended. */
+class DefenderFlow implements Flow {
+  nextTs: number
+  readonly packets: number
+  private current: ConsoleFlow
+
+  constructor(
+    private readonly next: (start: number) => ConsoleFlow | undefined,
+    first: ConsoleFlow,
+  ) {
+    this.current = first
+    this.nextTs = first.nextTs
+    this.packets = first.packets
+  }
+
+  emit(out: PcapWriter): boolean {
+    if (this.current.emit(out)) {
+      this.nextTs = this.current.nextTs
+      return true
+    }
+    const following = this.next(this.current.lastTs)
+    if (following === undefined) return false
+    this.current = following
+    this.nextTs = following.nextTs
+    return true
+  }
+}
+
+/**
+ * File (c): a Console-side capture of `connections` TLS 1.3 connections from `defenders`
+ * Defender addresses, each Defender reconnecting over time (DefenderBehaviour) for the
+ * per-Defender view's bench (issue 18). The same template as (b); the sessions are held open
+ * idle for their lifetime, so about one session per Defender is open at any time, as on a
+ * Console. Attempts stop once `connections` are made.
+ */
+export function generateFleet(path: string, connections: number, defenders: number, templatePath: string, seed = 0x5eed0003): GenerateResult & {defenders: number} {
+  const template = readTemplate(templatePath)
+  const segments = segmentTemplate(template, false)
+  const at = holdPoint(segments)
+  const templateSeconds = segments[segments.length - 1]!.ts
+  const rng = new Random(seed)
+  const hosts = new Hosts()
+  const ports = new Ports(rng)
+  const consoleHost: Host = {v6: false, addr: v4(10, 0, 0, 10), mac: mac(0xc0)}
+  const out = new PcapWriter(path)
+  const heap = new FlowHeap()
+  let made = 0
+  for (let d = 1; d <= defenders; d++) {
+    const client = hosts.get(d, false, (i) => v4(10, 30, (i >> 8) & 0xff, i & 0xff))
+    const kind = rng.next()
+    const behaviour = kind < 0.1 ? FLAPPING : kind < 0.12 ? storming(START_TS + rng.next() * 1800) : STEADY
+    const connect = (start: number): ConsoleFlow | undefined => {
+      if (made >= connections) return undefined
+      made++
+      const seconds = Math.max(0, behaviour.lifetime(rng, start) - templateSeconds)
+      return new ConsoleFlow(segments, client, consoleHost, ports.take(String(d)), start, rng, {at, seconds})
+    }
+    const first = connect(START_TS + rng.next() * 60)
+    if (first === undefined) break
+    heap.push(new DefenderFlow((ended) => connect(ended + behaviour.gap(rng, ended)), first))
+  }
+  for (;;) {
+    const flow = heap.peek()
+    if (flow === undefined) break
+    heap.pop()
+    if (flow.emit(out)) heap.push(flow)
+  }
+  out.close()
+  return {bytes: out.bytes, frames: out.frames, consoleConnections: made, defenders}
 }

@@ -5,14 +5,18 @@
  * Debian package `time`) for peak RSS. Our CLI runs from dist/ (built first), not through tsx.
  *
  *   npm run bench               ~1 GiB mixed capture + 100,000-connection Console capture
- *   npm run bench -- --smoke    ~20 MB + 2,000 connections, seconds (CI)
+ *                               + (c) 100,000 connections from 5,000 reconnecting Defenders
+ *   npm run bench -- --smoke    ~20 MB + 2,000 connections + (c) 2,000 from 100 Defenders, seconds (CI)
+ *   --baseline-cli PATH         (c) also with another build's bin/run.js (one without the
+ *                               per-Defender view): both figures, the ratio and issue 18's targets
+ *   --fleet-only                (c) alone
  */
 import {spawnSync} from 'node:child_process'
 import {closeSync, existsSync, mkdirSync, openSync, readSync, statSync, writeFileSync, createReadStream} from 'node:fs'
 import {dirname, join, relative, resolve} from 'node:path'
 import {createInterface} from 'node:readline'
 import {fileURLToPath} from 'node:url'
-import {generateConsole, generateMixed} from './generate.js'
+import {generateConsole, generateFleet, generateMixed} from './generate.js'
 
 const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..')
 const DATA = join(ROOT, 'bench', 'data')
@@ -26,6 +30,8 @@ const TARGET_B_PER_BYTE_MULTIPLE = 2
 interface Run {
   tool: string
   seconds: number
+  /** User + system CPU seconds (GNU time): less moved than wall time by other processes on a shared machine. */
+  cpuSeconds?: number
   rssMB: number
   stdout: string
 }
@@ -70,7 +76,10 @@ function timed(tool: string, argv: string[], out: string): Run {
   const rss = /Maximum resident set size \(kbytes\): (\d+)/.exec(child.stderr)
   if (child.error || rss === null) fail(`${tool} did not run: ${child.error?.message ?? child.stderr.slice(-500)}`)
   if (child.status !== 0 && !(tool.startsWith('defender-check') && child.status === 1)) fail(`${tool} exited ${child.status}: ${child.stderr.slice(-800)}`)
-  return {tool, seconds, rssMB: (Number(rss[1]) * 1024) / MB, stdout: out}
+  const user = /User time \(seconds\): ([\d.]+)/.exec(child.stderr)
+  const system = /System time \(seconds\): ([\d.]+)/.exec(child.stderr)
+  const cpuSeconds = user && system ? Number(user[1]) + Number(system[1]) : undefined
+  return {tool, seconds, ...(cpuSeconds !== undefined ? {cpuSeconds} : {}), rssMB: (Number(rss[1]) * 1024) / MB, stdout: out}
 }
 
 /** The faster of `n` runs (the machine may be busy; the best run is the least disturbed). */
@@ -293,11 +302,145 @@ function targets(a: FileResult, b: FileResult, flat?: Flat): string[] {
   return rows
 }
 
+/** Issue 18's targets for the per-Defender view: at most this much slower, and this many MB more peak RSS, than a build without it. */
+const TARGET_VIEW_TIME_RATIO = 1.1
+const TARGET_VIEW_RSS_MB = 50
+
+interface FleetResult {
+  label: string
+  bytes: number
+  connections: number
+  defenders: number
+  ours: Run
+  baseline?: Run
+  /** --smoke: the NDJSON output's defender lines (0 from a build without the view). */
+  ndjsonDefenderLines?: number
+}
+
+/** Connections, ClientHello and ServerHello from a table's summary must all be the generated count. */
+function checkFleetCounts(run: Run, connections: number): void {
+  const counts = ourCounts(run.stdout)
+  if (counts.connections !== connections || counts.clientHellos !== connections || counts.serverHellos !== connections) {
+    fail(`${run.tool}: counted ${JSON.stringify(counts)} on a capture of ${connections} complete TLS 1.3 connections (output: ${relative(ROOT, run.stdout)})`)
+  }
+}
+
+/** NDJSON: a line per connection, a defender line per Defender when the build has the view, the summary last. */
+async function countNdjsonLines(outFile: string, connections: number, defenders: number): Promise<number> {
+  const types = new Map<string, number>()
+  let last = ''
+  for await (const line of createInterface({input: createReadStream(outFile), crlfDelay: Infinity})) {
+    if (line === '') continue
+    const type = /^\{"type":"(\w+)"/.exec(line)?.[1] ?? '?'
+    types.set(type, (types.get(type) ?? 0) + 1)
+    last = type
+  }
+  const defenderLines = types.get('defender') ?? 0
+  if (types.get('connection') !== connections || last !== 'summary' || (defenderLines !== 0 && defenderLines !== defenders)) {
+    fail(`NDJSON output (${outFile}): ${JSON.stringify(Object.fromEntries(types))} lines, expected ${connections} connection lines, 0 or ${defenders} defender lines and the summary last`)
+  }
+  return defenderLines
+}
+
+/**
+ * (c): ours and, with --baseline-cli, the baseline build on the same file, run in turn (so that
+ * the machine's load drifts over both alike), best of `runs` each. tshark is not run here: the
+ * connections are (b)'s template, whose counts tshark checks; the counts must equal the generated ones.
+ */
+async function measureFleet(label: string, path: string, connections: number, defenders: number, runs: number, baselineCli: string | undefined, withNdjson: boolean): Promise<FleetResult> {
+  const bytes = statSync(path).size
+  await warm(path)
+  const name = relative(ROOT, path)
+  process.stderr.write(`bench: ${label}: ${(bytes / MB).toFixed(0)} MB, running defender-check${baselineCli ? ' and the baseline' : ''}...\n`)
+  let ours: Run | undefined
+  let baseline: Run | undefined
+  // The fastest run's wall time, the least CPU time and the highest peak RSS of the runs.
+  const keepBest = (kept: Run | undefined, r: Run): Run => {
+    if (kept === undefined) return r
+    const best = r.seconds < kept.seconds ? r : kept
+    const cpu = Math.min(r.cpuSeconds ?? Infinity, kept.cpuSeconds ?? Infinity)
+    return {...best, ...(cpu < Infinity ? {cpuSeconds: cpu} : {}), rssMB: Math.max(r.rssMB, kept.rssMB)}
+  }
+  for (let i = 0; i < runs; i++) {
+    ours = keepBest(ours, timed('defender-check', [process.execPath, 'bin/run.js', 'analyze', name, '--format', 'table'], `${path}.ours.txt`))
+    if (baselineCli !== undefined) {
+      baseline = keepBest(baseline, timed('defender-check (baseline)', [process.execPath, baselineCli, 'analyze', name, '--format', 'table'], `${path}.baseline.txt`))
+    }
+  }
+  checkFleetCounts(ours!, connections)
+  if (baseline !== undefined) checkFleetCounts(baseline, connections)
+  const result: FleetResult = {label, bytes, connections, defenders, ours: ours!, ...(baseline ? {baseline} : {})}
+  if (withNdjson) {
+    timed('defender-check --format ndjson', [process.execPath, 'bin/run.js', 'analyze', name, '--format', 'ndjson'], `${path}.ours.ndjson`)
+    result.ndjsonDefenderLines = await countNdjsonLines(`${path}.ours.ndjson`, connections, defenders)
+  }
+  return result
+}
+
+function fleetTable(r: FleetResult, baselineCli: string | undefined): string {
+  const rows = ['| file | tool | wall s | CPU s | MB/s | peak RSS MB | ours / this |', '|---|---|---:|---:|---:|---:|---:|']
+  for (const run of [r.ours, ...(r.baseline ? [r.baseline] : [])]) {
+    rows.push(
+      `| ${r.label} | ${run.tool} | ${run.seconds.toFixed(2)} | ${run.cpuSeconds?.toFixed(2) ?? '-'} | ${(r.bytes / MB / run.seconds).toFixed(0)} | ${run.rssMB.toFixed(0)} | ${run === r.ours ? '1' : (r.ours.seconds / run.seconds).toFixed(3)} |`,
+    )
+  }
+  const lines = [rows.join('\n'), '']
+  lines.push(`- ${r.label}: ${r.connections} connections from ${r.defenders} Defenders, every one counted with its ClientHello and ServerHello${r.baseline ? ' by both builds' : ''} (the template of (b), whose counts tshark checks)`)
+  if (r.ndjsonDefenderLines !== undefined) {
+    lines.push(`- ${r.label}, NDJSON: ${r.connections} connection lines, ${r.ndjsonDefenderLines} defender lines${r.ndjsonDefenderLines === 0 ? ' (this build has no per-Defender view)' : ''}, the summary last`)
+  }
+  if (r.baseline === undefined) {
+    lines.push('- the per-Defender view\'s cost is not measured: pass --baseline-cli PATH (bin/run.js of a build without it) to compare')
+    return lines.join('\n')
+  }
+  const ratio = r.ours.seconds / r.baseline.seconds
+  const rss = r.ours.rssMB - r.baseline.rssMB
+  const row = (target: string, measured: string, met: boolean) => `| ${target} | ${measured} | ${met ? 'met' : '**not met**'} |`
+  lines.push(
+    `- baseline: ${baselineCli}`,
+    '',
+    '| target (issue 18) | this run | |',
+    '|---|---|---|',
+    row(`(c) with the view <= ${Math.round((TARGET_VIEW_TIME_RATIO - 1) * 100)}% slower than without`, `${ratio.toFixed(3)}x (${r.ours.seconds.toFixed(2)} s vs ${r.baseline.seconds.toFixed(2)} s)`, ratio <= TARGET_VIEW_TIME_RATIO),
+    ...(r.ours.cpuSeconds !== undefined && r.baseline.cpuSeconds !== undefined
+      ? [row(`(c) CPU time (user + sys) with the view <= ${Math.round((TARGET_VIEW_TIME_RATIO - 1) * 100)}% more than without`, `${(r.ours.cpuSeconds / r.baseline.cpuSeconds).toFixed(3)}x (${r.ours.cpuSeconds.toFixed(2)} s vs ${r.baseline.cpuSeconds.toFixed(2)} s)`, r.ours.cpuSeconds <= TARGET_VIEW_TIME_RATIO * r.baseline.cpuSeconds)]
+      : []),
+    row(`(c) peak RSS within ${TARGET_VIEW_RSS_MB} MB of without`, `${rss >= 0 ? '+' : ''}${rss.toFixed(0)} MB (${r.ours.rssMB.toFixed(0)} vs ${r.baseline.rssMB.toFixed(0)} MB)`, rss <= TARGET_VIEW_RSS_MB),
+  )
+  return lines.join('\n')
+}
+
+function optionValue(name: string): string | undefined {
+  const at = process.argv.indexOf(name)
+  if (at < 0) return undefined
+  const value = process.argv[at + 1]
+  if (value === undefined || value.startsWith('--')) fail(`${name} needs a value`)
+  return value
+}
+
 async function main(): Promise<void> {
   const smoke = process.argv.includes('--smoke')
+  const fleetOnly = process.argv.includes('--fleet-only')
+  const baselineArg = optionValue('--baseline-cli')
+  const baselineCli = baselineArg !== undefined ? resolve(baselineArg) : undefined
+  if (baselineCli !== undefined && !existsSync(baselineCli)) fail(`--baseline-cli ${baselineArg}: no such file (the bin/run.js of a built checkout)`)
   requireTools()
   mkdirSync(DATA, {recursive: true})
   build()
+  const fleet = smoke ? {file: 'fleet-100x2k.pcap', connections: 2000, defenders: 100} : {file: 'fleet-5kx100k.pcap', connections: 100_000, defenders: 5000}
+  const fleetFile = join(DATA, fleet.file)
+  if (!existsSync(fleetFile)) {
+    process.stderr.write(`bench: generating ${relative(ROOT, fleetFile)}...\n`)
+    generateFleet(fleetFile, fleet.connections, fleet.defenders, TEMPLATE)
+  }
+  const fleetLabel = `(c) fleet ${fleet.defenders} Defenders, ${smoke ? '2k' : '100k'} conns, ${(statSync(fleetFile).size / MB).toFixed(0)} MB`
+  const c = await measureFleet(fleetLabel, fleetFile, fleet.connections, fleet.defenders, smoke ? 1 : 2, baselineCli, smoke)
+  const fleetText = fleetTable(c, baselineCli)
+  if (fleetOnly) {
+    process.stdout.write(`${fleetText}\n`)
+    writeFileSync(join(DATA, smoke ? 'results-fleet-smoke.md' : 'results-fleet.md'), `${fleetText}\n`)
+    return
+  }
   const mixed = join(DATA, smoke ? 'mixed-20m.pcap' : 'mixed-1g.pcap')
   const consoleFile = join(DATA, smoke ? 'console-2k.pcap' : 'console-100k.pcap')
   if (!existsSync(mixed)) {
@@ -321,7 +464,7 @@ async function main(): Promise<void> {
     const halfRun = timed('defender-check', [process.execPath, 'bin/run.js', 'analyze', relative(ROOT, half), '--format', 'table'], `${half}.ours.txt`)
     flat = {half: halfRun, halfBytes: statSync(half).size, full: a.ours, fullBytes: a.bytes}
   }
-  const text = table([a, b], start, flat)
+  const text = `${table([a, b], start, flat)}\n\n${fleetText}`
   process.stdout.write(`${text}\n`)
   writeFileSync(join(DATA, smoke ? 'results-smoke.md' : 'results.md'), `${text}\n`)
 }

@@ -13,7 +13,7 @@ import {InputError} from '../errors.js'
 import type {ConnectionDigest} from '../report/digest.js'
 import {JsonReportStream, renderJson} from '../report/json.js'
 import {renderJunit} from '../report/junit.js'
-import {ndjsonConnectionLine, ndjsonSummaryLine, renderNdjson} from '../report/ndjson.js'
+import {ndjsonConnectionLine, ndjsonEndLines, renderNdjson} from '../report/ndjson.js'
 import {renderHtml} from '../report/html.js'
 import {renderTable, tableDigest} from '../report/table.js'
 
@@ -109,7 +109,7 @@ export async function writeReport(report: AnalysisReport, options: OutputOptions
  * - table (without --all): the connections are digested (counts, failing checks, the worst
  *   few; see report/digest.ts) and let go;
  * - ndjson: each connection's line is written at once (in the order connections are decided),
- *   the summary line last;
+ *   a line per Defender (when the report has the per-Defender view) and the summary line last;
  * - json: the document is written as connections are decided (report/json.ts JsonReportStream:
  *   by id up to 1,000 connections, in the order decided past that), source and summary last;
  * - junit, table --all, or `keepConnections` (--html, --json need every connection): the report
@@ -151,7 +151,7 @@ export function openReport(options: OutputOptions & {sourceName: string; policy?
         maxReportedConnections: 0,
       },
       finish: async (report) => {
-        out.write(ndjsonSummaryLine(report))
+        out.write(ndjsonEndLines(report))
         await out.close()
       },
     }

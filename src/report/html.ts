@@ -1,6 +1,7 @@
 /**
- * The report as one self-contained HTML file to attach to a support ticket: the summary, a table
- * of checks per connection and an SVG ladder per connection (html-ladder.ts). No scripts, no
+ * The report as one self-contained HTML file to attach to a support ticket: the summary, the
+ * per-Defender sessions chart when the report has the view (html-defenders.ts), a table of
+ * checks per connection and an SVG ladder per connection (html-ladder.ts). No scripts, no
  * fetches: CSS and SVG are inline and a Content-Security-Policy forbids everything else, so the
  * page renders the same offline, in a mail client's viewer or a ticket system's preview.
  * Everything read from the capture (SNI, certificate names, alert names, hints quoting them) is
@@ -9,6 +10,7 @@
 import {isCaptureFacts, type AnalysisReport, type ConnectionReport} from '../model/report.js'
 import type {ConnectionVerdict} from '../model/checks.js'
 import {formatEndpoint} from '../model/format.js'
+import {DEFENDERS_STYLE, defendersChartHeight, renderDefendersSection} from './html-defenders.js'
 import {escapeXml as esc, renderLadderSvg} from './html-ladder.js'
 import {describeNoTraffic, describePolicy, describeTls, formatDuration, isoSpanSeconds} from './text.js'
 import {buildTimeline, type TimelineOptions} from './timeline.js'
@@ -60,7 +62,27 @@ export function renderHtml(report: AnalysisReport, options: TimelineOptions = {}
     const text = describeNoTraffic(report)
     body.push(`<p><strong>${esc(text.headline)}</strong></p><p>${esc(text.seenInstead)}</p><p>${esc(text.advice)}</p>`)
   }
+  if (report.defenders !== undefined) body.push(renderDefendersSection(report.defenders, source))
   for (const conn of report.connections) body.push(connectionSection(conn, options))
+  return page(title, report.defenders !== undefined ? STYLE + DEFENDERS_STYLE : STYLE, body)
+}
+
+/**
+ * A page with the per-Defender chart alone, every row shown (no scrolling box), and the size a
+ * screenshot of it needs (scripts/screenshot-defenders.ts: the chart for docs/ or a ticket).
+ */
+export function renderDefendersPage(report: AnalysisReport): {html: string; width: number; height: number} {
+  if (report.defenders === undefined) throw new Error('the report has no per-Defender view (defenders)')
+  const title = `${report.tool.name}: ${report.source.name} — Defenders`
+  const body = [
+    `<h1>${esc(report.tool.name)} ${esc(report.tool.version)}: ${esc(report.source.name)}</h1>`,
+    renderDefendersSection(report.defenders, report.source, true),
+  ]
+  // h1, the meta line, a legend of up to three lines and the margins, then the axis and rows.
+  return {html: page(title, STYLE + DEFENDERS_STYLE, body), width: 1032, height: 260 + defendersChartHeight(report.defenders)}
+}
+
+function page(title: string, style: string, body: string[]): string {
   return [
     '<!DOCTYPE html>',
     '<html lang="en">',
@@ -69,7 +91,7 @@ export function renderHtml(report: AnalysisReport, options: TimelineOptions = {}
     `<meta http-equiv="Content-Security-Policy" content="default-src 'none'; style-src 'unsafe-inline'">`,
     '<meta name="viewport" content="width=device-width, initial-scale=1">',
     `<title>${esc(title)}</title>`,
-    `<style>${STYLE}</style>`,
+    `<style>${style}</style>`,
     '</head>',
     '<body>',
     ...body,

@@ -1,6 +1,11 @@
+import {mkdtempSync, readFileSync, rmSync} from 'node:fs'
+import {tmpdir} from 'node:os'
+import {join} from 'node:path'
 import {describe, expect, it} from 'vitest'
+import {openReport} from '../../src/cli/output.js'
 import {renderNdjson} from '../../src/report/ndjson.js'
 import {validateNdjsonLine} from '../../src/report/schema.js'
+import {sampleReportWithDefenders} from './sample-defenders.js'
 import {noTrafficReport, sampleReport} from './sample-report.js'
 
 describe('renderNdjson', () => {
@@ -61,5 +66,41 @@ describe('renderNdjson', () => {
     expect(summary.connections).toBe(0)
     expect(summary.otherTraffic.servers[0]).toEqual({ip: '10.0.0.5', port: 443, packets: 120})
     expect(validateNdjsonLine(summary)).toEqual([])
+  })
+
+  it('writes one defender line per Defender of the view, after the connections and before the summary', () => {
+    const withView = sampleReportWithDefenders(7)
+    const text = renderNdjson(withView)
+    const values = text.trimEnd().split('\n').map((line) => JSON.parse(line))
+    expect(values.map((value) => value.type)).toEqual(['connection', 'connection', ...Array(7).fill('defender'), 'summary'])
+    const defenders = values.filter((value) => value.type === 'defender')
+    expect(defenders.map((d) => d.identity.key)).toEqual(withView.defenders!.defenders.map((d) => d.identity.key))
+    // Each line is the DefenderReport whole, with the source name (a log pipeline reads one line alone).
+    const {type, source, ...rest} = defenders[1]
+    expect(rest).toEqual(withView.defenders!.defenders[1])
+    expect(source).toBe('captures/defender & console.pcap')
+    expect(defenders[1].checks[0]).toMatchObject({id: 'channel.stability', status: 'fail'})
+    for (const value of values) expect(validateNdjsonLine(value)).toEqual([])
+    const broken = {...defenders[0]}
+    delete broken.identity
+    expect(validateNdjsonLine(broken)).not.toEqual([])
+    // A report without the view has no defender line (the lines of today's reports are unchanged).
+    expect(renderNdjson(sampleReport())).toBe(text.split('\n').filter((line) => !line.startsWith('{"type":"defender"')).join('\n'))
+  })
+
+  it('streamed as the CLI writes it (connections as decided, the rest at the end) gives the same lines, defender lines included', async () => {
+    const withView = sampleReportWithDefenders(7)
+    const dir = mkdtempSync(join(tmpdir(), 'dc-ndjson-'))
+    try {
+      const output = join(dir, 'report.ndjson')
+      const open = openReport({format: 'ndjson', output, sourceName: withView.source.name})
+      for (const connection of withView.connections) open.analysis.onConnection!(connection)
+      await open.finish(withView)
+      const streamed = readFileSync(output, 'utf8')
+      expect(streamed).toBe(renderNdjson(withView))
+      expect(streamed.split('\n').filter((line) => line.startsWith('{"type":"defender"'))).toHaveLength(7)
+    } finally {
+      rmSync(dir, {recursive: true, force: true})
+    }
   })
 })
