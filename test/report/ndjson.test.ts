@@ -104,3 +104,24 @@ describe('renderNdjson', () => {
     }
   })
 })
+
+describe('schema: the NDJSON defender line', () => {
+  const schema = JSON.parse(readFileSync(new URL('../../schema/report.schema.json', import.meta.url), 'utf8'))
+  it('has the members of $defs/defenderReport, plus type and source, and nothing else', () => {
+    const line = schema.$defs.ndjsonDefender
+    const report = schema.$defs.defenderReport
+    const {type, source, ...rest} = line.properties
+    expect(type).toEqual({const: 'defender'})
+    expect(source).toEqual({type: 'string'})
+    expect(rest).toEqual(report.properties)
+    expect(line.required).toEqual(['type', 'source', ...report.required])
+    expect(line.additionalProperties).toBe(false)
+  })
+
+  it('rejects a defender line with a member the report does not have', () => {
+    const [line] = renderNdjson(sampleReportWithDefenders()).split('\n').map((text) => JSON.parse(text)).filter((l) => l.type === 'defender')
+    expect(line).toBeDefined()
+    expect(validateNdjsonLine(line)).toEqual([])
+    expect(validateNdjsonLine({...line, planted: 1}).length).toBeGreaterThan(0)
+  })
+})
