@@ -119,7 +119,7 @@ describe('schema: the NDJSON defender line', () => {
   })
 
   it('rejects a defender line with a member the report does not have', () => {
-    const [line] = renderNdjson(sampleReportWithDefenders()).split('\n').filter((text) => text !== '').map((text) => JSON.parse(text)).filter((l) => l.type === 'defender')
+    const [line] = renderNdjson(sampleReportWithDefenders(3)).split('\n').filter((text) => text !== '').map((text) => JSON.parse(text)).filter((l) => l.type === 'defender')
     expect(line).toBeDefined()
     expect(validateNdjsonLine(line)).toEqual([])
     expect(validateNdjsonLine({...line, planted: 1}).length).toBeGreaterThan(0)
