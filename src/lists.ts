@@ -45,6 +45,17 @@ export const LIST_CAPS = Object.freeze({
   evidenceFrames: 32,
   /** Malformed key-log lines kept as issues (the first few are printed, all are counted). */
   keyLogIssues: 100,
+  /** hairpin.lost: inner packets sent to the Microperimeter firewall that never came back. */
+  hairpinLost: 64,
+  /** hairpin.doubled: inner packets encapsulated twice (double inspection). */
+  hairpinDoubled: 64,
+  /** Hairpin latencies kept for the median (the max and the count cover every hairpin). */
+  hairpinLatencies: 1024,
+  /**
+   * Inner packets of one redirected connection whose copies (to the firewall, back, in clear) are
+   * still awaited; past it the oldest is settled early (hairpin.unsettled counts them).
+   */
+  hairpinPending: 1024,
 })
 
 /** Pushes `item` if `list` holds fewer than `cap`, else counts it in `owner.truncated[name]`. */

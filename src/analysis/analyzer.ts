@@ -331,6 +331,7 @@ export class Analyzer {
     if (proxy) facts.proxy = proxy
     if (conn.tunnels) facts.tunnels = conn.tunnels
     if (conn.replyTunnels) facts.replyTunnels = conn.replyTunnels
+    if (conn.hairpin) facts.hairpin = conn.hairpin
     if (protocols?.http) facts.http = protocols.http
     if (protocols?.ws) facts.ws = protocols.ws
     if (hasTls) {

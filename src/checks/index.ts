@@ -7,6 +7,7 @@
  */
 import {capFrames, countOmitted} from '../lists.js'
 import type {ConnectionFacts} from '../model/facts.js'
+import {checkPathRedirect} from './path-redirect.js'
 import {checkProxyConnect} from './proxy-connect.js'
 import {checkTcpAck} from './tcp-ack.js'
 import {checkTcpSyn} from './tcp-syn.js'
@@ -70,6 +71,7 @@ const CATALOGUE: readonly RegisteredCheck<ConnectionFacts>[] = [
   {id: 'tls.alerts', check: checkTlsAlerts},
   {id: 'ws.upgrade', check: checkWsUpgrade},
   {id: 'ws.session', check: checkWsSession},
+  {id: 'path.redirect', check: checkPathRedirect, appliesTo: (facts) => facts.hairpin !== undefined},
 ]
 
 /** The ids analyze reports, in the order it reports them (`analyze --help` lists them). */

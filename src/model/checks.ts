@@ -20,6 +20,8 @@ export const CHECK_IDS = [
   'tls.alerts',
   'ws.upgrade',
   'ws.session',
+  // Only on connections redirected through a Microperimeter firewall (GENEVE option 0x20): the hairpin.
+  'path.redirect',
 ] as const
 
 /** Per Defender, across its connections (model/defenders.ts), not per connection. */
