@@ -122,7 +122,7 @@ export class HairpinMatcher {
     else if (leg === 'clear') entry.clear = true
     // A copy back from the firewall first: the capture began after it was sent; counted as hairpinned.
     else entry.sent = entry.returned = 1
-    if (leg !== 'clear') this.redirectedAt(frame)
+    if (leg === 'from-firewall') this.redirectedAt(frame)
     this.pending.set(key, entry)
     if (this.pending.size > LIST_CAPS.hairpinPending) {
       const oldest = this.pending.values().next().value!
@@ -188,6 +188,7 @@ export class HairpinMatcher {
 
   private sentToFirewall(entry: PendingPacket, doubled: boolean, frame: number, ts: number): void {
     entry.sent++
+    this.redirectedAt(frame)
     entry.lastSentFrame = frame
     entry.lastSentTs = ts
     if (doubled) pushCapped(this.facts, 'doubled', this.facts.doubled, LIST_CAPS.hairpinDoubled, {...entry.ref, toFirewallFrame: frame})
@@ -201,7 +202,7 @@ export class HairpinMatcher {
     if (this.latencies.length < LIST_CAPS.hairpinLatencies) this.latencies.push(ms)
   }
 
-  /** Frame order of redirected packets, for where redirection stopped. */
+  /** A frame sent to the firewall (or back): redirection had not stopped by then. */
   private redirectedAt(frame: number): void {
     if (frame > this.lastRedirectedFrame) this.lastRedirectedFrame = frame
     if (this.stoppedAt !== undefined && this.stoppedAt.frame < frame) this.stoppedAt = undefined
