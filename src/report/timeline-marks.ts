@@ -66,6 +66,8 @@ const STEPS: Partial<Record<CheckId, StepMatcher[]>> = {
   'ws.upgrade': [{kind: 'http-response'}, {kind: 'http-request'}, {kind: 'application-data'}, {kind: 'handshake', from: 'client', label: 'Finished'}, {kind: 'rst'}, {kind: 'fin'}],
   'ws.session': [{kind: 'ws-close'}, {kind: 'ws-ping', test: unanswered}, {kind: 'rst'}, {kind: 'fin'}],
   'ws.ping': [{kind: 'ws-ping', test: unanswered}, {kind: 'ws-ping'}, {kind: 'ws-close'}],
+  // The packet encapsulated twice, the one the firewall kept, where redirection stopped.
+  'path.redirect': [{kind: 'hairpin-doubled'}, {kind: 'hairpin-lost'}, {kind: 'redirect-stopped'}, {kind: 'hairpin'}],
 }
 
 function matches(event: TimelineEvent, matcher: StepMatcher): boolean {

@@ -109,7 +109,7 @@ export class HairpinMatcher {
     const direction: Direction = fromClient ? 'c2s' : 's2c'
     const entry: PendingPacket = {
       key,
-      ref: {frame, direction, flags: flagLetters(tcp.flags), payloadLength: tcp.payloadLength},
+      ref: {frame, ts, direction, flags: flagLetters(tcp.flags), payloadLength: tcp.payloadLength},
       firstTs: ts,
       sent: 0,
       returned: 0,
@@ -191,7 +191,7 @@ export class HairpinMatcher {
     this.redirectedAt(frame)
     entry.lastSentFrame = frame
     entry.lastSentTs = ts
-    if (doubled) pushCapped(this.facts, 'doubled', this.facts.doubled, LIST_CAPS.hairpinDoubled, {...entry.ref, toFirewallFrame: frame})
+    if (doubled) pushCapped(this.facts, 'doubled', this.facts.doubled, LIST_CAPS.hairpinDoubled, {...entry.ref, toFirewallFrame: frame, toFirewallTs: ts})
   }
 
   private returnedFromFirewall(entry: PendingPacket, ts: number): void {
@@ -235,7 +235,7 @@ export class HairpinMatcher {
       facts.inFlightAtEnd++
       return
     }
-    pushCapped(facts, 'lost', facts.lost, LIST_CAPS.hairpinLost, {...entry.ref, toFirewallFrame: entry.lastSentFrame})
+    pushCapped(facts, 'lost', facts.lost, LIST_CAPS.hairpinLost, {...entry.ref, toFirewallFrame: entry.lastSentFrame, toFirewallTs: entry.lastSentTs})
   }
 }
 

@@ -125,8 +125,11 @@ export interface HairpinPacketRef {
   /** TCP flags in tshark's order of letters, e.g. "SA" for a SYN-ACK, "A" for an ACK, "PA". */
   flags: string
   payloadLength: number
-  /** The frame that sent it to the firewall (again, for a doubled one). */
+  /** Its capture time (seconds since the epoch). */
+  ts: number
+  /** The frame that sent it to the firewall (again, for a doubled one), and when. */
   toFirewallFrame?: number
+  toFirewallTs?: number
 }
 
 /**

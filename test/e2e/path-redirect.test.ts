@@ -11,7 +11,10 @@ import {buildPolicy} from '../../src/analysis/policy.js'
 import {loadKeyStore} from '../../src/keys/store.js'
 import type {CaptureReport, ConnectionReport} from '../../src/model/report.js'
 import type {ConnectionFacts} from '../../src/model/facts.js'
+import {renderHtml} from '../../src/report/html.js'
 import {renderJson} from '../../src/report/json.js'
+import {renderTable} from '../../src/report/table.js'
+import {renderTimeline} from '../../src/report/timeline-text.js'
 import {validateReport} from '../../src/report/schema.js'
 import {FIXTURES} from '../helpers/paths.js'
 
@@ -109,5 +112,23 @@ describe('fixtures/path/hairpin-*', () => {
     expect(check.summary).toContain('encapsulated twice')
     expect(check.summary).not.toContain('never came back')
     expect(check.hint).toMatch(/^a packet re-entered the redirection after its inspection: the firewall blackholes traffic it already inspected/)
+  })
+
+  it('the table, the ladder and the HTML show the hairpin legs and the path.redirect verdict', async () => {
+    const dropped = await analyze('hairpin-synack-dropped', false)
+    const table = renderTable(dropped, {color: false, width: 100})
+    expect(table).toMatch(/hairpin: workload 10\.55\.0\.2 -> firewall 10\.55\.2\.2 -> workload, then on; \d+ packets hairpinned/)
+    expect(table).toMatch(/\| path\.redirect +\| FAIL/)
+    const ladder = renderTimeline(dropped.connections[0]!, {color: false, width: 100})
+    expect(ladder).toContain('hairpin via firewall 10.55.2.2')
+    const lostLine = ladder.split('\n').find((line) => line.includes('to firewall, not back'))
+    expect(lostLine).toMatch(/ X \|<-+ to firewall, not back {2}SYN-ACK of frame \d+ --\| +\d+$/)
+    expect(ladder).toContain("FAIL path.redirect: the firewall dropped the Console's")
+    const stops = await analyze('hairpin-redirect-stops')
+    expect(renderTimeline(stops.connections[0]!, {color: false, width: 100})).toMatch(/ ! \| +redirection stopped {2}\d+ packets in clear only from here/)
+    const html = renderHtml(await analyze('hairpin-double-inspection'))
+    expect(html).toMatch(/<p class="meta hairpin">hairpin: workload 10\.55\.0\.2 → firewall 10\.55\.2\.2 → workload/)
+    expect(html).toMatch(/<g class="event kind-hairpin-doubled from-client fail"/)
+    expect(html).toContain('<tr class="fail" data-check="path.redirect">')
   })
 })
