@@ -75,6 +75,18 @@ export function checkPathRedirect(facts: ConnectionFacts): CheckResult {
     )
     hints.push("redirection stopped: check the agent's telemetry to the firewall")
   }
+  if (hairpin.copies === 0) {
+    // One leg of the tunnel only (a capture on the firewall's side, or at a tunnel endpoint): no
+    // packet was seen going to the firewall and coming back, so nothing here is a hairpin verdict.
+    return {
+      id: 'path.redirect',
+      status: 'skip',
+      confidence: 'observed',
+      summary: `redirected through ${hairpin.firewall} (GENEVE, Microperimeter option), but no packet was seen both going to the firewall and coming back: the capture shows one leg of the tunnel, not the hairpin`,
+      evidence: {frames: [facts.tcp.firstFrame], values: {workload: hairpin.workload, firewall: hairpin.firewall, packets: hairpin.packets, copies: 0}},
+      hint: "capture on the workload's interface to see the hairpin (each packet to the firewall, back, and in clear)",
+    }
+  }
   const values: Record<string, unknown> = {
     workload: hairpin.workload,
     firewall: hairpin.firewall,

@@ -69,8 +69,8 @@ export class HairpinMatcher {
       workload: firstRedirected.outerSrc,
       firewall: firstRedirected.outerDst,
       derivedFrom:
-        `outer addresses: the first redirected copy, ${firstRedirected.outerSrc} -> ${firstRedirected.outerDst}, goes to the firewall ` +
-        `(a hairpin sends every packet to the firewall before it comes back), so ${firstRedirected.outerSrc} is the workload`,
+        `outer addresses: the Defender's first redirected packet went ${firstRedirected.outerSrc} -> ${firstRedirected.outerDst}, ` +
+        `so ${firstRedirected.outerSrc} is the workload (a hairpin sends every packet to the firewall before it comes back)`,
       packets: 0,
       hairpinned: 0,
       notRedirected: 0,
@@ -230,8 +230,9 @@ export class HairpinMatcher {
       return
     }
     if (entry.returned > 0) facts.hairpinned++
-    if (entry.returned >= entry.sent) return
-    if (atEnd && now - entry.lastSentTs < HAIRPIN_SETTLE_SECONDS && now <= entry.lastSentTs) {
+    // Without a single copy matched, the capture shows one leg of a tunnel: nothing is known lost.
+    if (entry.returned >= entry.sent || facts.copies === 0) return
+    if (atEnd && now <= entry.lastSentTs) {
       facts.inFlightAtEnd++
       return
     }

@@ -92,8 +92,11 @@ export class ConnectionTracker {
     }
     const conn = flow.conn
     if (packet.tunnels !== undefined) {
-      // Tunnels are off the fast path: a plain capture never gets here.
-      if (conn.hairpin === undefined && isRedirected(packet.tunnels)) conn.hairpin = new HairpinMatcher(packet.tunnels.find((tunnel) => isRedirected([tunnel]))!)
+      // Tunnels are off the fast path: a plain capture never gets here. The workload is told by
+      // the client's (the Defender's) first redirected packet: it goes workload -> firewall
+      // whether the capture shows a hairpin or one leg of the tunnel (a Console's packet first
+      // seen in a tunnel may be on its way to the firewall, or back from it).
+      if (conn.hairpin === undefined && flow.fromClient && isRedirected(packet.tunnels)) conn.hairpin = new HairpinMatcher(packet.tunnels.find((tunnel) => isRedirected([tunnel]))!)
       noteReplyTunnels(conn, packet.tunnels, flow.fromClient, ip.src)
     }
     if (conn.hairpin !== undefined && conn.hairpin.observe(tcp, flow.fromClient, packet.tunnels, packet.frame, packet.ts)) {

@@ -139,7 +139,7 @@ export interface HairpinPacketRef {
  * first copy reaches the TCP facts. `truncated` counts what the capped lists left out.
  */
 export interface HairpinFacts extends HoldsCappedLists {
-  /** Outer address of the workload: the outer source of the first copy sent to the firewall. */
+  /** Outer address of the workload: the outer source of the Defender's first redirected packet (it goes to the firewall). */
   workload: string
   firewall: string
   /** How workload and firewall were told apart, in words. */

@@ -9,8 +9,8 @@ const policy: Policy = {ports: [8084], minTls: '1.3'}
 describe('runChecks', () => {
   it('runs the TCP checks in catalogue order, each result under its own id', () => {
     const all = runChecks(completedHandshake(), policy).map((result) => result.id)
-    // No proxy on these facts: proxy.connect does not apply and is left out.
-    expect(all).toEqual([...CHECK_IDS.filter((id) => id !== 'proxy.connect')])
+    // No proxy and no Microperimeter redirection on these facts: proxy.connect and path.redirect do not apply and are left out.
+    expect(all).toEqual([...CHECK_IDS.filter((id) => id !== 'proxy.connect' && id !== 'path.redirect')])
     const ids = all.filter((id) => id.startsWith('tcp.'))
     expect(ids).toEqual(['tcp.syn', 'tcp.syn-ack', 'tcp.ack'])
     expect(ids).toEqual(CHECK_IDS.filter((id) => ids.includes(id)))

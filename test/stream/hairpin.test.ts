@@ -124,7 +124,7 @@ describe('hairpin copies', () => {
     const dropped = (frame: number, ms: number, tsVal: number): Spec[] => inbound(frame, ms, 500, 101, TCP_SYN | TCP_ACK, tsVal).slice(0, 2)
     const conns = run([...outbound(1, 0, 100, 0, TCP_SYN, 1), ...dropped(4, 3, 9), ...outbound(6, 1000, 100, 0, TCP_SYN, 2), ...dropped(9, 1003, 10)])
     const hairpin = conns[0]!.hairpin!
-    expect(hairpin.lost).toEqual([{frame: 4, direction: 's2c', flags: 'SA', payloadLength: 0, toFirewallFrame: 5}])
+    expect(hairpin.lost).toEqual([{frame: 4, ts: 1000.003, direction: 's2c', flags: 'SA', payloadLength: 0, toFirewallFrame: 5, toFirewallTs: 1000.0031}])
     // The last one was in the firewall when the connection's last packet was captured.
     expect(hairpin.inFlightAtEnd).toBe(1)
     expect(hairpin.hairpinned).toBe(2)
@@ -152,7 +152,7 @@ describe('hairpin copies', () => {
     const doubled: Spec = {...hello[0]!, frame: 12, ms: 12, leg: TWICE}
     const conns = run([...HANDSHAKE, hello[0]!, hello[1]!, doubled, ...outbound(13, 300, 101, 501, TCP_ACK | TCP_PSH, 4, 370)])
     const hairpin = conns[0]!.hairpin!
-    expect(hairpin.doubled).toEqual([{frame: 10, direction: 'c2s', flags: 'PA', payloadLength: 370, toFirewallFrame: 12}])
+    expect(hairpin.doubled).toEqual([{frame: 10, ts: 1000.009, direction: 'c2s', flags: 'PA', payloadLength: 370, toFirewallFrame: 12, toFirewallTs: 1000.012}])
     expect(hairpin.lost.map((ref) => ref.frame)).toEqual([10])
     expect(conns[0]!.tcp.c2s.retransmissions).toBe(1)
   })
@@ -167,6 +167,21 @@ describe('hairpin copies', () => {
     expect(hairpin.truncated?.lost).toBe(2000 - 64)
     // The 2,000 and the last ACK passed through the 1,024 places.
     expect(hairpin.unsettled).toBe(2001 - 1024)
+  })
+
+  it("starts matching at the Defender's first redirected packet, not at a Console packet seen in a tunnel first", () => {
+    // One leg of a tunnel (a capture at its endpoint): the Console's packets come back from the
+    // firewall, the Defender's go to it, no packet is seen twice.
+    const conns = run([
+      {frame: 1, ms: 0, fromClient: false, seq: 500, ack: 101, flags: TCP_SYN | TCP_ACK, tsVal: 9, leg: FROM_FIREWALL},
+      {frame: 2, ms: 1, fromClient: true, seq: 101, ack: 501, flags: TCP_ACK, tsVal: 2, leg: TO_FIREWALL},
+      {frame: 3, ms: 2, fromClient: false, seq: 501, ack: 101, flags: TCP_ACK | TCP_PSH, len: 10, tsVal: 10, leg: FROM_FIREWALL},
+    ])
+    const hairpin = conns[0]!.hairpin!
+    expect(hairpin.workload).toBe(WORKLOAD)
+    expect(hairpin.copies).toBe(0)
+    // Frame 2 never came back, but nothing here is a hairpin: it is not called lost.
+    expect(hairpin.lost).toEqual([])
   })
 
   it('leaves a connection without the Microperimeter option alone', () => {
