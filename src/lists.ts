@@ -53,9 +53,11 @@ export const LIST_CAPS = Object.freeze({
   hairpinLatencies: 1024,
   /**
    * Inner packets of one redirected connection whose copies (to the firewall, back, in clear) are
-   * still awaited; past it the oldest is settled early (hairpin.unsettled counts them).
+   * still awaited; past it the oldest is settled early (hairpin.unsettled counts them). A copy
+   * returns within milliseconds, so this is the packets of a few milliseconds; at ~150 bytes an
+   * entry it bounds a redirected connection's matching state to ~40 KB.
    */
-  hairpinPending: 1024,
+  hairpinPending: 256,
 })
 
 /** Pushes `item` if `list` holds fewer than `cap`, else counts it in `owner.truncated[name]`. */

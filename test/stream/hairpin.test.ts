@@ -5,6 +5,7 @@
  * a packet encapsulated twice. The real captures are in test/e2e/path-redirect.test.ts.
  */
 import {describe, expect, it} from 'vitest'
+import {LIST_CAPS} from '../../src/lists.js'
 import {TCP_ACK, TCP_PSH, TCP_SYN, type Packet, type TunnelInfo} from '../../src/packet/types.js'
 import {ConnectionTracker} from '../../src/stream/tracker.js'
 import type {TrackedConnection} from '../../src/stream/types.js'
@@ -165,8 +166,8 @@ describe('hairpin copies', () => {
     const hairpin = run(specs)[0]!.hairpin!
     expect(hairpin.lost).toHaveLength(64)
     expect(hairpin.truncated?.lost).toBe(2000 - 64)
-    // The 2,000 and the last ACK passed through the 1,024 places.
-    expect(hairpin.unsettled).toBe(2001 - 1024)
+    // The 2,000 and the last ACK passed through the LIST_CAPS.hairpinPending places.
+    expect(hairpin.unsettled).toBe(2001 - LIST_CAPS.hairpinPending)
   })
 
   it("starts matching at the Defender's first redirected packet, not at a Console packet seen in a tunnel first", () => {
