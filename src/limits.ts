@@ -13,7 +13,7 @@
  * | maxReportedConnections | 'report.connection-limit' on the capture: later connections are counted in the summary and verdict, not listed (only where a report is kept whole: JUnit, --html, --json, table --all) | the kept report (~30 KB per listed connection) |
 | maxDefenders | `defenders.overflow` counts the Defenders past it (and `overflowConnections` their connections), which are judged one by one but not grouped; the table says so | the per-Defender view (~4 KB per Defender) |
  *
- * | LIST_CAPS (src/lists.ts) | the list keeps its first N items; `truncated: {<list>: omitted}` on the object holding it | every list one connection's input can grow: TCP SYN/SYN-ACK retransmissions, FIN/RST, gaps; TLS ClientHellos, alerts, records, handshake messages; HTTP headers; WebSocket pings; each source's issues; a check's evidence frames; key-log issues |
+ * | LIST_CAPS (src/lists.ts) | the list keeps its first N items; `truncated: {<list>: omitted}` on the object holding it | every list one connection's input can grow: TCP SYN/SYN-ACK retransmissions, FIN/RST, gaps; TLS ClientHellos, alerts, records, handshake messages; HTTP headers; WebSocket pings; each source's issues; a check's evidence frames; key-log issues; a Microperimeter hairpin's lost and doubled packets, latencies and pending copies |
  *
  * With these, memory is bounded by the open connections (maxConnections) times a constant,
  * whatever one connection carries.

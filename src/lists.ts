@@ -50,6 +50,19 @@ export const LIST_CAPS = Object.freeze({
    * each while the capture is read, so 5,000 Defenders hold ~16 MB at most.
    */
   defenderSessions: 32,
+  /** hairpin.lost: inner packets sent to the Microperimeter firewall that never came back. */
+  hairpinLost: 64,
+  /** hairpin.doubled: inner packets encapsulated twice (double inspection). */
+  hairpinDoubled: 64,
+  /** Hairpin latencies kept for the median (the max and the count cover every hairpin). */
+  hairpinLatencies: 1024,
+  /**
+   * Inner packets of one redirected connection whose copies (to the firewall, back, in clear) are
+   * still awaited; past it the oldest is settled early (hairpin.unsettled counts them). A copy
+   * returns within milliseconds, so this is the packets of a few milliseconds; at ~150 bytes an
+   * entry it bounds a redirected connection's matching state to ~40 KB.
+   */
+  hairpinPending: 256,
 })
 
 /** Pushes `item` if `list` holds fewer than `cap`, else counts it in `owner.truncated[name]`. */

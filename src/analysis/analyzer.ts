@@ -371,6 +371,7 @@ export class Analyzer {
     if (proxy) facts.proxy = proxy
     if (conn.tunnels) facts.tunnels = conn.tunnels
     if (conn.replyTunnels) facts.replyTunnels = conn.replyTunnels
+    if (conn.hairpin) facts.hairpin = conn.hairpin
     const answeredBy = answeredByOf(conn)
     if (answeredBy) facts.answeredBy = answeredBy
     if (protocols?.http) facts.http = protocols.http

@@ -8,6 +8,7 @@
 import {capFrames, countOmitted} from '../lists.js'
 import {DERIVED, type ConnectionFacts} from '../model/facts.js'
 import {checkPathAnsweredBy} from './path-answered-by.js'
+import {checkPathRedirect} from './path-redirect.js'
 import {checkProxyConnect} from './proxy-connect.js'
 import {checkTcpAck} from './tcp-ack.js'
 import {checkTcpSyn} from './tcp-syn.js'
@@ -74,6 +75,7 @@ const CATALOGUE: readonly RegisteredCheck<ConnectionFacts>[] = [
   {id: 'tls.alerts', check: checkTlsAlerts},
   {id: 'ws.upgrade', check: checkWsUpgrade},
   {id: 'ws.session', check: checkWsSession},
+  {id: 'path.redirect', check: checkPathRedirect, appliesTo: (facts) => facts.hairpin !== undefined},
   {id: 'path.answered-by', check: checkPathAnsweredBy, appliesTo: (facts) => facts.answeredBy !== undefined},
 ]
 

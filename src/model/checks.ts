@@ -20,6 +20,8 @@ export const CHECK_IDS = [
   'tls.alerts',
   'ws.upgrade',
   'ws.session',
+  // Only on connections redirected through a Microperimeter firewall (GENEVE option 0x20): the hairpin.
+  'path.redirect',
   // Only on connections whose capture shows a local proxy, load balancer or injected RST.
   'path.answered-by',
 ] as const

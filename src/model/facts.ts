@@ -5,7 +5,7 @@
 import type {Issue} from '../issues.js'
 import type {HoldsCappedLists} from '../lists.js'
 import type {TunnelInfo} from '../packet/types.js'
-import type {Endpoint, TcpFacts, TcpFlagEvent} from '../stream/types.js'
+import type {Endpoint, HairpinFacts, TcpFacts, TcpFlagEvent} from '../stream/types.js'
 import type {Tls13RecordSizes} from '../protocols/tls/record-sizes.js'
 import type {TlsFacts, TlsRecordRef} from '../protocols/tls/types.js'
 import type {ProxyFacts} from '../protocols/proxy/types.js'
@@ -28,6 +28,8 @@ export interface ConnectionFacts extends HoldsCappedLists {
    * the server's in VNI 10 with one: `tunnels` is VNI 11, `replyTunnels` VNI 10.
    */
   replyTunnels?: TunnelInfo[]
+  /** Only when the connection was redirected through a Microperimeter firewall (GENEVE option 0x20): the hairpin, its copies counted once (stream/hairpin.ts). */
+  hairpin?: HairpinFacts
   /** An HTTP CONNECT or SOCKS exchange with a proxy before TLS (the TCP server is then the proxy). */
   proxy?: ProxyFacts
   /**

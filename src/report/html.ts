@@ -12,7 +12,7 @@ import type {ConnectionVerdict} from '../model/checks.js'
 import {formatEndpoint} from '../model/format.js'
 import {DEFENDERS_STYLE, defendersChartHeight, renderDefendersSection} from './html-defenders.js'
 import {escapeXml as esc, renderLadderSvg} from './html-ladder.js'
-import {describeNoTraffic, describePolicy, describeTls, formatDuration, isoSpanSeconds} from './text.js'
+import {describeHairpin, describeNoTraffic, describePolicy, describeTls, formatDuration, isoSpanSeconds} from './text.js'
 import {buildTimeline, type TimelineOptions} from './timeline.js'
 
 const STYLE = `
@@ -112,6 +112,7 @@ function connectionSection(conn: ConnectionReport, options: TimelineOptions): st
   )
   const tls = describeTls(conn)
   if (tls.length > 0) out.push(`<p class="meta">${esc(tls.join(' | '))}</p>`)
+  if (isCaptureFacts(facts) && facts.hairpin !== undefined) out.push(`<p class="meta hairpin">${esc(describeHairpin(facts.hairpin, '→'))}</p>`)
   out.push('<table class="checks"><thead><tr><th>check</th><th>status</th><th>confidence</th><th>summary</th><th>frames</th></tr></thead><tbody>')
   for (const check of conn.checks) {
     out.push(

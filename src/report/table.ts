@@ -13,7 +13,7 @@ import {formatEndpoint} from '../model/format.js'
 import {renderBoxTable} from './box-table.js'
 import {ConnectionDigest} from './digest.js'
 import {printable, renderTimeline} from './timeline-text.js'
-import {describeNoTraffic, describeTls, describePolicy, formatDuration, isoSpanSeconds} from './text.js'
+import {describeHairpin, describeNoTraffic, describeTls, describePolicy, formatDuration, isoSpanSeconds} from './text.js'
 
 export interface TableOptions {
   /** ANSI colours (chalk level 1) when true; none at all when false. */
@@ -135,6 +135,8 @@ function connectionBlock(connection: ConnectionReport, width: number, style: Sty
   const lines = [`${chalk.bold(wrap(clean(title, style.ascii), width - 2 - connection.verdict.length))}  ${statusCell(connection.verdict, chalk)}`]
   const tls = describeTls(connection)
   if (tls.length > 0) lines.push(wrap(clean(`  ${tls.join('  |  ')}`, style.ascii), width))
+  const hairpin = isCaptureFacts(connection.facts) ? connection.facts.hairpin : undefined
+  if (hairpin !== undefined) lines.push(wrap(clean(`  ${describeHairpin(hairpin, style.arrow)}`, style.ascii), width, 4))
   lines.push(table)
   if (connection.inconclusive !== undefined) {
     lines.push(chalk.yellow(wrap(clean(`  inconclusive: ${connection.inconclusive.reason}`, style.ascii), width, 4)))

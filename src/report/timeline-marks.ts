@@ -68,6 +68,8 @@ const STEPS: Partial<Record<CheckId, StepMatcher[]>> = {
   // The injected RST, or the SYN-ACK that something other than the Console sent.
   'path.answered-by': [{kind: 'rst'}, {kind: 'syn-ack'}],
   'ws.ping': [{kind: 'ws-ping', test: unanswered}, {kind: 'ws-ping'}, {kind: 'ws-close'}],
+  // The packet encapsulated twice, the one the firewall kept, where redirection stopped.
+  'path.redirect': [{kind: 'hairpin-doubled'}, {kind: 'hairpin-lost'}, {kind: 'redirect-stopped'}, {kind: 'hairpin'}],
 }
 
 function matches(event: TimelineEvent, matcher: StepMatcher): boolean {

@@ -4,7 +4,7 @@
  * packet. Derived from the facts only (never bytes), so the terminal ladder (timeline-text.ts)
  * and the SVG ladder (html-ladder.ts) draw exactly the same events.
  *
- * The events come from TCP's part and one part per protocol of the registry (src/protocols/),
+ * The events come from TCP's part, a Microperimeter hairpin's (timeline/hairpin.ts), and one part per protocol of the registry (src/protocols/),
  * in timeline/: tcp.ts, proxy.ts (a proxy's request and answer before TLS), tls.ts (with
  * tls-flights.ts), http.ts, websocket.ts. Long routine runs are folded (fold.ts); labels and
  * times are printed by labels.ts.
@@ -15,6 +15,7 @@ import type {FrameRef, Side} from '../stream/types.js'
 import {markFailingSteps} from './timeline-marks.js'
 import type {AppEvents, LadderContext, LadderPart, TimelineEvent, TimelineEventKind} from './timeline/events.js'
 import {collapseRoutine} from './timeline/fold.js'
+import {hairpinLadder} from './timeline/hairpin.js'
 import {LADDER_PARTS, tcpLadder} from './timeline/parts.js'
 
 export type {TimelineEvent, TimelineEventKind, TimelineMark} from './timeline/events.js'
@@ -38,7 +39,7 @@ export function buildTimeline(conn: ConnectionReport, options: TimelineOptions =
   // Events are drafted with a rank inside their frame (TCP opening, TLS in record order,
   // HTTP/WebSocket, then FIN/RST: a FIN segment may carry the last data) and sorted once; within
   // a frame and rank, by layer (TCP, then the registry's chain order) and drafting order.
-  const layers: LadderPart[] = [tcpLadder]
+  const layers: LadderPart[] = [tcpLadder, hairpinLadder]
   for (const name of protocolNames()) {
     const part = LADDER_PARTS[name]
     if (part) layers.push(part)

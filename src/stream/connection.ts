@@ -8,6 +8,7 @@ import type {Packet, TcpHeader, TunnelInfo} from '../packet/types.js'
 import type {Issue} from '../issues.js'
 import {flowPorts, type ChainedFlow} from './flow-table.js'
 import {StreamReassembler, type ReassemblySink, type StreamReassemblerOptions} from './reassembly.js'
+import type {HairpinMatcher} from './hairpin.js'
 import type {HandshakeState} from './tcp-handshake.js'
 import {newPathSignals, type PathSignals} from './path-signals.js'
 import type {Direction, StreamHandler, TcpDirectionStats, TcpFacts, TrackedConnection} from './types.js'
@@ -89,6 +90,8 @@ export class Connection implements HandshakeState {
   omittedGaps = 0
   /** Whether the first packet came from the client (the other side's tunnels are the reply leg). */
   firstFromClient = true
+  /** Set at the first packet redirected through a Microperimeter firewall: matches the copies of each packet. */
+  hairpin: HairpinMatcher | undefined = undefined
   /** Opened by a client SYN, and nothing came from the server yet (counted in halfOpen). */
   halfOpen = false
   /** Least-recently-active list links. */
@@ -184,7 +187,7 @@ function newDirectionStats(): TcpDirectionStats {
 export function noteReplyTunnels(conn: Connection, tunnels: TunnelInfo[], fromClient: boolean, innerSrc: string): void {
   if (fromClient === conn.firstFromClient || conn.info.replyTunnels !== undefined) return
   if (!tunnels.some((tunnel) => tunnel.options.length > 0)) return
-  conn.info.replyTunnels = copyTunnels(tunnels, fromClient, innerSrc)
+  conn.info.replyTunnels = copyTunnels(tunnels, fromClient, innerSrc, conn.hairpin?.facts.workload)
 }
 
 /**
@@ -193,10 +196,18 @@ export function noteReplyTunnels(conn: Connection, tunnels: TunnelInfo[], fromCl
  * workload is the outer source of packets whose inner source is the client (the Defender), so a
  * client-sent packet travelled workload-to-firewall and a server-sent one firewall-to-workload.
  */
-function copyTunnels(tunnels: TunnelInfo[], senderIsClient: boolean, innerSrc: string): TunnelInfo[] {
+function copyTunnels(tunnels: TunnelInfo[], senderIsClient: boolean, innerSrc: string, hairpinWorkload?: string): TunnelInfo[] {
   return tunnels.map((tunnel) => {
     const kept: TunnelInfo = {...tunnel, options: tunnel.options.map((option) => ({...option}))}
-    if (tunnel.options.some((option) => option.name === 'microperimeter')) {
+    if (hairpinWorkload !== undefined && tunnel.options.some((option) => option.name === 'microperimeter')) {
+      // A hairpin sends the Console's packets to the firewall too (stream/hairpin.ts): the workload
+      // is the outer source of the connection's first redirected copy, whoever sent the inner packet.
+      const toFirewall = tunnel.outerSrc === hairpinWorkload
+      kept.direction = toFirewall ? 'workload-to-firewall' : 'firewall-to-workload'
+      kept.directionDerivedFrom =
+        `outer addresses: a hairpin sends every packet to the firewall first, so the workload is ${hairpinWorkload} ` +
+        `(the outer source of this connection's first redirected copy) and this copy, from ${tunnel.outerSrc}, goes ${toFirewall ? 'to' : 'back from'} the firewall`
+    } else if (tunnel.options.some((option) => option.name === 'microperimeter')) {
       const [workload, firewall] = senderIsClient ? [tunnel.outerSrc, tunnel.outerDst] : [tunnel.outerDst, tunnel.outerSrc]
       kept.direction = senderIsClient ? 'workload-to-firewall' : 'firewall-to-workload'
       kept.directionDerivedFrom =

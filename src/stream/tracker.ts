@@ -8,6 +8,7 @@
  */
 import {TCP_ACK, TCP_FIN, TCP_RST, TCP_SYN, type Packet, type TcpHeader} from '../packet/types.js'
 import {Connection, noteReplyTunnels, type Flow} from './connection.js'
+import {HairpinMatcher, isRedirected} from './hairpin.js'
 import {addFlow, flowPorts, removeFlow, replaceFlow, type FlowTable} from './flow-table.js'
 import type {StreamReassemblerOptions} from './reassembly.js'
 import {RecencyList} from './recency-list.js'
@@ -91,7 +92,22 @@ export class ConnectionTracker {
       flow = found
     }
     const conn = flow.conn
-    if (packet.tunnels !== undefined) noteReplyTunnels(conn, packet.tunnels, flow.fromClient, ip.src)
+    if (packet.tunnels !== undefined) {
+      // Tunnels are off the fast path: a plain capture never gets here. The workload is told by
+      // the client's (the Defender's) first redirected packet: it goes workload -> firewall
+      // whether the capture shows a hairpin or one leg of the tunnel (a Console's packet first
+      // seen in a tunnel may be on its way to the firewall, or back from it).
+      if (conn.hairpin === undefined && flow.fromClient && isRedirected(packet.tunnels)) conn.hairpin = new HairpinMatcher(packet.tunnels.find((tunnel) => isRedirected([tunnel]))!)
+      noteReplyTunnels(conn, packet.tunnels, flow.fromClient, ip.src)
+    }
+    if (conn.hairpin !== undefined && conn.hairpin.observe(tcp, flow.fromClient, packet.tunnels, packet.frame, packet.ts)) {
+      // Another copy of a packet already counted (to the Microperimeter firewall, back, in clear).
+      this.active.touch(conn)
+      conn.info.tcp.lastFrame = packet.frame
+      conn.info.tcp.endTs = packet.ts
+      if (conn.ended && conn.hairpin.settled()) this.release(conn, packet.ts)
+      return
+    }
     if (conn.halfOpen && !flow.fromClient) this.answered(conn)
     this.active.touch(conn)
     const facts = conn.info.tcp
@@ -115,7 +131,8 @@ export class ConnectionTracker {
     if (tcp.payloadLength > 0 || (flags & (TCP_SYN | TCP_FIN)) !== 0) {
       flow.own.segment(tcp.seq, (flags & TCP_SYN) !== 0, (flags & TCP_FIN) !== 0, tcp.payload, tcp.payloadLength, packet.frame, packet.ts)
     }
-    if (conn.ended) this.release(conn, packet.ts)
+    // A redirected connection waits for the last copies of its last packets.
+    if (conn.ended && (conn.hairpin === undefined || conn.hairpin.settled())) this.release(conn, packet.ts)
   }
 
   /**
@@ -212,6 +229,7 @@ export class ConnectionTracker {
   private close(conn: Connection): void {
     if (conn.closed) return
     conn.closed = true
+    if (conn.hairpin !== undefined) conn.info.hairpin = conn.hairpin.finish(conn.info.tcp.endTs)
     // The handler (the protocol readers and all they hold) is done.
     conn.handler = undefined
     this.options.onConnectionClosed?.(conn.info)

@@ -112,10 +112,61 @@ export interface TrackedConnection extends HoldsCappedLists {
    * the server's in VNI 10 with one: `tunnels` is VNI 11, `replyTunnels` VNI 10.
    */
   replyTunnels?: TunnelInfo[]
+  /** Only when the connection's packets were redirected through a Microperimeter firewall (GENEVE option 0x20): stream/hairpin.ts. */
+  hairpin?: HairpinFacts
   tcp: TcpFacts
   /** TTLs, the SYN-ACK's options and the shortest request → response turn, for path.answered-by (path-signals.ts); set on every tracked connection, never serialized. */
   path?: PathSignals
   issues: Issue[]
+}
+
+/** One inner packet of a hairpin, as the verdicts cite it. */
+export interface HairpinPacketRef {
+  /** The frame of its first copy. */
+  frame: number
+  direction: Direction
+  /** TCP flags in tshark's order of letters, e.g. "SA" for a SYN-ACK, "A" for an ACK, "PA". */
+  flags: string
+  payloadLength: number
+  /** Its capture time (seconds since the epoch). */
+  ts: number
+  /** The frame that sent it to the firewall (again, for a doubled one), and when. */
+  toFirewallFrame?: number
+  toFirewallTs?: number
+}
+
+/**
+ * What a capture on a Microperimeter-redirected workload shows of one connection (PAN Traffic
+ * Redirector hairpins each packet in GENEVE, RFC 8926, to a firewall and back): the copies of one
+ * inner packet (to the firewall, back from it, in clear) are counted here once, and only its
+ * first copy reaches the TCP facts. `truncated` counts what the capped lists left out.
+ */
+export interface HairpinFacts extends HoldsCappedLists {
+  /** Outer address of the workload: the outer source of the Defender's first redirected packet (it goes to the firewall). */
+  workload: string
+  firewall: string
+  /** How workload and firewall were told apart, in words. */
+  derivedFrom: string
+  /** Distinct inner packets seen on the connection after its first redirected one. */
+  packets: number
+  /** Of those, sent to the firewall and back (hairpinned). */
+  hairpinned: number
+  /** Of those, seen only in clear (not redirected). */
+  notRedirected: number
+  /** Frames recognised as copies of a packet already counted (not retransmissions). */
+  copies: number
+  /** Time from a copy's sending to the firewall to its return, per hairpin (ms). */
+  latencyMs?: {median: number; max: number; count: number}
+  /** Sent to the firewall and never back (while later packets of the connection were captured). */
+  lost: HairpinPacketRef[]
+  /** Sent to the firewall when the capture ended, too recent to tell. */
+  inFlightAtEnd: number
+  /** Redirection stopped: from this packet on, every packet of the connection travelled only in clear. */
+  stopped?: {frame: number; ts: number; lastRedirectedFrame: number; packetsAfter: number}
+  /** Encapsulated twice (nested GENEVE, or sent to the firewall again after it came back). */
+  doubled: HairpinPacketRef[]
+  /** Packets settled early because more than LIST_CAPS.hairpinPending were awaiting copies. */
+  unsettled: number
 }
 
 export interface ConnectionTrackerOptions {

@@ -9,8 +9,8 @@ const policy: Policy = {ports: [8084], minTls: '1.3'}
 describe('runChecks', () => {
   it('runs the TCP checks in catalogue order, each result under its own id', () => {
     const all = runChecks(completedHandshake(), policy).map((result) => result.id)
-    // No proxy and no answeredBy on these facts: proxy.connect and path.answered-by do not apply and are left out.
-    expect(all).toEqual([...CHECK_IDS.filter((id) => id !== 'proxy.connect' && id !== 'path.answered-by')])
+    // No proxy, no Microperimeter redirection and no answeredBy on these facts: proxy.connect, path.redirect and path.answered-by do not apply and are left out.
+    expect(all).toEqual([...CHECK_IDS.filter((id) => id !== 'proxy.connect' && id !== 'path.redirect' && id !== 'path.answered-by')])
     const ids = all.filter((id) => id.startsWith('tcp.'))
     expect(ids).toEqual(['tcp.syn', 'tcp.syn-ack', 'tcp.ack'])
     expect(ids).toEqual(CHECK_IDS.filter((id) => ids.includes(id)))

@@ -39,6 +39,14 @@ export type TimelineEventKind =
   | 'ws-close'
   /** A run of routine events (application data, answered pings) shown as one line. */
   | 'collapsed'
+  /** A Microperimeter hairpin (facts.hairpin): the legs every packet took, a note at the first packet. */
+  | 'hairpin'
+  /** A packet sent to the Microperimeter firewall that never came back. */
+  | 'hairpin-lost'
+  /** A packet encapsulated twice (double inspection). */
+  | 'hairpin-doubled'
+  /** From here on, packets travelled in clear only. */
+  | 'redirect-stopped'
 
 /** A failing (or warning) check drawn at the step it is about. */
 export interface TimelineMark {
