@@ -115,6 +115,9 @@ export function holdChannel(channel: OpenSession, tls: TLSSocket | undefined, op
   ws.on('ping', touch)
   ws.on('error', (error) => {
     socketError ??= error
+    // ws answered a protocol violation with a Close frame (RFC 6455 §7.1.7) and waits 30 s for the
+    // Console's; a hostile one never sends it.
+    setTimeout(() => ws.terminate(), options.pingTimeoutMs).unref()
   })
   tls?.on('error', (error) => {
     socketError ??= error
@@ -180,12 +183,22 @@ function classify(code: number, reason: string, context: EndContext): Pick<Chann
   if (alert) return {reason: 'tls-alert', by: 'server', error: {code: `TLS_ALERT_${alert.description}`, message: `the Console sent the TLS alert ${alert.name} (${alert.description})`}}
   const errno = (socketError as NodeJS.ErrnoException | undefined)?.code
   // ws' own refusals of what the Console sent (a message over maxPayload: 1009; a protocol error: 1002) carry the close code it sent.
-  if (errno !== undefined && errno.startsWith('WS_ERR_')) return {reason: 'error', by: 'client', wsCloseCode: code, error: failureOf(socketError)}
+  if (errno !== undefined && errno.startsWith('WS_ERR_')) return {reason: 'error', by: 'client', wsCloseCode: sentCloseCode(errno, code), error: failureOf(socketError)}
   if (errno === 'ECONNRESET' || errno === 'EPIPE') return {reason: 'rst', by: 'server', error: failureOf(socketError)}
   if (context.stopping) return {reason: 'ws-close', by: 'client', wsCloseCode: code}
   // 1006 (RFC 6455 §7.1.5): the TCP connection closed without a Close frame: a FIN.
   if (code === 1006) return {reason: 'fin', by: 'server', error: {code: 'WS_CLOSED', message: 'the connection closed without a WebSocket Close frame (1006)'}}
   return {reason: 'ws-close', by: 'server', wsCloseCode: code, error: {code: 'WS_CLOSED', message: `the Console closed the session with code ${code}${reason ? ` (${reason})` : ''}`}}
+}
+
+/**
+ * The close code ws sent when it refused what the Console sent (its receiver's codes, RFC 6455
+ * §7.4.1): ws reports the close as 1006 when the Console never answers the Close frame.
+ */
+function sentCloseCode(errno: string, reported: number): number {
+  if (errno === 'WS_ERR_UNSUPPORTED_MESSAGE_LENGTH' || errno === 'WS_ERR_UNSUPPORTED_DATA_PAYLOAD_LENGTH') return 1009
+  if (errno === 'WS_ERR_INVALID_UTF8') return 1007
+  return reported === 1006 ? 1002 : reported
 }
 
 /** Marks the phase a post-handshake alert arrived in, as the probe does (tls.alerts names it). */
