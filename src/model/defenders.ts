@@ -92,6 +92,11 @@ export interface DefenderReport extends HoldsCappedLists {
   endings: Array<{by: SessionEndedBy; reason: SessionEndReason; count: number}>
   /** The most recent sessions (the last LIST_CAPS.defenderSessions; `truncated.sessions` counts the rest). */
   sessions: DefenderSession[]
+  /**
+   * The interval at which the client pinged its held sessions, when known (watch's
+   * --ping-interval; a capture does not tell): an idle timeout shorter than it cuts every session.
+   */
+  pingIntervalSeconds?: number
   /** `channel.stability` (and any later per-Defender check). */
   checks: CheckResult[]
   /** Worst status among the Defender's own checks and its connections' verdicts. */

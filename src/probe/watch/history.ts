@@ -38,6 +38,8 @@ export class SessionHistory {
   constructor(
     private identity: DefenderIdentity,
     private readonly cap: number = MAX_WATCH_SESSIONS,
+    /** watch's --ping-interval, told to channel.stability. */
+    private readonly pingIntervalSeconds?: number,
   ) {}
 
   /** The identity learned from a handshake (the client address, the certificate's subject). */
@@ -87,6 +89,7 @@ export class SessionHistory {
       endings: [...this.endings.values()].map((e) => ({...e})),
       sessions: [...this.sessions],
     }
+    if (this.pingIntervalSeconds !== undefined) input.pingIntervalSeconds = this.pingIntervalSeconds
     if (this.lastGoodHandshake !== undefined) input.lastGoodHandshake = this.lastGoodHandshake
     const lifetime = statsOf(this.lifetime)
     if (lifetime) input.sessionLifetime = lifetime

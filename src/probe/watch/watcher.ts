@@ -11,7 +11,7 @@ import type {DefenderSession, DefenderView} from '../../model/defenders.js'
 import type {Policy} from '../../model/policy.js'
 import type {ProbeFacts} from '../../model/probe.js'
 import type {ConnectionReport} from '../../model/report.js'
-import {MAX_CA_BUNDLE_CERTIFICATES, WATCH_MAX_PAYLOAD_BYTES} from '../../limits.js'
+import {MAX_CA_BUNDLE_CERTIFICATES, MAX_WATCH_SESSIONS, WATCH_MAX_PAYLOAD_BYTES} from '../../limits.js'
 import {summarizeCertificate} from '../credentials.js'
 import {runProbe, type ProbeOptions} from '../probe.js'
 import {probeConnection} from '../report.js'
@@ -54,7 +54,7 @@ export async function watchConsole(options: WatchOptions, hooks: WatchHooks): Pr
   const {signal, metrics} = hooks
   const emit = (event: WatchEvent) => hooks.onEvent?.(event)
   const {target} = options.probe
-  const history = new SessionHistory({key: 'this host', clientIp: '0.0.0.0', ...(target.servername === undefined ? {} : {sni: target.servername})})
+  const history = new SessionHistory({key: 'this host', clientIp: '0.0.0.0', ...(target.servername === undefined ? {} : {sni: target.servername})}, MAX_WATCH_SESSIONS, options.pingIntervalMs / 1000)
   const client = options.probe.credentials.client
   if (metrics) {
     if (client) metrics.setCertificates('client', [client.summary])
