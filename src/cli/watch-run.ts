@@ -19,11 +19,20 @@ export interface WatchFlagValues extends ProbeFlagValues, ReportFlagValues {
   listen?: string
 }
 
-export async function runWatch(url: string, flags: WatchFlagValues): Promise<CommandRun> {
+export async function runWatch(url: string, flags: WatchFlagValues, json = false): Promise<CommandRun> {
   const {startWatch} = await import('../probe/watch/index.js')
-  const format = flags.format ?? (process.stdout.isTTY ? 'table' : 'ndjson')
+  const format = json ? 'json' : (flags.format ?? (process.stdout.isTTY ? 'table' : 'ndjson'))
+  // stdout carries one JSON document with json: the events go to stderr, as lines for people.
+  const onEvent = (event: WatchEvent) => {
+    if (format === 'ndjson') process.stdout.write(`${JSON.stringify(event)}\n`)
+    else (format === 'json' ? process.stderr : process.stdout).write(describeEvent(event))
+  }
   const abort = new AbortController()
-  const stop = () => abort.abort()
+  const stop = () => {
+    // A second signal does not wait for the clean close (a Console that never answers it).
+    if (abort.signal.aborted) process.exit(130)
+    abort.abort()
+  }
   process.on('SIGINT', stop)
   process.on('SIGTERM', stop)
   try {
@@ -37,7 +46,7 @@ export async function runWatch(url: string, flags: WatchFlagValues): Promise<Com
         maxBackoffMs: parseDuration(flags['max-backoff'] ?? '60s', 'max-backoff'),
         ...(flags.listen === undefined ? {} : {listen: flags.listen}),
       },
-      {signal: abort.signal, onEvent: (event) => process.stdout.write(format === 'ndjson' ? `${JSON.stringify(event)}\n` : describeEvent(event))},
+      {signal: abort.signal, onEvent},
     )
     if (running.metricsAddress) process.stderr.write(`defender-check: serving metrics on http://${running.metricsAddress.host.includes(':') ? `[${running.metricsAddress.host}]` : running.metricsAddress.host}:${running.metricsAddress.port}/metrics\n`)
     const report = await running.done

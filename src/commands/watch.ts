@@ -42,7 +42,7 @@ Exit codes: 0 the latest probe passed and the channel was stable; 1 a check or c
   public async run(): Promise<AnalysisReport> {
     const {args, flags} = await this.parse(Watch)
     this.noteIgnoredWithJson(flags)
-    const run = await runWatch(args.url, flags)
+    const run = await runWatch(args.url, flags, this.jsonEnabled())
     const report = await deliverReport(run, {json: this.jsonEnabled()})
     process.exitCode = watchExitCode(run.report)
     return report
