@@ -65,13 +65,18 @@ export function watchExitCode(report: AnalysisReport): number {
 
 async function writeSummary(report: AnalysisReport, format: string, flags: ReportFlagValues): Promise<void> {
   const defender = report.defenders?.defenders[0]
+  if (flags.output !== undefined) {
+    // -o FILE: the summary report there, in the format its extension (or -f) says.
+    await writeReport(report, outputOptions(flags))
+    return
+  }
   if (format === 'ndjson') {
     if (defender) process.stdout.write(`${JSON.stringify({type: 'defender', ...defender})}\n`)
     process.stdout.write(`${JSON.stringify({type: 'summary', schemaVersion: report.schemaVersion, tool: report.tool, source: report.source.name, ...report.summary})}\n`)
     return
   }
   await writeReport(report, outputOptions(flags))
-  if (format === 'table' && defender && flags.output === undefined) process.stdout.write(describeDefender(defender))
+  if (format === 'table' && defender) process.stdout.write(describeDefender(defender))
 }
 
 function clock(iso: string): string {
