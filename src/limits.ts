@@ -99,3 +99,17 @@ export const MAX_CA_BUNDLE_CERTIFICATES = 100
  * this the copy stops and certs.requested-ca says the request could not be read.
  */
 export const MAX_PROBE_HANDSHAKE_BYTES = 2 * 1024 * 1024
+/**
+ * `watch`: sessions kept in its per-Defender history (DefenderReport.sessions, the most recent
+ * ones; `truncated.sessions` counts the rest). A flapping channel reconnects every second or
+ * so: 86,400 sessions a day, ~300 bytes each, would grow without end; counters, min/max and the
+ * endings keep counting every session, the median rests on these last ones.
+ */
+export const MAX_WATCH_SESSIONS = 200
+/**
+ * `watch`: largest WebSocket message (frame or reassembled fragments) taken from the Console, ws'
+ * maxPayload. ws refuses a longer one from its length field (RFC 6455 §5.2: a 64-bit length may
+ * announce 2^63 bytes) with close code 1009 (§7.4.1) before buffering it; ws' own default is
+ * 100 MiB, per session. A Console's messages to a Defender are policies and rules: kilobytes.
+ */
+export const WATCH_MAX_PAYLOAD_BYTES = 1024 * 1024

@@ -118,7 +118,11 @@ export interface DefenderReport extends HoldsCappedLists {
   checks: CheckResult[]
   /** Worst status among the Defender's own checks and its connections' verdicts. */
   verdict: ConnectionVerdict
-  /** Shortest interval between two pings from one side of a session, when pings were read (keys or cleartext). */
+  /**
+   * The interval at which the client pings its held sessions, when known: watch's
+   * --ping-interval, or in a capture the shortest interval between two pings from one side of a
+   * session, when pings were read (keys or cleartext). An idle timeout shorter than it cuts every session.
+   */
   pingIntervalSeconds?: number
   /** Most established sessions open at once (among the sessions kept), when more than one: one Defender holds one channel. */
   concurrentSessions?: number

@@ -12,6 +12,8 @@ const TOOLS: Record<string, {pkg: string; versionArg: string}> = {
   tcpdump: {pkg: 'tcpdump', versionArg: '--version'},
   chromium: {pkg: 'chromium', versionArg: '--version'},
   openssl: {pkg: 'openssl', versionArg: 'version'},
+  prometheus: {pkg: 'prometheus', versionArg: '--version'},
+  promtool: {pkg: 'prometheus', versionArg: '--version'},
 }
 
 const checked = new Map<string, string | undefined>()

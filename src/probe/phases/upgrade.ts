@@ -13,6 +13,8 @@ export interface UpgradeOptions {
   /** Extra headers on the upgrade request. */
   headers?: Record<string, string>
   subprotocols?: string[]
+  /** Largest message accepted (ws maxPayload; ws' default, 100 MiB, when unset): `watch` caps it. */
+  maxPayload?: number
 }
 
 /** The open WebSocket, and the first error it reported (the later phases name it as their cause). */
@@ -30,6 +32,7 @@ export async function upgradeToWebSocket(tls: TLSSocket, url: string, facts: Pro
     headers: options.headers,
     perMessageDeflate: false,
     followRedirects: false,
+    ...(options.maxPayload === undefined ? {} : {maxPayload: options.maxPayload}),
   })
   facts.upgrade = {path: facts.target.path}
   const upgrade = facts.upgrade
