@@ -105,7 +105,9 @@ export function holdChannel(channel: OpenSession, tls: TLSSocket | undefined, op
   let lastActivity = performance.now()
   let stopping = false
   let pingTimedOut: ProbeFailure | undefined
-  let socketError: unknown
+  // An error ws reported before this hold began (a hostile frame can arrive in the same read as the
+  // 101, before the caller gets here): the upgrade phase kept it.
+  let socketError: unknown = channel.lastError()
   const touch = () => {
     lastActivity = performance.now()
   }
@@ -113,11 +115,13 @@ export function holdChannel(channel: OpenSession, tls: TLSSocket | undefined, op
   ws.on('message', touch)
   ws.on('pong', touch)
   ws.on('ping', touch)
+  // ws answered a protocol violation with a Close frame (RFC 6455 §7.1.7) and waits 30 s for the
+  // Console's; a hostile one never sends it.
+  const cutAfterRefusal = () => setTimeout(() => ws.terminate(), options.pingTimeoutMs).unref()
+  if (socketError !== undefined) cutAfterRefusal()
   ws.on('error', (error) => {
     socketError ??= error
-    // ws answered a protocol violation with a Close frame (RFC 6455 §7.1.7) and waits 30 s for the
-    // Console's; a hostile one never sends it.
-    setTimeout(() => ws.terminate(), options.pingTimeoutMs).unref()
+    cutAfterRefusal()
   })
   tls?.on('error', (error) => {
     socketError ??= error
@@ -153,13 +157,19 @@ export function holdChannel(channel: OpenSession, tls: TLSSocket | undefined, op
         )
       }, options.pingIntervalMs)
     }
-    ws.once('close', (code: number, reasonBuffer: Buffer) => {
+    const onClose = (code: number, reasonBuffer: Buffer) => {
       if (timer) clearTimeout(timer)
       options.signal.removeEventListener('abort', onAbort)
       const idleSeconds = Math.round(performance.now() - lastActivity) / 1000
       const base = {pings, pongs, idleSeconds, ...(maxRttMs === undefined ? {} : {maxRttMs})}
       resolve({...base, ...classify(code, reasonBuffer.toString('utf8'), {stopping, pingTimedOut, socketError, pingTimeoutMs: options.pingTimeoutMs})})
-    })
+    }
+    // Already closed before this hold began: its 'close' event is gone, so judge it now (1006: no Close frame seen here).
+    if (ws.readyState === ws.CLOSED) {
+      onClose(1006, Buffer.alloc(0))
+      return
+    }
+    ws.once('close', onClose)
     if (options.signal.aborted) onAbort()
     else {
       options.signal.addEventListener('abort', onAbort, {once: true})
