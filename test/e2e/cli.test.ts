@@ -77,6 +77,11 @@ describe('defender-check analyze', () => {
     const lines = run.stdout.trim().split('\n').map((line) => JSON.parse(line))
     const summary = lines.pop()
     expect(summary).toMatchObject({type: 'summary', ...json.summary})
+    // After the connections, one line per Defender (the report's defenders view), before the summary.
+    const defenders = lines.filter((line) => line.type === 'defender')
+    expect(defenders.map(({type: _type, source: _source, ...defender}) => defender)).toEqual(json.defenders.defenders)
+    expect(lines.slice(lines.length - defenders.length).every((line) => line.type === 'defender')).toBe(true)
+    lines.splice(lines.length - defenders.length)
     expect(lines.every((line) => line.type === 'connection' && line.source === capture)).toBe(true)
     const byId = (a: {id: number}, b: {id: number}) => a.id - b.id
     const streamed = lines.map(({type: _type, source: _source, ...connection}) => connection).sort(byId)

@@ -99,7 +99,11 @@ describe('inconclusive: the handshake that matters was not in the capture', () =
     expect(table.stdout).toContain('hint: capture again, starting tcpdump before the Defender connects')
     const junit = runCli(['analyze', 'fixtures/tcp/midstream/midstream.pcap', '--format', 'junit'])
     expect(junit.stdout).toMatch(/<testcase name="verdict"[^>]*>\s*<failure message="inconclusive: [^"]+" type="inconclusive">hint: capture again/)
-    expect(junit.stdout).toMatch(/<testsuites [^>]*failures="1"/)
+    // Two failures: the connection's "verdict" testcase, and its Defender's suite (one Defender,
+    // whose only connection is inconclusive: its "connections" testcase fails as inconclusive too).
+    expect(junit.stdout).toMatch(/<testsuites [^>]*failures="2"/)
+    expect(junit.stdout).toMatch(/<testsuite name="127\.0\.0\.5:\d+ → 127\.0\.0\.5:8084"[^>]*failures="1"/)
+    expect(junit.stdout.match(/type="inconclusive"/g)).toHaveLength(2)
     const ndjson = runCli(['analyze', 'fixtures/tcp/midstream/midstream.pcap', '--format', 'ndjson'])
     const lines = ndjson.stdout.trim().split('\n').map((line) => JSON.parse(line))
     for (const line of lines) expect(validateNdjsonLine(line)).toEqual([])
