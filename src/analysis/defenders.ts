@@ -24,7 +24,8 @@ import type {
   SessionEndReason,
   SessionEndedBy,
 } from '../model/defenders.js'
-import {DERIVED, type ConnectionFacts} from '../model/facts.js'
+import type {ConnectionFacts} from '../model/facts.js'
+import {derivedOf} from './derive.js'
 import {stabilityOf, type Policy} from '../model/policy.js'
 
 /** Codes of SessionEndedBy / SessionEndReason, as stored in the session ring. */
@@ -588,7 +589,7 @@ function sessionNumbers(n: SessionNumbers, facts: ConnectionFacts, checks: reado
   n.idle = Number.NaN
   // Established: the upgrade was answered 101 (pass), or, without keys, answered and not refused
   // (model/defenders.ts: application data flowed both ways after the handshake).
-  const flow = facts[DERIVED].upgradeFlow
+  const flow = derivedOf(facts).upgradeFlow
   const answered = flow !== undefined && flow.answer.length > 0
   // A capture that starts mid-session (no SYN) with data both ways: held since before the capture.
   const heldBefore = !tcp.sawOpening && tcp.c2s.deliveredBytes > 0 && tcp.s2c.deliveredBytes > 0 && verdict !== 'fail'
