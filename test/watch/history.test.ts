@@ -6,7 +6,6 @@ import {describe, expect, it} from 'vitest'
 import {buildPolicy} from '../../src/analysis/policy.js'
 import {MAX_WATCH_SESSIONS} from '../../src/limits.js'
 import type {DefenderSession} from '../../src/model/defenders.js'
-import {clockSkewSeconds} from '../../src/probe/watch/clock.js'
 import {SessionHistory} from '../../src/probe/watch/history.js'
 
 const policy = buildPolicy({ports: [8084]})
@@ -59,24 +58,5 @@ describe('SessionHistory', () => {
     const history = new SessionHistory({key: 'this host', clientIp: '127.0.0.1'})
     history.record({...session(1, 0, 30, true), end: {reason: 'ws-close', by: 'client', confidence: 'observed', wsCloseCode: 1000}})
     expect(history.view(policy).defenders[0]!.sessionLifetime).toBeUndefined()
-  })
-})
-
-describe('clockSkewSeconds', () => {
-  const sent = Date.parse('2026-12-07T05:00:00.200Z')
-  const received = Date.parse('2026-12-07T05:00:00.400Z')
-
-  it('is about 0 for a Console on our clock (its Date is truncated to the second)', () => {
-    expect(clockSkewSeconds('Mon, 07 Dec 2026 05:00:00 GMT', sent, received)).toBe(0.2)
-  })
-
-  it('is positive for a Console ahead, negative for one behind', () => {
-    expect(clockSkewSeconds('Mon, 07 Dec 2026 05:05:00 GMT', sent, received)).toBe(300.2)
-    expect(clockSkewSeconds('Mon, 07 Dec 2026 04:59:00 GMT', sent, received)).toBe(-59.8)
-  })
-
-  it('is undefined without a usable Date', () => {
-    expect(clockSkewSeconds(undefined, sent, received)).toBeUndefined()
-    expect(clockSkewSeconds('yesterday', sent, received)).toBeUndefined()
   })
 })

@@ -13,7 +13,6 @@ import {prepareProbe, type ProbeInput} from '../index.js'
 import {parseListen, serveMetrics, WatchMetrics} from './metrics.js'
 import {watchConsole, type WatchEvent, type WatchOptions} from './watcher.js'
 
-export {clockSkewSeconds} from './clock.js'
 export {parseListen, WatchMetrics} from './metrics.js'
 export {watchConsole, type WatchEvent, type WatchOptions, type WatchResult} from './watcher.js'
 

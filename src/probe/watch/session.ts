@@ -18,7 +18,7 @@ import {ping} from '../phases/ping.js'
 import {tlsHandshake} from '../phases/tls.js'
 import {upgradeToWebSocket, type OpenSession} from '../phases/upgrade.js'
 import type {ProbeOptions} from '../probe.js'
-import {clockSkewSeconds} from './clock.js'
+import {clockSkewOf} from '../../checks/probe/clock-skew.js'
 
 /** What opening a session saw; `open` is set when the upgrade succeeded and the session is held. */
 export interface OpenedChannel {
@@ -84,14 +84,14 @@ export async function openChannel(options: ProbeOptions): Promise<OpenedChannel>
     socket.destroy()
     return done({facts})
   }
-  const sentAt = Date.now()
   const open = await upgradeToWebSocket(handshake.socket, target.url, facts, options)
-  const receivedAt = Date.now()
   if (!open) {
     socket.destroy()
     return done({facts})
   }
-  const skew = clockSkewSeconds(facts.upgrade?.headers?.date, sentAt, receivedAt)
+  // The probe's clock.skew reading of the 101's Date header (checks/probe/clock-skew.ts), in seconds.
+  const clock = facts.clock ? clockSkewOf(facts.clock) : undefined
+  const skew = clock !== undefined && 'skewMs' in clock ? clock.skewMs / 1000 : undefined
   const tls = handshake.socket
   return done(skew === undefined ? {facts, open, tls} : {facts, open, tls, clockSkewSeconds: skew})
 }
