@@ -9,6 +9,7 @@ import type {WatchEvent} from '../probe/watch/index.js'
 import {exitCodeFor} from './exit-codes.js'
 import {parseDuration, probeInputFromFlags, type ProbeFlagValues} from './flags.js'
 import {writeReport} from './output.js'
+import {ndjsonEndLines} from '../report/ndjson.js'
 import {outputOptions, type CommandRun, type ReportFlagValues} from './command-run.js'
 
 export interface WatchFlagValues extends ProbeFlagValues, ReportFlagValues {
@@ -71,8 +72,8 @@ async function writeSummary(report: AnalysisReport, format: string, flags: Repor
     return
   }
   if (format === 'ndjson') {
-    if (defender) process.stdout.write(`${JSON.stringify({type: 'defender', ...defender})}\n`)
-    process.stdout.write(`${JSON.stringify({type: 'summary', schemaVersion: report.schemaVersion, tool: report.tool, source: report.source.name, ...report.summary})}\n`)
+    // The same end lines as analyze's NDJSON (one per Defender, then the summary): one schema for both.
+    process.stdout.write(ndjsonEndLines(report))
     return
   }
   await writeReport(report, outputOptions(flags))

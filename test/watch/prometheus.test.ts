@@ -11,6 +11,7 @@ import {mkdtempSync, rmSync, writeFileSync} from 'node:fs'
 import {tmpdir} from 'node:os'
 import {join} from 'node:path'
 import {afterAll, describe, expect, it} from 'vitest'
+import {validateNdjsonLine} from '../../src/report/schema.js'
 import {ROOT} from '../helpers/paths.js'
 import {requireTool} from '../helpers/tools.js'
 import {HOST, startWellBehavedConsole, waitFor, type WellBehavedConsole} from './consoles.js'
@@ -101,6 +102,9 @@ describe('watch scraped by a real Prometheus', () => {
     expect(defender.endings).toContainEqual(expect.objectContaining({reason: 'refused', by: 'server'}))
     expect(defender.endings).toContainEqual({reason: 'ws-close', by: 'client', count: 1})
     expect(lines.at(-1)!.type).toBe('summary')
+    // The end lines are analyze's (report/ndjson.ts): the same schema line shapes.
+    expect(validateNdjsonLine(defender)).toEqual([])
+    expect(validateNdjsonLine(lines.at(-1))).toEqual([])
 
     prometheus.kill('SIGTERM')
     await exited(prometheus)
