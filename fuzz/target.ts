@@ -59,12 +59,12 @@ export async function runPipeline(bytes: Uint8Array, options: PipelineOptions = 
     keys.addFile('fuzz.keys', parseKeyLog(options.keyLog, 'fuzz.keys'))
   }
   // The streaming writers get every connection as it is decided, as openReport wires them.
-  const json = new JsonReportStream({schemaVersion: 1, tool: {name: 'defender-check', version: TOOL_VERSION}, policy}, 2)
   let jsonText = ''
+  const json = new JsonReportStream({schemaVersion: 1, tool: {name: 'defender-check', version: TOOL_VERSION}, policy}, (text) => (jsonText += text), 2)
   const ndjsonLines: string[] = []
   const digest = tableDigest()
   const onConnection = (connection: ConnectionReport): void => {
-    jsonText += json.connection(connection)
+    json.connection(connection)
     ndjsonLines.push(ndjsonConnectionLine(connection, 'fuzz.pcap'))
     digest.add(connection)
   }
@@ -91,7 +91,7 @@ export async function runPipeline(bytes: Uint8Array, options: PipelineOptions = 
   const problems = validateReport(JSON.parse(renderJson(report)))
   if (problems.length > 0) throw new FuzzFinding(`report fails its JSON Schema: ${problems.slice(0, 3).join('; ')}`)
   // Streamed JSON: one document, valid, with every connection the summary counts.
-  jsonText += json.end(report)
+  json.end(report)
   const streamed = JSON.parse(jsonText) as {connections: unknown[]; summary: {connections: number}}
   const streamedProblems = validateReport(streamed)
   if (streamedProblems.length > 0) throw new FuzzFinding(`streamed JSON fails its JSON Schema: ${streamedProblems.slice(0, 3).join('; ')}`)

@@ -73,7 +73,7 @@ async function writeSummary(report: AnalysisReport, format: string, flags: Repor
   }
   if (format === 'ndjson') {
     // The same end lines as analyze's NDJSON (one per Defender, then the summary): one schema for both.
-    process.stdout.write(ndjsonEndLines(report))
+    process.stdout.write([...ndjsonEndLines(report)].join(''))
     return
   }
   await writeReport(report, outputOptions(flags))

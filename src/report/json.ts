@@ -3,6 +3,7 @@
  * their facts (subject, SANs, validity, fingerprint): their DER (derBase64) is kept in memory
  * for chain verification and never written out.
  */
+import type {DefenderView} from '../model/defenders.js'
 import type {AnalysisReport, ConnectionReport} from '../model/report.js'
 
 /** JSON.stringify replacer dropping every key named derBase64, at any depth. */
@@ -30,7 +31,8 @@ export function renderJson(report: AnalysisReport): string {
 
 /**
  * Connections held back to be written by id; past this many, a JSON report is written as its
- * connections are decided. Their text is held, not the objects: ~1,000 × a few KB.
+ * connections are decided. Their compact text is held, not the objects (~10 KB each on bench
+ * file (b), half the indented text), and laid out when written.
  */
 export const JSON_ORDERED_CONNECTIONS = 1000
 
@@ -40,7 +42,8 @@ export const JSON_ORDERED_CONNECTIONS = 1000
  * as they are decided, then `source`, `otherTraffic`, `summary` and `defenders` once the input has ended.
  * Up to JSON_ORDERED_CONNECTIONS the connections come out by id, as renderJson lists them; past
  * that they are written in the order they were decided (each carries its id and startedAt).
- * Pure: every call returns the text to write next.
+ * The text goes to `write` a piece at a time (a connection, a Defender): never one string of
+ * many of them (1,000 held connections are ~20 MB of text, 5,000 Defenders ~60 MB).
  */
 export class JsonReportStream {
   private held: Array<{id: number; text: string}> | undefined = []
@@ -48,44 +51,49 @@ export class JsonReportStream {
 
   constructor(
     private readonly head: Pick<AnalysisReport, 'schemaVersion' | 'tool' | 'policy'>,
+    private readonly write: (text: string) => void,
     private readonly ordered = JSON_ORDERED_CONNECTIONS,
   ) {}
 
-  /** A decided connection: the text to write now (empty while connections are held back). */
-  connection(connection: ConnectionReport): string {
-    const text = itemText(connection)
-    if (this.held !== undefined) {
-      this.held.push({id: connection.id, text})
-      return this.held.length > this.ordered ? this.release() : ''
+  /** A decided connection: written now, or held back while connections are written by id. */
+  connection(connection: ConnectionReport): void {
+    if (this.held === undefined) {
+      this.item(itemText(connection))
+      return
     }
-    return this.item(text)
+    this.held.push({id: connection.id, text: stringifyWithoutDer(connection)})
+    if (this.held.length > this.ordered) this.release()
   }
 
-  /** The rest of the document, once the report is complete. */
-  end(report: AnalysisReport): string {
-    let text = this.held !== undefined ? this.release() : ''
-    text += this.written === 0 ? `${this.opening()}]` : '\n  ]'
+  /** The rest of the document, once the report is complete; the per-Defender view one Defender at a time. */
+  end(report: AnalysisReport): void {
+    if (this.held !== undefined) this.release()
+    let text = this.written === 0 ? `${this.opening()}]` : '\n  ]'
     text += `,\n${member('source', report.source)}`
     if (report.otherTraffic !== undefined) text += `,\n${member('otherTraffic', report.otherTraffic)}`
     text += `,\n${member('summary', report.summary)}`
     // The per-Defender view comes last, as renderJson writes it (the Analyzer adds it at the end).
-    if (report.defenders !== undefined) text += `,\n${member('defenders', report.defenders)}`
-    return `${text}\n}\n`
+    if (report.defenders !== undefined) {
+      this.write(`${text},\n`)
+      for (const piece of defendersMember(report.defenders)) this.write(piece)
+      text = ''
+    }
+    this.write(`${text}\n}\n`)
   }
 
   /** Writes what is held, by id, and from now on writes connections as they come. */
-  private release(): string {
+  private release(): void {
     const held = this.held!.sort((a, b) => a.id - b.id)
     this.held = undefined
-    let text = ''
-    for (const {text: item} of held) text += this.item(item)
-    return text
+    // JSON.parse gives back the value the compact text was made from (keys in the same order,
+    // every number the same double), so it lays out as the connection itself would have.
+    for (const {text} of held) this.item(itemText(JSON.parse(text) as ConnectionReport))
   }
 
-  private item(text: string): string {
-    const before = this.written === 0 ? `${this.opening()}\n` : ',\n'
+  private item(text: string): void {
+    this.write(this.written === 0 ? `${this.opening()}\n` : ',\n')
     this.written++
-    return before + text
+    this.write(text)
   }
 
   /** The document up to the connections array's opening bracket. */
@@ -108,6 +116,33 @@ function itemText(connection: ConnectionReport): string {
   // '[\n  [\n' before, '\n  ]\n]' after.
   return text.slice(6, text.length - 6)
 }
+
+/**
+ * `  "defenders": {…}` at the document's top level, its `defenders` array one element at a time:
+ * the view is laid out with an empty array in its place (the spread keeps the key where it was),
+ * and the elements go where that `[]` is.
+ */
+function* defendersMember(view: DefenderView): Generator<string> {
+  const text = member('defenders', {...view, defenders: []})
+  const at = view.defenders.length === 0 ? -1 : text.indexOf(EMPTY_DEFENDERS)
+  if (at === -1) {
+    yield text
+    return
+  }
+  const open = at + EMPTY_DEFENDERS.length - 1
+  yield `${text.slice(0, open)}\n`
+  let first = true
+  for (const defender of view.defenders) {
+    const element = stringifyWithoutDer([[[defender]]], 2)
+    // '[\n  [\n    [\n' before, '\n    ]\n  ]\n]' after.
+    yield `${first ? '' : ',\n'}${element.slice(12, element.length - 12)}`
+    first = false
+  }
+  yield `\n    ${text.slice(open)}`
+}
+
+/** The view's own `defenders` member as member() lays out an empty one, at depth 2. */
+const EMPTY_DEFENDERS = '\n    "defenders": []'
 
 /** `  "key": value` at the document's top level. */
 function member(key: string, value: unknown): string {

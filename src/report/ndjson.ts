@@ -16,16 +16,18 @@ import {stringifyWithoutDer} from './json.js'
 export function renderNdjson(report: AnalysisReport): string {
   const source = report.source.name
   const lines = report.connections.map((connection) => ndjsonConnectionLine(connection, source))
-  lines.push(ndjsonEndLines(report))
+  lines.push(...ndjsonEndLines(report))
   return lines.join('')
 }
 
-/** What ends the stream once the capture is over: a line per Defender (when the view is there), then the summary line. */
-export function ndjsonEndLines(report: AnalysisReport): string {
+/**
+ * What ends the stream once the capture is over, a line at a time: a line per Defender (when the
+ * view is there), then the summary line.
+ */
+export function* ndjsonEndLines(report: AnalysisReport): Generator<string> {
   const source = report.source.name
-  let text = ''
-  for (const defender of report.defenders?.defenders ?? []) text += ndjsonDefenderLine(defender, source)
-  return text + ndjsonSummaryLine(report)
+  for (const defender of report.defenders?.defenders ?? []) yield ndjsonDefenderLine(defender, source)
+  yield ndjsonSummaryLine(report)
 }
 
 /** One Defender's line, newline included. */

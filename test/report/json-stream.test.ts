@@ -18,18 +18,18 @@ const CAPTURE = join(CORPUS_PCAPS, 'tls-handshake.pcapng')
 
 async function streamed(ports: string[], ordered: number) {
   const policy = buildPolicy({ports})
-  const stream = new JsonReportStream({schemaVersion: 1, tool: {name: 'defender-check', version: '0.1.0'}, policy}, ordered)
   let text = ''
+  const stream = new JsonReportStream({schemaVersion: 1, tool: {name: 'defender-check', version: '0.1.0'}, policy}, (piece) => (text += piece), ordered)
   const decided: number[] = []
   const report = await analyzeCapture(CAPTURE, {
     policy,
     maxReportedConnections: 0,
     onConnection: (connection: ConnectionReport) => {
       decided.push(connection.id)
-      text += stream.connection(connection)
+      stream.connection(connection)
     },
   })
-  text += stream.end(report)
+  stream.end(report)
   const whole = await analyzeCapture(CAPTURE, {policy})
   return {text, decided, whole: JSON.parse(renderJson({...whole, tool: {name: 'defender-check', version: '0.1.0'}}))}
 }
