@@ -174,7 +174,7 @@ export async function writeHtmlReport(report: AnalysisReport, path: string): Pro
  * opened at the first write, so a capture that cannot be read leaves no empty report behind.
  * Measured on bench file (b) as NDJSON (1 GB of lines): see BENCHMARKS.md "NDJSON and JSON".
  */
-class LineWriter {
+export class LineWriter {
   private fd: number | undefined
   private buffer = Buffer.allocUnsafeSlow(OUTPUT_BATCH_BYTES)
   private used = 0
