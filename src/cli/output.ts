@@ -179,8 +179,21 @@ export class LineWriter {
   private buffer = Buffer.allocUnsafeSlow(OUTPUT_BATCH_BYTES)
   private used = 0
   private timer: NodeJS.Timeout | undefined
+  /**
+   * A run that ends early (an unreadable record: exit 2) still writes the lines decided before
+   * it, as it did before lines were batched.
+   */
+  private readonly atExit = (): void => {
+    try {
+      this.flush()
+    } catch {
+      // The process is ending with its own error already said; a failed write adds nothing.
+    }
+  }
 
-  constructor(private readonly file: string | undefined) {}
+  constructor(private readonly file: string | undefined) {
+    process.once('exit', this.atExit)
+  }
 
   write(text: string): void {
     if (text === '') return
@@ -198,6 +211,7 @@ export class LineWriter {
   }
 
   async close(): Promise<void> {
+    process.off('exit', this.atExit)
     this.flush()
     if (this.file === undefined) return stdoutWritten()
     if (this.fd !== undefined) closeSync(this.fd)

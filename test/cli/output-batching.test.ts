@@ -5,11 +5,12 @@
  * when the input ends.
  */
 import {spawn} from 'node:child_process'
-import {mkdtempSync, readFileSync, rmSync} from 'node:fs'
+import {mkdtempSync, readFileSync, rmSync, writeFileSync} from 'node:fs'
 import {tmpdir} from 'node:os'
 import {join} from 'node:path'
 import {afterAll, describe, expect, it} from 'vitest'
 import {LineWriter} from '../../src/cli/output.js'
+import {runCli} from '../helpers/cli.js'
 import {ROOT} from '../helpers/paths.js'
 
 const dir = mkdtempSync(join(tmpdir(), 'dc-batch-'))
@@ -39,6 +40,23 @@ describe('LineWriter to a file', () => {
     const file = join(dir, 'never.ndjson')
     await new LineWriter(file).close()
     expect(() => readFileSync(file)).toThrow(/ENOENT/)
+  })
+})
+
+describe('NDJSON when the input turns unreadable', () => {
+  it('still writes the connections decided before the bad record, then exits 2 naming it', () => {
+    const capture = readFileSync(join(ROOT, 'fixtures', 'wss', 'node-mtls', 'capture.pcap'))
+    // A record header claiming a 4 GiB record: unreadable, after one whole connection.
+    const bad = Buffer.concat([capture, Buffer.from([1, 0, 0, 0, 0, 0, 0, 0, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff])])
+    const file = join(dir, 'bad-record.pcap')
+    writeFileSync(file, bad)
+    const run = runCli(['analyze', file, '--format', 'ndjson'])
+    expect(run.status).toBe(2)
+    expect(run.stderr.trim().split('\n')).toHaveLength(1)
+    expect(run.stderr).toContain(`at byte ${capture.length}`)
+    const lines = run.stdout.trimEnd().split('\n').map((line) => JSON.parse(line) as {type: string; id?: number})
+    expect(lines).toHaveLength(1)
+    expect(lines[0]).toMatchObject({type: 'connection', id: 1})
   })
 })
 
