@@ -7,6 +7,8 @@ import {spawn, spawnSync, type ChildProcess} from 'node:child_process'
 import {mkdtempSync, rmSync, writeFileSync} from 'node:fs'
 import {tmpdir} from 'node:os'
 import {join} from 'node:path'
+import {pathToFileURL} from 'node:url'
+import {afterAll, beforeAll} from 'vitest'
 import WebSocket from 'ws'
 
 export const CHROMIUM = process.env.CHROMIUM ?? 'chromium'
@@ -125,3 +127,31 @@ export class Browser {
   }
 }
 
+
+/**
+ * One browser for a test file: launched before its tests, closed after them, with a scratch
+ * folder (removed after) where writePage puts a page and answers its file: URL.
+ */
+export function useBrowserPages(prefix: string): {readonly browser: Browser; work: string; writePage(name: string, html: string): string} {
+  const work = mkdtempSync(join(tmpdir(), prefix))
+  let browser: Browser | undefined
+  beforeAll(async () => {
+    browser = await Browser.launch()
+  }, 60_000)
+  afterAll(async () => {
+    await browser?.close()
+    rmSync(work, {recursive: true, force: true})
+  })
+  return {
+    get browser(): Browser {
+      if (browser === undefined) throw new Error('the browser is launched before the tests (beforeAll)')
+      return browser
+    },
+    work,
+    writePage(name: string, html: string): string {
+      const path = join(work, name)
+      writeFileSync(path, html)
+      return pathToFileURL(path).href
+    },
+  }
+}

@@ -67,7 +67,7 @@ describe('the passphrase of an encrypted --key', () => {
   it('comes from $DEFENDER_CHECK_PASSPHRASE: the mTLS probe passes, nothing on stderr', async () => {
     const run = await cli(['probe', URL, ...TRUST, ...CLIENT, '-f', 'json'], {DEFENDER_CHECK_PASSPHRASE: PASSPHRASE})
     expect(run.stderr).toBe('')
-    expect(run.status).toBe(0)
+    expect(run.status, `${run.stdout}\n${run.stderr}`).toBe(0)
     expect(statusOf(JSON.parse(run.stdout) as AnalysisReport, 0, 'tls.client-certificate')).toBe('pass')
   })
 
@@ -76,13 +76,13 @@ describe('the passphrase of an encrypted --key', () => {
     writeFileSync(file, `${PASSPHRASE}\n`, {mode: 0o600})
     const run = await cli(['probe', URL, ...TRUST, ...CLIENT, '--passphrase-file', file, '-f', 'json'], {DEFENDER_CHECK_PASSPHRASE: 'not-this-one'})
     expect(run.stderr).toBe('')
-    expect(run.status).toBe(0)
+    expect(run.status, `${run.stdout}\n${run.stderr}`).toBe(0)
     expect(statusOf(JSON.parse(run.stdout) as AnalysisReport, 0, 'tls.client-certificate')).toBe('pass')
   })
 
   it('--passphrase on the command line still works, with a warning that ps shows it', async () => {
     const run = await cli(['probe', URL, ...TRUST, ...CLIENT, '--passphrase', PASSPHRASE, '-f', 'json'])
-    expect(run.status).toBe(0)
+    expect(run.status, `${run.stdout}\n${run.stderr}`).toBe(0)
     expect(run.stderr).toBe('defender-check: warning: --passphrase on the command line is visible to every user of this machine (ps); prefer --passphrase-file FILE or $DEFENDER_CHECK_PASSPHRASE\n')
   })
 
@@ -106,7 +106,7 @@ describe('capture --probe key logs', () => {
     const tmp = scratch('defender-check-tmpdir-')
     const run = await captureProbe(URL, ['-f', 'json'], {TMPDIR: tmp})
     expect(run.stderr).toBe('')
-    expect(run.status).toBe(0)
+    expect(run.status, `${run.stdout}\n${run.stderr}`).toBe(0)
     const report = JSON.parse(run.stdout) as AnalysisReport
     // Decrypted: the wire's Finished is observed, which needs the key log the run wrote.
     expect(report.connections[1]!.checks.find((c) => c.id === 'tls.finished')).toMatchObject({status: 'pass', confidence: 'observed'})
@@ -130,12 +130,12 @@ describe('capture --probe key logs', () => {
     const dir = scratch('defender-check-kept-')
     const keylog = join(dir, 'probe-keys.log')
     const asked = await captureProbe(URL, ['--keylog', keylog, '-f', 'table', '--no-timeline'], {})
-    expect(asked.status).toBe(0)
+    expect(asked.status, `${asked.stdout}\n${asked.stderr}`).toBe(0)
     expect(readFileSync(keylog, 'utf8')).toMatch(/^CLIENT_HANDSHAKE_TRAFFIC_SECRET /m)
     expect(asked.stdout.replace(/\s+/g, ' ')).toContain(`the probe's TLS secrets are kept in ${keylog} (NSS key log)`)
     const pcap = join(dir, 'probe.pcap')
     const written = await captureProbe(URL, ['-w', pcap, '-f', 'json'], {})
-    expect(written.status).toBe(0)
+    expect(written.status, `${written.stdout}\n${written.stderr}`).toBe(0)
     expect(existsSync(`${pcap}.keylog`)).toBe(true)
     const issue = (JSON.parse(written.stdout) as AnalysisReport).source.issues.find((i) => i.code === 'probe.keylog-kept')
     expect(issue?.message).toContain(`${pcap}.keylog`)

@@ -8,35 +8,18 @@
  * JSON report.
  */
 import {spawnSync} from 'node:child_process'
-import {mkdtempSync, readFileSync, rmSync, writeFileSync} from 'node:fs'
-import {tmpdir} from 'node:os'
+import {readFileSync, writeFileSync} from 'node:fs'
 import {join} from 'node:path'
-import {pathToFileURL} from 'node:url'
-import {afterAll, beforeAll, describe, expect, it} from 'vitest'
+import {describe, expect, it} from 'vitest'
 import {renderHtml} from '../../src/report/html.js'
 import {SESSION_ENDINGS, renderDefendersSection, sessionEndingClass, sessionLanes} from '../../src/report/html-defenders.js'
-import {Browser} from '../helpers/chromium.js'
+import {useBrowserPages} from '../helpers/chromium.js'
 import {ROOT} from '../helpers/paths.js'
 import {AWKWARD_SUMMARY, sampleReport} from './sample-report.js'
 import {CAPTURE_SECONDS, defenderReport, sampleReportWithDefenders} from './sample-defenders.js'
 
-let browser: Browser
-const work = mkdtempSync(join(tmpdir(), 'dc-html-defenders-'))
-
-beforeAll(async () => {
-  browser = await Browser.launch()
-}, 60_000)
-
-afterAll(async () => {
-  await browser?.close()
-  rmSync(work, {recursive: true, force: true})
-})
-
-function writePage(name: string, html: string): string {
-  const path = join(work, name)
-  writeFileSync(path, html)
-  return pathToFileURL(path).href
-}
+const pages = useBrowserPages('dc-html-defenders-')
+const {writePage, work} = pages
 
 /** The chart's plot area (html-defenders.ts): x from 262 px over 686 px for the capture's 600 s. */
 const PLOT_X = 262
@@ -48,7 +31,7 @@ describe('the per-Defender sessions chart in headless Chromium', () => {
 
   it('draws 1,000 Defenders, one row each, worst first, one bar per session where its times put it', async () => {
     const url = writePage('fleet.html', renderHtml(report))
-    const page = await browser.open(url)
+    const page = await pages.browser.open(url)
     expect(page.errors).toEqual([])
     expect(page.requests).toEqual([url])
     expect(await page.evaluate<number>('document.querySelectorAll("script").length')).toBe(0)
@@ -88,7 +71,7 @@ describe('the per-Defender sessions chart in headless Chromium', () => {
   }, 120_000)
 
   it('colours each bar by how its session ended, and the legend counts exactly what is drawn', async () => {
-    const page = await browser.open(writePage('fleet-colours.html', renderHtml(report)))
+    const page = await pages.browser.open(writePage('fleet-colours.html', renderHtml(report)))
     const expected = new Map<string, number>()
     for (const d of view.defenders) for (const s of d.sessions) expected.set(sessionEndingClass(s), (expected.get(sessionEndingClass(s)) ?? 0) + 1)
     // Every pattern's ending is told apart: open, client close, Console close (FIN, WebSocket 1001, the refused upgrade's FIN), path cut, TLS alert.
@@ -111,7 +94,7 @@ describe('the per-Defender sessions chart in headless Chromium', () => {
   }, 120_000)
 
   it('scrolls the rows in a box with the time axis kept in view, labels cut to their column and escaped', async () => {
-    const page = await browser.open(writePage('fleet-scroll.html', renderHtml(report)))
+    const page = await pages.browser.open(writePage('fleet-scroll.html', renderHtml(report)))
     const box = await page.evaluate<{client: number; scroll: number}>('(() => { const c = document.querySelector("section.defenders .chart"); return {client: c.clientHeight, scroll: c.scrollHeight} })()')
     // 75% of the 900-px window, the 14,028 px of axis and rows inside.
     expect(box.client).toBeLessThanOrEqual(675)

@@ -5,17 +5,15 @@
  * the capture. A throwing script injected into a copy proves the error detection works. Text
  * from the capture is escaped: a <script> in an SNI stays text.
  */
-import {mkdtempSync, readFileSync, rmSync, writeFileSync} from 'node:fs'
-import {tmpdir} from 'node:os'
+import {readFileSync} from 'node:fs'
 import {join} from 'node:path'
-import {pathToFileURL} from 'node:url'
-import {afterAll, beforeAll, describe, expect, it} from 'vitest'
+import {describe, expect, it} from 'vitest'
 import {analyzeCapture} from '../../src/analysis/analyze.js'
 import {loadCaBundle} from '../../src/analysis/cert-policy.js'
 import {buildPolicy} from '../../src/analysis/policy.js'
 import type {CaptureReport} from '../../src/model/report.js'
 import {renderHtml} from '../../src/report/html.js'
-import {Browser} from '../helpers/chromium.js'
+import {useBrowserPages} from '../helpers/chromium.js'
 import {FIXTURES, ROOT} from '../helpers/paths.js'
 
 /** The README's screenshot; the test rewrites it only when asked (UPDATE_DOCS=1), else shoots into a temporary folder. */
@@ -29,29 +27,14 @@ async function analyzeTls(name: string): Promise<CaptureReport> {
   })
 }
 
-let browser: Browser
-const work = mkdtempSync(join(tmpdir(), 'dc-html-'))
-
-beforeAll(async () => {
-  browser = await Browser.launch()
-}, 60_000)
-
-afterAll(async () => {
-  await browser?.close()
-  rmSync(work, {recursive: true, force: true})
-})
-
-function writePage(name: string, html: string): string {
-  const path = join(work, name)
-  writeFileSync(path, html)
-  return pathToFileURL(path).href
-}
+const pages = useBrowserPages('dc-html-')
+const {writePage, work} = pages
 
 describe('renderHtml in headless Chromium', () => {
   it('openssl13-nocert: no console errors, no fetches, the ladder holds the capture, the failing steps red', async () => {
     const report = await analyzeTls('openssl13-nocert')
     const url = writePage('nocert.html', renderHtml(report))
-    const page = await browser.open(url)
+    const page = await pages.browser.open(url)
     expect(page.errors).toEqual([])
     expect(page.requests).toEqual([url])
     expect(await page.evaluate<number>('document.querySelectorAll("svg.ladder").length')).toBe(1)
@@ -98,7 +81,7 @@ describe('renderHtml in headless Chromium', () => {
     const html = renderHtml(await analyzeTls('openssl13-nocert'))
       .replace(/<meta http-equiv="Content-Security-Policy"[^>]*>/, '')
       .replace('</body>', '<script>throw new Error("injected failure")</script></body>')
-    const page = await browser.open(writePage('throws.html', html))
+    const page = await pages.browser.open(writePage('throws.html', html))
     expect(page.errors.join('\n')).toContain('injected failure')
     await page.close()
   }, 60_000)
@@ -113,7 +96,7 @@ describe('renderHtml in headless Chromium', () => {
     const html = renderHtml(report)
     expect(html).not.toContain('<script')
     expect(html).toContain('&lt;script&gt;document.title=&quot;pwned&quot;&lt;/script&gt;&amp;&quot;&#39;')
-    const page = await browser.open(writePage('evil.html', html))
+    const page = await pages.browser.open(writePage('evil.html', html))
     expect(page.errors).toEqual([])
     expect(await page.evaluate<number>('document.querySelectorAll("script").length')).toBe(0)
     expect(await page.evaluate<string>('document.title')).not.toBe('pwned')
@@ -124,12 +107,12 @@ describe('renderHtml in headless Chromium', () => {
 
   it('renders a report without connections (the no-traffic advice) and a refused connection', async () => {
     const refused = await analyzeCapture(join(FIXTURES, 'tcp', 'refused', 'refused.pcap'), {policy: buildPolicy({})})
-    const page = await browser.open(writePage('refused.html', renderHtml(refused)))
+    const page = await pages.browser.open(writePage('refused.html', renderHtml(refused)))
     expect(page.errors).toEqual([])
     expect(await page.evaluate<string[]>('[...document.querySelectorAll("g.event")].map(g => g.dataset.kind + (g.classList.contains("fail") ? "!" : ""))')).toEqual(['syn', 'rst!'])
     await page.close()
     const none = await analyzeCapture(join(FIXTURES, 'tcp', 'other-port-only', 'other-port-only.pcap'), {policy: buildPolicy({})})
-    const empty = await browser.open(writePage('none.html', renderHtml(none)))
+    const empty = await pages.browser.open(writePage('none.html', renderHtml(none)))
     expect(empty.errors).toEqual([])
     expect(await empty.evaluate<number>('document.querySelectorAll("svg.ladder").length')).toBe(0)
     expect(await empty.evaluate<string>('document.body.textContent')).toContain('No traffic to the Console port(s) 8084 found')
