@@ -179,6 +179,8 @@ export class LineWriter {
   private buffer = Buffer.allocUnsafeSlow(OUTPUT_BATCH_BYTES)
   private used = 0
   private timer: NodeJS.Timeout | undefined
+  /** A write that failed on the timer, where nothing could catch it: thrown at the next write or at close. */
+  private failure: unknown
   /**
    * A run that ends early (an unreadable record: exit 2) still writes the lines decided before
    * it, as it did before lines were batched.
@@ -196,6 +198,7 @@ export class LineWriter {
   }
 
   write(text: string): void {
+    if (this.failure !== undefined) throw this.failure
     if (text === '') return
     // A UTF-16 code unit is at most 3 bytes of UTF-8: room for that never cuts a character.
     const most = text.length * 3
@@ -207,14 +210,24 @@ export class LineWriter {
       }
     }
     this.used += this.buffer.write(text, this.used)
-    this.timer ??= setTimeout(() => this.flush(), OUTPUT_FLUSH_MS).unref()
+    this.timer ??= setTimeout(() => this.flushOnTimer(), OUTPUT_FLUSH_MS).unref()
   }
 
   async close(): Promise<void> {
     process.off('exit', this.atExit)
+    if (this.failure !== undefined) throw this.failure
     this.flush()
     if (this.file === undefined) return stdoutWritten()
     if (this.fd !== undefined) closeSync(this.fd)
+  }
+
+  private flushOnTimer(): void {
+    this.timer = undefined
+    try {
+      this.flush()
+    } catch (error) {
+      this.failure ??= error
+    }
   }
 
   private flush(): void {

@@ -8,8 +8,8 @@ import {spawn} from 'node:child_process'
 import {mkdtempSync, readFileSync, rmSync, writeFileSync} from 'node:fs'
 import {tmpdir} from 'node:os'
 import {join} from 'node:path'
-import {afterAll, describe, expect, it} from 'vitest'
-import {LineWriter} from '../../src/cli/output.js'
+import {afterAll, describe, expect, it, vi} from 'vitest'
+import {LineWriter, OUTPUT_FLUSH_MS} from '../../src/cli/output.js'
 import {runCli} from '../helpers/cli.js'
 import {ROOT} from '../helpers/paths.js'
 
@@ -34,6 +34,20 @@ describe('LineWriter to a file', () => {
     const expected = Buffer.from(lines.join(''))
     expect(written.length).toBe(expected.length)
     expect(written.equals(expected)).toBe(true)
+  })
+
+  it('a write that fails on the batch timer is kept and thrown at close, not left uncaught', async () => {
+    vi.useFakeTimers()
+    try {
+      const writer = new LineWriter('/dev/full')
+      writer.write('{"a":1}\n')
+      // The timer's flush hits ENOSPC: it must not throw out of the timer.
+      expect(() => vi.advanceTimersByTime(OUTPUT_FLUSH_MS)).not.toThrow()
+      expect(() => writer.write('{"b":2}\n')).toThrow(/cannot write the report: ENOSPC/)
+      await expect(writer.close()).rejects.toThrow(/cannot write the report: ENOSPC/)
+    } finally {
+      vi.useRealTimers()
+    }
   })
 
   it('opens no file when nothing was written', async () => {
