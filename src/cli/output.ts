@@ -172,7 +172,7 @@ export async function writeHtmlReport(report: AnalysisReport, path: string): Pro
  * runs whenever the analysis waits for input. Writes are synchronous on a file; on stdout the
  * filled buffer is handed over and a new one taken (a pipe may still hold it). The file is
  * opened at the first write, so a capture that cannot be read leaves no empty report behind.
- * Measured on bench file (b) as NDJSON (1 GB of lines): see BENCHMARKS.md "NDJSON and JSON".
+ * Measured on bench file (b) as NDJSON (1 GB of lines): BENCHMARKS.md, "issue 21, the streamed formats".
  */
 export class LineWriter {
   private fd: number | undefined
