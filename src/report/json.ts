@@ -110,11 +110,22 @@ export class JsonReportStream {
  * third of the JSON output's cost).
  */
 
+/**
+ * An element of an array `depth` levels into the document, laid out there: `value` is
+ * stringified inside `depth` arrays, whose brackets and newlines (2 + 4 + … + 2·depth characters
+ * on each side, e.g. '[\n  [\n' and '\n  ]\n]' at depth 2) are cut off.
+ */
+function elementText(value: unknown, depth: number): string {
+  let wrapped = value
+  for (let i = 0; i < depth; i++) wrapped = [wrapped]
+  const text = stringifyWithoutDer(wrapped, 2)
+  const cut = depth * (depth + 1)
+  return text.slice(cut, text.length - cut)
+}
+
 /** `    {…}`: an element of the top-level `connections` array. */
 function itemText(connection: ConnectionReport): string {
-  const text = stringifyWithoutDer([[connection]], 2)
-  // '[\n  [\n' before, '\n  ]\n]' after.
-  return text.slice(6, text.length - 6)
+  return elementText(connection, 2)
 }
 
 /**
@@ -133,9 +144,8 @@ function* defendersMember(view: DefenderView): Generator<string> {
   yield `${text.slice(0, open)}\n`
   let first = true
   for (const defender of view.defenders) {
-    const element = stringifyWithoutDer([[[defender]]], 2)
-    // '[\n  [\n    [\n' before, '\n    ]\n  ]\n]' after.
-    yield `${first ? '' : ',\n'}${element.slice(12, element.length - 12)}`
+    // The view's `defenders` array sits at depth 3 (document → view → array).
+    yield `${first ? '' : ',\n'}${elementText(defender, 3)}`
     first = false
   }
   yield `\n    ${text.slice(open)}`
