@@ -127,7 +127,6 @@ export class Browser {
   }
 }
 
-
 /**
  * One browser for a test file: launched before its tests, closed after them, with a scratch
  * folder (removed after) where writePage puts a page and answers its file: URL.
