@@ -4,7 +4,7 @@
  * files. Read from the import lines of src/ (static `import`/`export … from` and `import()`).
  *
  *   shared (src/*.ts)  <  capture  <  packet  <  stream, keys  <  protocols  <  model
- *   <  checks  <  analysis (facts assembly and the drivers)  <  report  <  probe  <  cli, hooks
+ *   <  checks  <  analysis (facts assembly and the drivers)  <  report  <  probe, shards  <  cli, hooks
  *   <  commands, and index.ts (the package's library entry, which re-exports from all of them)
  */
 import {readdirSync, readFileSync} from 'node:fs'
@@ -26,6 +26,7 @@ const RANK: Record<string, number> = {
   analysis: 7,
   report: 8,
   probe: 9,
+  shards: 9,
   cli: 10,
   hooks: 10,
   commands: 11,

@@ -18,7 +18,7 @@ import type {ConnectionFacts, SnaplenIssue} from '../model/facts.js'
 import type {Policy} from '../model/policy.js'
 import {ConnectionTracker} from '../stream/tracker.js'
 import type {TrackedConnection} from '../stream/types.js'
-import type {CaptureReport, ConnectionReport, OtherTraffic, SourceInfo, Summary} from '../model/report.js'
+import type {CaptureReport, ConnectionReport, OtherTraffic, SourceInfo} from '../model/report.js'
 import {evaluateCertificates, type CertificateContext} from './certificates.js'
 import {withDerivedFacts, type AssembledFacts} from './derive.js'
 import {KeyStore} from '../keys/store.js'
@@ -26,9 +26,13 @@ import {ConnectionReaders} from './connection-readers.js'
 import {TOOL_VERSION} from './version.js'
 import {isCaptureTimeInRange, isoTime} from '../time.js'
 import {countOmitted} from '../lists.js'
+import {countConnection, newTally, summaryOf} from './tally.js'
 import {DEFAULT_MAX_REPORTED_CONNECTIONS} from '../limits.js'
 import {DefenderViewBuilder} from './defenders.js'
 import type {Direction, FrameRef, StreamHandler} from '../stream/types.js'
+import type {TrackerPeaks} from '../stream/tracker.js'
+
+export {summarizeConnections} from './tally.js'
 
 export interface AnalyzerOptions {
   policy: Policy
@@ -65,26 +69,37 @@ export interface AnalyzerOptions {
   perDefender?: boolean
   /** Defenders grouped in the view (Limits.maxDefenders, default DEFAULT_MAX_DEFENDERS). */
   maxDefenders?: number
+  /**
+   * One shard of a sharded analysis (src/shards/): only the connections whose ports hash to
+   * `index` of `count` (shardOfPorts) are tracked. Every frame is still read for the capture's
+   * own facts (frames, times, snaplen, capture issues, keys, other servers), so every shard
+   * states those alike and as a single analyzer would.
+   */
+  shard?: {index: number; count: number}
+  /** Called with the frame of each connection the tracker opens: a sharded analysis counts the report's ids from these. */
+  onOpen?(frame: number): void
+  /** Called for each decided connection with where it was decided: a sharded analysis merges the shards' by it. */
+  onDecided?(decided: DecidedConnection): void
+}
+
+/** A connection as it was decided, and what the per-Defender view needs of that moment. */
+export interface DecidedConnection {
+  report: ConnectionReport<ConnectionFacts>
+  /**
+   * The frame whose packet decided it (its last FIN or RST, the SYN that reused its 4-tuple), or
+   * Infinity for the connections still open when the input ended, which are decided in the
+   * order they were last active (report.facts.tcp.lastFrame).
+   */
+  frame: number
+  /** When the last payload byte (either direction) came (the per-Defender view's idle time). */
+  lastDataTs: number | undefined
+  /** The capture's last packet so far. */
+  captureEndTs: number
 }
 
 /** Issue code of a capture time outside what ISO-8601 can say (src/time.ts). */
 const TIME_OUT_OF_RANGE = 'capture.time-out-of-range'
 
-
-/** Counts over every connection analysed, listed or not. */
-interface Tally {
-  connections: number
-  failing: number
-  /** Connections with an inconclusive verdict, and the first one's reason (the summary's hint). */
-  inconclusive: number
-  firstInconclusive?: {reason: string; hint: string}
-  /** Connections whose handshake was seen and judged (verdict pass or warn). */
-  judged: number
-  pass: number
-  fail: number
-  warn: number
-  skip: number
-}
 
 /** How many distinct non-Console servers to remember for the "seen instead" hint. */
 const OTHER_TRAFFIC_LIMIT = 10_000
@@ -134,7 +149,7 @@ export class Analyzer {
   /** Reader state of the connections still open: dropped as each one closes. */
   private readonly states = new Map<number, ConnectionState>()
   private readonly reports: Array<ConnectionReport<ConnectionFacts>> = []
-  private readonly tally: Tally = {connections: 0, failing: 0, inconclusive: 0, judged: 0, pass: 0, fail: 0, warn: 0, skip: 0}
+  private readonly tally = newTally()
   private readonly maxReported: number
   private readonly otherServers = new ServerCounter(OTHER_TRAFFIC_LIMIT)
   private readonly captureIssues: Issue[] = []
@@ -146,6 +161,11 @@ export class Analyzer {
   private lastTs?: number
   /** Captured length of the longest frame whose TCP payload was cut: the snaplen in effect. */
   private snaplen = 0
+  /** The frame being analysed (Infinity once the input has ended): where a connection closed now is decided. */
+  private deciding = 0
+  /** The shard's index and count (options.shard), or count 0 for the whole capture. */
+  private readonly shardIndex: number
+  private readonly shardCount: number
 
   constructor(private readonly options: AnalyzerOptions) {
     this.policy = options.policy
@@ -154,6 +174,8 @@ export class Analyzer {
     this.keys = options.keys ?? new KeyStore()
     this.maxReported = options.maxReportedConnections ?? DEFAULT_MAX_REPORTED_CONNECTIONS
     const anyPort = this.ports.size === 0
+    this.shardIndex = options.shard?.index ?? 0
+    this.shardCount = options.shard?.count ?? 0
     if (options.perDefender !== false) this.defenders = new DefenderViewBuilder({policy: options.policy, maxDefenders: options.maxDefenders})
     this.tracker = new ConnectionTracker({
       isServerPort: anyPort ? () => false : (port) => this.ports.has(port),
@@ -166,7 +188,9 @@ export class Analyzer {
         const readers = new ConnectionReaders({keys: this.keys, fromOpening: () => tracked.tcp.syn !== undefined || tracked.tcp.synAck !== undefined})
         const state = new ConnectionState(tracked, readers)
         this.states.set(tracked.id, state)
-        return this.defenders === undefined ? readers.stream : state
+        this.options.onOpen?.(tracked.tcp.firstFrame)
+        // The idle time before a session ended is wanted by the view, here or in a sharded merge.
+        return this.defenders === undefined && options.onDecided === undefined ? readers.stream : state
       },
     })
     // Every producer asks skipFrame first and delivers to frame() only what it declined
@@ -185,7 +209,7 @@ export class Analyzer {
           this.frames++
           return true
         }
-        if (kind === CONSOLE_TCP && this.consoleSegment(data, start, end, linkType, tsSec, tsNsec, this.frames + 1)) {
+        if (kind === CONSOLE_TCP && (this.otherShardSegment(start, end, tsSec, tsNsec) || this.consoleSegment(data, start, end, linkType, tsSec, tsNsec, this.frames + 1))) {
           this.frames++
           return true
         }
@@ -209,8 +233,11 @@ export class Analyzer {
     const tcp = packet.tcp
     if (!tcp || !packet.ip) return
     if (tcp.payload.length < tcp.payloadLength && capturedLength > this.snaplen) this.snaplen = capturedLength
-    if (this.isConsoleTraffic(packet)) this.tracker.push(packet)
-    else if (this.tally.connections === 0) this.noteOtherServer(packet)
+    if (this.isConsoleTraffic(packet)) {
+      if (this.shardCount !== 0 && shardOfPorts(tcp.srcPort, tcp.dstPort, this.shardCount) !== this.shardIndex) return
+      this.deciding = packet.frame
+      this.tracker.push(packet)
+    } else if (this.tally.connections === 0) this.noteOtherServer(packet)
   }
 
   /**
@@ -222,6 +249,26 @@ export class Analyzer {
     const packet = this.packets.build(data, start, end, linkType, frame, tsSec + tsNsec / 1e9, this.fast)
     if (packet === undefined) return false
     this.onPacket(packet, end - start)
+    return true
+  }
+
+  /**
+   * A sharded analysis's worker: a Console segment of another shard's connection adds to the
+   * capture's facts only (its time, the snaplen when its payload was cut, as onPacket() has them)
+   * and is not made a Packet at all. False when it is this shard's, or not plainly so (VLAN tags,
+   * --console IP, which may make it another server's traffic).
+   */
+  private otherShardSegment(start: number, end: number, tsSec: number, tsNsec: number): boolean {
+    const fast = this.fast
+    if (this.shardCount === 0 || fast.tagged || this.policy.consoleIp !== undefined || shardOfPorts(fast.srcPort, fast.dstPort, this.shardCount) === this.shardIndex) return false
+    const ts = tsSec + tsNsec / 1e9
+    if (this.firstTs === undefined) this.firstTs = ts
+    this.lastTs = ts
+    if (!isCaptureTimeInRange(ts)) this.noteTimeOutOfRange(ts, this.frames + 1)
+    // As PrefilteredPacketBuilder reads the payload: up to the IP length or the capture's cut.
+    const payloadStart = fast.tcpAt + fast.tcpHeaderLength
+    const captured = Math.max(0, Math.min(fast.tcpAt + fast.tcpWireLength, end) - payloadStart)
+    if (captured < fast.tcpWireLength - fast.tcpHeaderLength && end - start > this.snaplen) this.snaplen = end - start
     return true
   }
 
@@ -286,10 +333,27 @@ export class Analyzer {
   }
 
   /** Ends the analysis: flushes the streams, assembles facts, runs the checks. */
-  finish(source: Omit<SourceInfo, 'frames' | 'firstTs' | 'lastTs' | 'issues'> & {capture?: CaptureSummary}): CaptureReport {
-    this.tracker.finish()
+  finish(source: CaptureSourceInput): CaptureReport {
+    this.endInput()
     // Connections close in the order the tracker lets go of them; the report lists them by id.
     const connections = this.reports.sort((a, b) => a.id - b.id)
+    const sourceInfo = this.sourceInfo(source)
+    const omitted = this.tally.connections - connections.length
+    if (omitted > 0 && this.options.onConnection === undefined) sourceInfo.issues.push(connectionLimitIssue(this.tally.connections, omitted, this.maxReported))
+    const report: CaptureReport = {schemaVersion: 1, tool: {name: 'defender-check', version: TOOL_VERSION}, source: sourceInfo, policy: this.policy, connections, summary: summaryOf(this.tally, this.policy)}
+    if (this.tally.connections === 0) report.otherTraffic = this.otherTraffic()
+    if (this.defenders !== undefined) report.defenders = this.defenders.view(this.lastTs)
+    return report
+  }
+
+  /** The input has ended: the connections still open are decided, least recently active first. */
+  endInput(): void {
+    this.deciding = Infinity
+    this.tracker.finish()
+  }
+
+  /** The report's `source`: the capture's own facts, its issues (without the connection-limit one, which is the report's). */
+  sourceInfo(source: CaptureSourceInput): SourceInfo {
     const issues = [...this.captureIssues]
     const tail = source.capture?.truncatedTail
     if (tail) {
@@ -299,33 +363,30 @@ export class Analyzer {
         message: `the capture ends in the middle of a record at byte ${tail.offset} (${tail.have} of ${tail.need} bytes): tcpdump was probably stopped while writing; everything before it was analysed`,
       })
     }
-    const omitted = this.tally.connections - connections.length
-    if (omitted > 0 && this.options.onConnection === undefined) {
-      issues.push({
-        code: 'report.connection-limit',
-        severity: 'warn',
-        message: `${this.tally.connections} connections were analysed; the ${omitted} after the first ${this.maxReported} are counted in the summary and verdict but not listed (--format json or ndjson lists every connection; or narrow with --console or --port, or split the capture with editcap -c)`,
-      })
-    }
     const keys = this.keys.facts()
-    const report: CaptureReport = {
-      schemaVersion: 1,
-      tool: {name: 'defender-check', version: TOOL_VERSION},
-      source: {
-        ...source,
-        ...(keys && {keys}),
-        frames: this.frames,
-        firstTs: this.firstTs === undefined ? undefined : isoTime(this.firstTs),
-        lastTs: this.lastTs === undefined ? undefined : isoTime(this.lastTs),
-        issues,
-      },
-      policy: this.policy,
-      connections,
-      summary: summaryOf(this.tally, this.policy),
+    return {
+      ...source,
+      ...(keys && {keys}),
+      frames: this.frames,
+      firstTs: this.firstTs === undefined ? undefined : isoTime(this.firstTs),
+      lastTs: this.lastTs === undefined ? undefined : isoTime(this.lastTs),
+      issues,
     }
-    if (this.tally.connections === 0) report.otherTraffic = this.otherTraffic()
-    if (this.defenders !== undefined) report.defenders = this.defenders.view(this.lastTs)
-    return report
+  }
+
+  /** The servers talked to instead (for a capture without Console traffic), the last packet's time, the tracker's peaks. */
+  captureEnd(): {otherTraffic: OtherTraffic; lastTs: number | undefined; peaks: TrackerPeaks} {
+    return {otherTraffic: this.otherTraffic(), lastTs: this.lastTs, peaks: this.tracker.peaks}
+  }
+
+  /** The tracker's peaks so far (ConnectionTracker.peaks). */
+  get peaks(): TrackerPeaks {
+    return this.tracker.peaks
+  }
+
+  /** Frames read so far. */
+  get framesRead(): number {
+    return this.frames
   }
 
   /** A connection the tracker is done with: its facts, its checks, and its readers let go. */
@@ -337,13 +398,12 @@ export class Analyzer {
     const checks = runChecks(facts, this.policy)
     const inconclusive = inconclusiveOf(facts, checks)
     const verdict = connectionVerdict(checks, this.policy, inconclusive)
-    const tally = this.tally
-    tally.connections++
-    for (const check of checks) tally[check.status]++
     const report: ConnectionReport<ConnectionFacts> = {id: facts.id, client: facts.client, server: facts.server, startedAt: facts.startedAt, endedAt: facts.endedAt, facts, checks, verdict}
     if (verdict === 'inconclusive') report.inconclusive = inconclusive
-    countVerdict(tally, report)
-    this.defenders?.add(facts, checks, verdict, state?.lastDataTs, this.lastTs ?? facts.tcp.endTs)
+    countConnection(this.tally, report)
+    const captureEndTs = this.lastTs ?? facts.tcp.endTs
+    this.defenders?.add(facts, checks, verdict, state?.lastDataTs, captureEndTs)
+    this.options.onDecided?.({report, frame: this.deciding, lastDataTs: state?.lastDataTs, captureEndTs})
     this.options.onConnection?.(report)
     if (this.reports.length < this.maxReported) this.reports.push(report)
   }
@@ -408,6 +468,28 @@ export class Analyzer {
   }
 }
 
+/** What finish() and sourceInfo() are told of the input: kind, name, and what the reader saw. */
+export type CaptureSourceInput = Omit<SourceInfo, 'frames' | 'firstTs' | 'lastTs' | 'issues'> & {capture?: CaptureSummary}
+
+/** The issue of a report that lists fewer connections than it analysed. */
+export function connectionLimitIssue(analysed: number, omitted: number, listed: number): Issue {
+  return {
+    code: 'report.connection-limit',
+    severity: 'warn',
+    message: `${analysed} connections were analysed; the ${omitted} after the first ${listed} are counted in the summary and verdict but not listed (--format json or ndjson lists every connection; or narrow with --console or --port, or split the capture with editcap -c)`,
+  }
+}
+
+/**
+ * The shard of a connection in a sharded analysis: a hash of its two ports, the same for both
+ * directions, for every copy of a packet (a tunnel's inner ports) and for a reused 4-tuple.
+ * Hashing the ports alone keeps it the same whether a frame took the fast path or was decoded.
+ */
+export function shardOfPorts(a: number, b: number, count: number): number {
+  const key = a < b ? (a << 16) | b : (b << 16) | a
+  return (Math.imul(key, 0x9e3779b1) >>> 16) % count
+}
+
 /** What passOver() made of a frame. */
 type FrameHandling = typeof PASSED_OVER | typeof CONSOLE_TCP | typeof DECODE
 const PASSED_OVER = 0
@@ -419,52 +501,3 @@ function sentByClient(flags: number, srcPort: number, dstPort: number): boolean 
   const handshake = flags & (TCP_SYN | TCP_ACK)
   return handshake === TCP_SYN || (handshake !== (TCP_SYN | TCP_ACK) && dstPort < srcPort)
 }
-
-/**
- * The verdict over connections: fail when a check failed, or when there is no connection at all
- * to judge (no Console traffic). Shared by capture analysis and the probe.
- */
-export function summarizeConnections(connections: ReadonlyArray<ConnectionReport>, policy: Policy): Summary {
-  const tally: Tally = {connections: connections.length, failing: 0, inconclusive: 0, judged: 0, pass: 0, fail: 0, warn: 0, skip: 0}
-  for (const connection of connections) {
-    for (const check of connection.checks) tally[check.status]++
-    countVerdict(tally, connection)
-  }
-  return summaryOf(tally, policy)
-}
-
-function countVerdict(tally: Tally, connection: ConnectionReport): void {
-  if (connection.verdict === 'fail') tally.failing++
-  if (connection.verdict === 'pass' || connection.verdict === 'warn') tally.judged++
-  if (connection.verdict === 'inconclusive') {
-    tally.inconclusive++
-    tally.firstInconclusive ??= connection.inconclusive
-  }
-}
-
-function summaryOf(tally: Tally, policy: Policy): Summary {
-  const summary: Summary = {connections: tally.connections, pass: tally.pass, fail: tally.fail, warn: tally.warn, skip: tally.skip, verdict: 'pass'}
-  if (tally.connections === 0) {
-    summary.verdict = 'fail'
-    const ports = policy.ports.length === 0 ? 'any port' : `port ${policy.ports.join(', ')}`
-    summary.reason = `no TCP traffic to the Console (${ports}${policy.consoleIp ? ` at ${policy.consoleIp}` : ''}) in the capture`
-  } else if (tally.failing > 0) {
-    summary.verdict = 'fail'
-    summary.reason =
-      policy.strict === true && tally.fail === 0
-        ? `${tally.failing} of ${tally.connections} connection(s) had a warning, which --strict counts as a failure`
-        : `${tally.failing} of ${tally.connections} connection(s) failed a check${policy.strict === true ? ' (or warned, under --strict)' : ''}`
-  } else if (tally.inconclusive > 0 && tally.judged === 0) {
-    // fail > inconclusive > pass: nothing failed, and no connection's handshake was seen whole,
-    // so the run verified nothing. Where other connections were seen and passed, the run passes
-    // on them and the inconclusive ones are counted (and each keeps its own verdict and hint).
-    summary.verdict = 'inconclusive'
-    summary.reason = `${tally.inconclusive} of ${tally.connections} connection(s) inconclusive: ${tally.firstInconclusive?.reason ?? 'the handshake was not in the capture'}`
-    if (tally.firstInconclusive !== undefined) summary.hint = tally.firstInconclusive.hint
-  } else if (tally.inconclusive > 0) {
-    summary.reason = `${tally.inconclusive} of ${tally.connections} connection(s) inconclusive, not counted in the verdict: ${tally.firstInconclusive?.reason ?? 'the handshake was not in the capture'}`
-  }
-  if (tally.inconclusive > 0) summary.inconclusive = tally.inconclusive
-  return summary
-}
-

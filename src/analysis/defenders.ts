@@ -68,7 +68,7 @@ const FIRST_RING = 4
 const CONCURRENT_OVERLAP_S = 1
 
 /** What one connection adds to its Defender, worked out without keeping the connection. */
-interface SessionNumbers {
+export interface SessionNumbers {
   start: number
   end: number
   established: boolean
@@ -392,6 +392,15 @@ export class DefenderViewBuilder {
     state.setLastConnection(facts.id)
   }
 
+  /** A decided connection as a shard of a sharded analysis described it (defenderInputOf), with its id in the whole capture. */
+  addInput(input: DefenderInput, connectionId: number): void {
+    const state = this.stateOf(input.ip, input.subject, input.sni)
+    if (state === undefined) return
+    if (state.fingerprint === undefined && input.fingerprint !== undefined) state.fingerprint = input.fingerprint
+    state.add(input.numbers, this.stormWindow, this.sessionsCap)
+    state.setLastConnection(connectionId)
+  }
+
   private stateOf(ip: string, subject: string | undefined, sni: string | undefined): DefenderState | undefined {
     const found = this.byIp.get(ip)
     if (found !== undefined) {
@@ -566,6 +575,29 @@ function noteCollisions(states: DefenderState[], reports: DefenderReport[]): voi
       if (others.length > 0) reports[i]!.sameCertificate = others.map(peerOf)
     }
   }
+}
+
+/**
+ * What the view needs of one decided connection, computed where it was decided: a shard of a
+ * sharded analysis (src/shards/) sends this instead of the connection's facts, and the view is
+ * built from these in the order the connections were decided (DefenderViewBuilder.addInput).
+ */
+export interface DefenderInput {
+  ip: string
+  subject?: string
+  sni?: string
+  /** The client certificate's SHA-256, when it has a subject. */
+  fingerprint?: string
+  numbers: SessionNumbers
+}
+
+export function defenderInputOf(facts: ConnectionFacts, checks: readonly CheckResult[], verdict: ConnectionVerdict, lastDataTs: number | undefined, captureEndTs: number): DefenderInput {
+  const tls = facts.tls
+  const certificate = tls?.clientCertificate?.certificates[0]
+  const subject = certificate?.subject
+  const numbers: SessionNumbers = {start: 0, end: 0, established: false, idle: 0, reason: 0, by: 0, wsCode: 0, frame: 0, verdict: 0, failed: 0, goodHandshake: 0, pingInterval: 0}
+  sessionNumbers(numbers, facts, checks, verdict, lastDataTs, captureEndTs)
+  return {ip: facts.client.ip, subject: subject || undefined, sni: tls?.clientHellos[0]?.sni, fingerprint: subject ? certificate!.sha256 : undefined, numbers}
 }
 
 /** Fills `n` with what connection `facts` adds to its Defender. */

@@ -5,16 +5,20 @@ import {loadKeyStore} from '../keys/store.js'
 import {openReport} from './output.js'
 import {outputOptions, policyOf, type CommandRun, type PolicyFlagValues, type ReportFlagValues} from './command-run.js'
 import {createProgress} from './progress.js'
+import {analyzeCaptureSharded, jobsFor} from '../shards/analyze-sharded.js'
 
 /** `analyze CAPTURE`: a saved capture (or '-') analysed, the report streamed where it can be. */
-export async function runAnalyze(capture: string, flags: PolicyFlagValues & ReportFlagValues & {keylog?: string[]}, json: boolean): Promise<CommandRun> {
+export async function runAnalyze(capture: string, flags: PolicyFlagValues & ReportFlagValues & {keylog?: string[]; jobs?: number}, json: boolean): Promise<CommandRun> {
   const policy = policyOf(flags)
   const ca = flags.ca === undefined ? undefined : loadCaBundle(flags.ca)
   const {store: keys, warnings} = await loadKeyStore(flags.keylog ?? [])
   for (const warning of warnings) process.stderr.write(`defender-check: warning: ${warning}\n`)
   const progress = createProgress(process.stderr, {enabled: process.stderr.isTTY === true && !json})
   const output = openReport({...outputOptions(flags), sourceName: capture, policy, keepConnections: flags.html !== undefined || json})
-  const report = await analyzeCapture(capture, {policy, certificates: {ca}, keys, onProgress: progress.update, ...output.analysis}).finally(progress.done)
+  const options = {policy, certificates: {ca}, keys, onProgress: progress.update, ...output.analysis}
+  const jobs = jobsFor(capture, flags.jobs)
+  const analysis = jobs > 1 ? analyzeCaptureSharded(capture, {...options, jobs, output: output.sharded, caFile: flags.ca, keylogFiles: flags.keylog ?? [], onNote: (note) => process.stderr.write(`defender-check: note: ${note}\n`)}) : analyzeCapture(capture, options)
+  const report = await analysis.finally(progress.done)
   return {report, write: output.finish}
 }
 

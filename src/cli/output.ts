@@ -13,7 +13,8 @@ import {InputError} from '../errors.js'
 import type {ConnectionDigest} from '../report/digest.js'
 import {JsonReportStream, renderJson} from '../report/json.js'
 import {renderJunit} from '../report/junit.js'
-import {ndjsonConnectionLine, ndjsonEndLines, renderNdjson} from '../report/ndjson.js'
+import {ndjsonConnectionLine, ndjsonConnectionLineOfText, ndjsonEndLines, renderNdjson} from '../report/ndjson.js'
+import type {ShardedReportOutput} from '../shards/analyze-sharded.js'
 import {renderHtml} from '../report/html.js'
 import {renderTable, tableDigest} from '../report/table.js'
 
@@ -119,6 +120,8 @@ export async function writeReport(report: AnalysisReport, options: OutputOptions
  */
 export interface OpenReport {
   analysis: Pick<AnalyzerOptions, 'onConnection' | 'maxReportedConnections'>
+  /** The same, for a sharded analysis (analyze --jobs): what its workers send of each connection. */
+  sharded: ShardedReportOutput
   finish(report: AnalysisReport): Promise<void>
 }
 
@@ -130,6 +133,7 @@ export function openReport(options: OutputOptions & {sourceName: string; policy?
     const json = new JsonReportStream({schemaVersion: 1, tool: {name: 'defender-check', version: TOOL_VERSION}, policy}, (text) => out.write(text))
     return {
       analysis: {onConnection: (connection) => json.connection(connection), maxReportedConnections: 0},
+      sharded: {kind: 'text', onConnectionText: (text, id) => json.connectionText(id, text)},
       finish: async (report) => {
         json.end(report)
         await out.close()
@@ -140,6 +144,7 @@ export function openReport(options: OutputOptions & {sourceName: string; policy?
     const digest = tableDigest()
     return {
       analysis: {onConnection: (connection) => digest.add(connection), maxReportedConnections: 0},
+      sharded: {kind: 'digest', digest},
       finish: (report) => writeReport(report, options, digest),
     }
   }
@@ -150,13 +155,14 @@ export function openReport(options: OutputOptions & {sourceName: string; policy?
         onConnection: (connection) => out.write(ndjsonConnectionLine(connection, options.sourceName)),
         maxReportedConnections: 0,
       },
+      sharded: {kind: 'text', onConnectionText: (text) => out.write(ndjsonConnectionLineOfText(text, options.sourceName))},
       finish: async (report) => {
         for (const line of ndjsonEndLines(report)) out.write(line)
         await out.close()
       },
     }
   }
-  return {analysis: {}, finish: (report) => writeReport(report, options)}
+  return {analysis: {}, sharded: {kind: 'report'}, finish: (report) => writeReport(report, options)}
 }
 
 /** --html FILE: the self-contained HTML report, whatever the main format (also with --json). */

@@ -6,6 +6,7 @@ import {runAnalyze} from '../cli/analyze-run.js'
 import {BaseCommand} from '../cli/base-command.js'
 import {deliverReport} from '../cli/command-run.js'
 import {reportFlags, stabilityFlags, verdictFlags} from '../cli/flags.js'
+import {defaultJobs, MAX_JOBS, SHARD_MIN_BYTES} from '../shards/analyze-sharded.js'
 
 export default class Analyze extends BaseCommand {
   static override summary = 'Check a saved capture: did the Defender reach its Console over TCP, TLS and WebSocket?'
@@ -24,6 +25,7 @@ Exit codes: 0 every connection passed (warnings allowed, unless --strict); 1 a c
     {description: 'Ladder diagram of every connection, and an HTML report for a support ticket', command: '<%= config.bin %> <%= command.id %> cap.pcap --timeline --html report.html'},
     {description: 'JUnit for CI, from a gzipped capture', command: '<%= config.bin %> <%= command.id %> cap.pcap.gz --format junit --output report.xml'},
     {description: 'A Console-side capture of many Defenders: a reconnect storm is more than 5 attempts in 30 s, a Defender silent for 2 minutes has stopped; every Defender listed', command: '<%= config.bin %> <%= command.id %> console.pcap --storm-attempts 5 --storm-window 30s --stopped-after 2m --all'},
+    {description: 'A big Console-side capture on 8 cores, as NDJSON for a log pipeline', command: '<%= config.bin %> <%= command.id %> console.pcap --jobs 8 --format ndjson --output console.ndjson'},
     {description: 'Straight from tcpdump', command: 'tcpdump -i any -w - port 8084 | <%= config.bin %> <%= command.id %> -'},
   ]
 
@@ -54,6 +56,12 @@ Exit codes: 0 every connection passed (warnings allowed, unless --strict); 1 a c
       description: 'TLS key log (SSLKEYLOGFILE format) to decrypt the handshake and the WebSocket upgrade; repeatable [default: $SSLKEYLOGFILE if set; keys in a pcapng Decryption Secrets Block are used without this flag]',
       multiple: true,
       multipleNonGreedy: true,
+    }),
+    jobs: Flags.integer({
+      char: 'j',
+      description: `analysis workers for a capture file: each reads the file and analyses a share of the connections; the report is the same, byte for byte, for any number [default: this machine's cores (${defaultJobs()}) for a file of ${SHARD_MIN_BYTES / 1024 / 1024} MiB or more, else 1; stdin is always read by one]`,
+      min: 1,
+      max: MAX_JOBS,
     }),
     ...verdictFlags,
     ...stabilityFlags,

@@ -19,6 +19,20 @@ export interface CheckReason {
   connection: number
 }
 
+/** A digest's content (ConnectionDigest.part), as a shard of a sharded analysis sends it. */
+export interface DigestPart {
+  connections: number
+  verdicts: Record<ConnectionVerdict, number>
+  clientHellos: number
+  serverHellos: number
+  tls13: number
+  withTls: number
+  reasons: CheckReason[]
+  /** Every connection while there were at most keepAllUpTo, else undefined. */
+  all: ConnectionReport[] | undefined
+  worst: ConnectionReport[]
+}
+
 export interface ConnectionDigestOptions {
   /** Connections kept in full while there are no more than this many: the table prints them all. */
   keepAllUpTo: number
@@ -79,6 +93,49 @@ export class ConnectionDigest {
       else this.all = undefined
     }
     this.keepIfWorst(connection)
+  }
+
+  /** What this digest holds, for a sharded analysis to merge (absorb) into the whole capture's. */
+  part(): DigestPart {
+    return {
+      connections: this.connections,
+      verdicts: {...this.verdicts},
+      clientHellos: this.clientHellos,
+      serverHellos: this.serverHellos,
+      tls13: this.tls13,
+      withTls: this.withTls,
+      reasons: [...this.reasonsByKey.values()],
+      all: this.all,
+      worst: this.worstKept,
+    }
+  }
+
+  /**
+   * Adds a shard's digest (its connections' ids already those of the whole capture): the same
+   * digest as if its connections had been added one by one, since nothing kept depends on order.
+   */
+  absorb(part: DigestPart): void {
+    this.connections += part.connections
+    for (const verdict of Object.keys(part.verdicts) as ConnectionVerdict[]) this.verdicts[verdict] += part.verdicts[verdict]
+    this.clientHellos += part.clientHellos
+    this.serverHellos += part.serverHellos
+    this.tls13 += part.tls13
+    this.withTls += part.withTls
+    for (const reason of part.reasons) {
+      const key = `${reason.status} ${reason.id}`
+      const kept = this.reasonsByKey.get(key)
+      if (kept === undefined) {
+        this.reasonsByKey.set(key, {...reason})
+      } else {
+        kept.connections += reason.connections
+        if (reason.connection < kept.connection) {
+          kept.example = reason.example
+          kept.connection = reason.connection
+        }
+      }
+    }
+    this.all = this.all !== undefined && part.all !== undefined && this.all.length + part.all.length <= this.options.keepAllUpTo ? [...this.all, ...part.all] : undefined
+    for (const connection of part.worst) this.keepIfWorst(connection)
   }
 
   /** Every connection by id, or undefined when there were too many to keep. */

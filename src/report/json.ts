@@ -65,6 +65,19 @@ export class JsonReportStream {
     if (this.held.length > this.ordered) this.release()
   }
 
+  /**
+   * A decided connection as its compact JSON (stringifyWithoutDer of the report, as a sharded
+   * analysis's worker makes it): held as it is, or laid out from it now.
+   */
+  connectionText(id: number, text: string): void {
+    if (this.held === undefined) {
+      this.item(itemText(JSON.parse(text) as ConnectionReport))
+      return
+    }
+    this.held.push({id, text})
+    if (this.held.length > this.ordered) this.release()
+  }
+
   /** The rest of the document, once the report is complete; the per-Defender view one Defender at a time. */
   end(report: AnalysisReport): void {
     if (this.held !== undefined) this.release()

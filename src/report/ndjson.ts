@@ -40,6 +40,15 @@ export function ndjsonConnectionLine(connection: ConnectionReport, source: strin
   return `${stringifyWithoutDer({type: 'connection', ...connection, source})}\n`
 }
 
+/**
+ * One connection's line from the connection's compact JSON (stringifyWithoutDer of the report, as
+ * a sharded analysis's worker makes it): the same line as ndjsonConnectionLine, the type first
+ * and the source last around the report's own members.
+ */
+export function ndjsonConnectionLineOfText(text: string, source: string): string {
+  return `{"type":"connection",${text.slice(1, -1)},"source":${JSON.stringify(source)}}\n`
+}
+
 /** The summary line that ends the stream, newline included. */
 export function ndjsonSummaryLine(report: AnalysisReport): string {
   const summary: Record<string, unknown> = {

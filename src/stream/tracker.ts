@@ -45,6 +45,12 @@ export class ConnectionTracker {
   /** Released connections' tombstones still in the table for their late packets, oldest release first. */
   private readonly tombstones = new RecencyList<Tombstone>()
   private tombstoneCount = 0
+  /**
+   * The most connections, half-open connections and tombstones held at once so far. A sharded
+   * analysis (src/shards/) adds its trackers' peaks: while the sum stays under a cap, no cap has
+   * acted on the whole capture either, so every shard decided exactly what one tracker would have.
+   */
+  readonly peaks: TrackerPeaks = {connections: 0, halfOpen: 0, tombstones: 0}
 
   constructor(private readonly options: ConnectionTrackerOptions) {
     this.maxConnections = options.maxConnections ?? DEFAULT_MAX_CONNECTIONS
@@ -77,8 +83,13 @@ export class ConnectionTracker {
     } else if (found.isTombstone) {
       const tombstone = found.owner
       // A late packet of a released connection (its last ACK, a retransmitted FIN) counts on
-      // its tombstone; a SYN with a new ISN opens a new connection on the 4-tuple.
-      if ((flags & (TCP_SYN | TCP_ACK)) !== TCP_SYN || synContinues(found.fromClient, tombstone.clientIsn, tombstone.synAckAck, tcp.seq)) {
+      // its tombstone; a SYN with a new ISN opens a new connection on the 4-tuple, and so does
+      // any packet once the tombstone is older than TOMBSTONE_SECONDS. That age is judged here,
+      // at the packet, not only when the next connection opens and sweeps old tombstones: else
+      // whether this packet opens a connection would depend on other connections' packets (and
+      // a shard of the capture, src/shards/, sees only its own).
+      const late = (flags & (TCP_SYN | TCP_ACK)) !== TCP_SYN || synContinues(found.fromClient, tombstone.clientIsn, tombstone.synAckAck, tcp.seq)
+      if (late && packet.ts - tombstone.releasedTs <= TOMBSTONE_SECONDS) {
         tombstone.latePacket(found, tcp, packet)
         return
       }
@@ -176,11 +187,12 @@ export class ConnectionTracker {
     if (this.options.onConnectionClosed === undefined) this.all.push(conn.info)
     addFlow(this.flows, conn.forward)
     addFlow(this.flows, conn.backward)
-    this.tracked++
+    if (++this.tracked > this.peaks.connections) this.peaks.connections = this.tracked
     if (this.tracked > this.maxConnections && this.active.oldest !== null) this.evict(this.active.oldest, packet)
     if (handshake === TCP_SYN) {
       conn.halfOpen = true
-      if (++this.halfOpen > this.maxHalfOpen) this.evictHalfOpen(packet)
+      if (++this.halfOpen > this.peaks.halfOpen) this.peaks.halfOpen = this.halfOpen
+      if (this.halfOpen > this.maxHalfOpen) this.evictHalfOpen(packet)
     }
     conn.handler = this.options.onConnection?.(conn.info)
     return conn.forward
@@ -281,7 +293,7 @@ export class ConnectionTracker {
     replaceFlow(this.flows, conn.forward, tombstone.forward)
     replaceFlow(this.flows, conn.backward, tombstone.backward)
     this.tombstones.append(tombstone)
-    this.tombstoneCount++
+    if (++this.tombstoneCount > this.peaks.tombstones) this.peaks.tombstones = this.tombstoneCount
   }
 
   /** Lets go of tombstones kept long enough, or too many of them. */
@@ -299,6 +311,13 @@ export class ConnectionTracker {
     this.tombstones.remove(tombstone)
     this.tombstoneCount--
   }
+}
+
+/** ConnectionTracker.peaks: the most held at once, against maxConnections, maxHalfOpen and MAX_TOMBSTONES. */
+export interface TrackerPeaks {
+  connections: number
+  halfOpen: number
+  tombstones: number
 }
 
 /** What the flow table holds: an open connection's flow or a released one's tombstone flow. */
