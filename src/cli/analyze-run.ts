@@ -16,7 +16,7 @@ export async function runAnalyze(capture: string, flags: PolicyFlagValues & Repo
   const progress = createProgress(process.stderr, {enabled: process.stderr.isTTY === true && !json})
   const output = openReport({...outputOptions(flags), sourceName: capture, policy, keepConnections: flags.html !== undefined || json})
   const options = {policy, certificates: {ca}, keys, onProgress: progress.update, ...output.analysis}
-  const jobs = jobsFor(capture, flags.jobs)
+  const jobs = await jobsFor(capture, flags.jobs, policy)
   const analysis = jobs > 1 ? analyzeCaptureSharded(capture, {...options, jobs, output: output.sharded, caFile: flags.ca, keylogFiles: flags.keylog ?? [], onNote: (note) => process.stderr.write(`defender-check: note: ${note}\n`)}) : analyzeCapture(capture, options)
   const report = await analysis.finally(progress.done)
   return {report, write: output.finish}

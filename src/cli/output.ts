@@ -133,7 +133,7 @@ export function openReport(options: OutputOptions & {sourceName: string; policy?
     const json = new JsonReportStream({schemaVersion: 1, tool: {name: 'defender-check', version: TOOL_VERSION}, policy}, (text) => out.write(text))
     return {
       analysis: {onConnection: (connection) => json.connection(connection), maxReportedConnections: 0},
-      sharded: {kind: 'text', onConnectionText: (text, id) => json.connectionText(id, text)},
+      sharded: {kind: 'item', onConnectionText: (item, id) => json.connectionItem(id, item)},
       finish: async (report) => {
         json.end(report)
         await out.close()

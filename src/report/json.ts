@@ -46,7 +46,8 @@ export const JSON_ORDERED_CONNECTIONS = 1000
  * many of them (1,000 held connections are ~20 MB of text, 5,000 Defenders ~60 MB).
  */
 export class JsonReportStream {
-  private held: Array<{id: number; text: string}> | undefined = []
+  /** Compact text (or, with item, the laid-out item) of the connections held back. */
+  private held: Array<{id: number; text: string; item?: true}> | undefined = []
   private written = 0
 
   constructor(
@@ -66,15 +67,15 @@ export class JsonReportStream {
   }
 
   /**
-   * A decided connection as its compact JSON (stringifyWithoutDer of the report, as a sharded
-   * analysis's worker makes it): held as it is, or laid out from it now.
+   * A decided connection already laid out as an item (connectionItemText, as a sharded analysis's
+   * shard makes it): held as it is while connections are written by id, else written now.
    */
-  connectionText(id: number, text: string): void {
+  connectionItem(id: number, item: string): void {
     if (this.held === undefined) {
-      this.item(itemText(JSON.parse(text) as ConnectionReport))
+      this.item(item)
       return
     }
-    this.held.push({id, text})
+    this.held.push({id, text: item, item: true})
     if (this.held.length > this.ordered) this.release()
   }
 
@@ -100,7 +101,7 @@ export class JsonReportStream {
     this.held = undefined
     // JSON.parse gives back the value the compact text was made from (keys in the same order,
     // every number the same double), so it lays out as the connection itself would have.
-    for (const {text} of held) this.item(itemText(JSON.parse(text) as ConnectionReport))
+    for (const {text, item} of held) this.item(item ? text : itemText(JSON.parse(text) as ConnectionReport))
   }
 
   private item(text: string): void {
@@ -140,6 +141,9 @@ function elementText(value: unknown, depth: number): string {
 function itemText(connection: ConnectionReport): string {
   return elementText(connection, 2)
 }
+
+/** A connection laid out as an item of the document's `connections` (for JsonReportStream.connectionItem). */
+export const connectionItemText = itemText
 
 /**
  * `  "defenders": {…}` at the document's top level, its `defenders` array one element at a time:

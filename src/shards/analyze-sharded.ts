@@ -3,13 +3,14 @@
  * thread makes (analysis/analyze.ts): the same connection ids, in the same order, the same
  * summary, digest and per-Defender view, byte for byte in every format.
  *
- * Each worker (worker.ts) reads the whole file and tracks the connections whose ports hash to its
- * shard, so a connection and every copy of its packets stay in one worker, and what belongs to
- * the capture (frames, times, the snaplen, capture issues, Decryption Secrets Blocks) is read
- * alike by all. The merge here takes the decided connections of all workers in the order one
- * thread decides them, (frame that decided it, last frame), releasing one only once every other
- * worker has read past that frame. A connection's id is its place in the capture's open order:
- * the opens of all shards up to its own opening frame.
+ * N shards: shard 0 on the command's own thread, the others each in a worker (worker.ts). Each
+ * reads the whole file and tracks the connections whose ports hash to it (shard.ts), so a
+ * connection and every copy of its packets stay in one shard, and what belongs to the capture
+ * (frames, times, the snaplen, capture issues, Decryption Secrets Blocks) is read alike by all.
+ * The merge here takes the decided connections of all shards in the order one thread decides
+ * them, (frame that decided it, last frame), releasing one only once every other shard has read
+ * past that frame. A connection's id is its place in the capture's open order: the opens of all
+ * shards up to its own opening frame.
  *
  * What one tracker does across connections, its caps (maxConnections, the half-open cap, the
  * tombstones' cap), a shard cannot know. While the shards' peaks add up to no more than a cap, no
@@ -19,6 +20,7 @@
  * its first connections (those already handed on) not handed on twice: slower, never different.
  */
 import {statSync} from 'node:fs'
+import {open, type FileHandle} from 'node:fs/promises'
 import {createRequire} from 'node:module'
 import {pathToFileURL} from 'node:url'
 import {availableParallelism} from 'node:os'
@@ -28,7 +30,6 @@ import {analyzeCapture} from '../analysis/analyze.js'
 import {DefenderViewBuilder} from '../analysis/defenders.js'
 import {countStatuses, newTally, summaryOf} from '../analysis/tally.js'
 import {TOOL_VERSION} from '../analysis/version.js'
-import {CaptureFormatError, type CaptureErrorCode} from '../capture/index.js'
 import {InputError} from '../errors.js'
 import {DEFAULT_MAX_CONNECTIONS, DEFAULT_MAX_HALF_OPEN, DEFAULT_MAX_REPORTED_CONNECTIONS} from '../limits.js'
 import type {ConnectionFacts} from '../model/facts.js'
@@ -37,13 +38,18 @@ import type {ConnectionDigest, DigestPart} from '../report/digest.js'
 import {MAX_TOMBSTONES} from '../stream/tombstone.js'
 import type {TrackerPeaks} from '../stream/tracker.js'
 import {withReportId, type DecidedRecord, type ShardDone, type ShardFailed, type ShardMessage, type ShardOutput, type ShardTask} from './protocol.js'
+import {ShardAnalysis} from './shard.js'
+import {CaptureFormatError, createCaptureParser, readCapture, type CaptureErrorCode, type CaptureSummary} from '../capture/index.js'
+import type {Policy} from '../model/policy.js'
+import {FRAME_TCP, newPrefilteredTcp, prefilterFrame} from '../packet/prefilter.js'
+import {loadKeyStore} from '../keys/store.js'
 
 /** What the report does with each connection in a sharded run (cli/output.ts openReport). */
 export interface ShardedReportOutput {
   kind: ShardOutput
   /** digest: the table's digest, filled from the workers' at the end. */
   digest?: ConnectionDigest
-  /** text: each connection's compact JSON, its ids those of the whole capture, in the order decided. */
+  /** text, item: each connection's text (compact, or laid out as the JSON document's item), its ids those of the whole capture, in the order decided. */
   onConnectionText?(text: string, id: number): void
 }
 
@@ -69,10 +75,15 @@ export function defaultJobs(): number {
 export const MAX_JOBS = 64
 
 /**
- * Workers for `analyze INPUT`: what --jobs asked, or the cores for a file of SHARD_MIN_BYTES or
- * more; 1 for stdin and anything but a regular file (a pipe, a FIFO: it can be read only once).
+ * Shards for `analyze INPUT`: what --jobs asked (any regular file), else, by default, one per core
+ * for a file of SHARD_MIN_BYTES or more that is mostly Console traffic (SHARD_MIN_CONSOLE_SHARE of
+ * the frames in its first SAMPLE_BYTES). Each shard reads the whole file, so where reading, not
+ * the connections, is the work (a host capture with a little Console traffic in much else) more
+ * shards only add reads: bench file (a), a few % Console frames, took 1.45 s on two shards against
+ * 1.0 s on one. 1 for stdin and anything but a regular file (a pipe, a FIFO: it can be read only
+ * once), and by default for gzip (every shard would decompress it all).
  */
-export function jobsFor(input: string, requested: number | undefined): number {
+export async function jobsFor(input: string, requested: number | undefined, policy: Policy): Promise<number> {
   if (input === '-' || requested === 1) return 1
   let size: number
   try {
@@ -84,7 +95,47 @@ export function jobsFor(input: string, requested: number | undefined): number {
     return 1
   }
   if (requested !== undefined) return requested
-  return size >= SHARD_MIN_BYTES ? defaultJobs() : 1
+  const cores = defaultJobs()
+  if (cores === 1 || size < SHARD_MIN_BYTES) return 1
+  return (await consoleShare(input, policy)) >= SHARD_MIN_CONSOLE_SHARE ? cores : 1
+}
+
+/** The share of Console frames a capture needs, in its first SAMPLE_BYTES, for --jobs' default to shard it. */
+export const SHARD_MIN_CONSOLE_SHARE = 0.5
+/** What is read of a capture to judge its Console share. */
+const SAMPLE_BYTES = 8 << 20
+
+/**
+ * The share of the frames in the first SAMPLE_BYTES of `input` that are TCP on a Console port, as
+ * the prefilter reads them (tunnelled and odd frames are not counted as Console): 0 for gzip and
+ * for anything the capture parser refuses (the analysis then says what is wrong, on one thread).
+ */
+async function consoleShare(input: string, policy: Policy): Promise<number> {
+  const ports = new Set(policy.ports)
+  let frames = 0
+  let consoleFrames = 0
+  const fast = newPrefilteredTcp()
+  const parser = createCaptureParser({
+    frame: () => undefined,
+    skipFrame: (data, start, end, linkType) => {
+      frames++
+      if (prefilterFrame(linkType, data, start, end, fast) === FRAME_TCP && (ports.size === 0 || ports.has(fast.srcPort) || ports.has(fast.dstPort))) consoleFrames++
+      return true
+    },
+  })
+  let handle: FileHandle | undefined
+  try {
+    handle = await open(input, 'r')
+    const sample = new Uint8Array(SAMPLE_BYTES)
+    const {bytesRead} = await handle.read(sample, 0, SAMPLE_BYTES, 0)
+    if (bytesRead >= 2 && sample[0] === 0x1f && sample[1] === 0x8b) return 0
+    parser.push(sample.subarray(0, bytesRead))
+  } catch {
+    return 0
+  } finally {
+    await handle?.close()
+  }
+  return frames === 0 ? 0 : consoleFrames / frames
 }
 
 /**
@@ -103,20 +154,25 @@ const WORKER_YOUNG_GENERATION_MB = 8
 /** A cap may have acted on the whole capture: the run goes on on one thread. */
 class CapMayHaveActed extends Error {}
 
-/** One worker as the merge sees it. */
+/** Released records at the head of a shard's queue before it is compacted. */
+const QUEUE_COMPACT_AT = 256
+
+/** A shard as the merge sees it: shard 0 on this thread, the others each a worker. */
 interface Shard {
-  worker: Worker
-  consumed: Int32Array
+  worker?: Worker
+  /** One Int32 shared with the worker: records taken from it (its backpressure). */
+  consumed?: Int32Array
   /** Opening frames of the shard's connections, in open order (the shard's id - 1 indexes it). */
   opens: FrameList
   queue: DecidedRecord[]
-  /** queue[head] is the next to release (the queue is compacted when it runs dry). */
+  /** queue[head] is the next to release (the released ones before it are cut off now and then). */
   head: number
   taken: number
   watermark: number
   peaks: TrackerPeaks
   done?: ShardDone
-  failed?: ShardFailed
+  /** It could not read on (an unreadable record: every shard stops at the same one). */
+  failure?: Error
 }
 
 export async function analyzeCaptureSharded(input: string, options: ShardedAnalysisOptions): Promise<CaptureReport> {
@@ -151,6 +207,10 @@ class ShardMerge {
   private readonly reports: Array<ConnectionReport<ConnectionFacts>> = []
   private readonly maxReported: number
   private readonly caps: TrackerPeaks
+  /** The workers' end: resolved once every shard has ended and everything is released. */
+  private settle?: {resolve(): void; reject(error: unknown): void}
+  /** Why the run stopped before the end (a cap that may have acted, a worker's crash). */
+  private stopped: unknown
 
   constructor(
     private readonly input: string,
@@ -163,79 +223,133 @@ class ShardMerge {
 
   async run(): Promise<CaptureReport | 'cap'> {
     const options = this.options
+    // Shard 0 is analysed here, on the command's thread (readLocal), shards 1 to N-1 by workers.
+    const local: Shard = {opens: new FrameList(), queue: [], head: 0, taken: 0, watermark: 0, peaks: {connections: 0, halfOpen: 0, tombstones: 0}}
+    this.shards.push(local)
+    const workersEnded = new Promise<void>((resolve, reject) => {
+      this.settle = {resolve, reject}
+    })
+    // Settled by a worker's message, perhaps while this thread is still reading: seen when awaited.
+    workersEnded.catch(() => undefined)
     const script = workerScript()
     try {
-      await new Promise<void>((resolve, reject) => {
-        for (let index = 0; index < options.jobs; index++) {
-          const consumed = new SharedArrayBuffer(4)
-          const task: ShardTask = {
-            input: this.input,
-            index,
-            count: options.jobs,
-            output: options.output.kind,
-            policy: options.policy,
-            caFile: options.caFile,
-            keylogFiles: options.keylogFiles,
-            maxConnections: options.maxConnections,
-            maxHalfOpenConnections: options.maxHalfOpenConnections,
-            perDefender: options.perDefender !== false,
-            readBytes: options.readBytes,
-            consumed,
-          }
-          const worker = new Worker(script.code, {eval: script.eval, workerData: task, resourceLimits: {maxYoungGenerationSizeMb: WORKER_YOUNG_GENERATION_MB}})
-          const shard: Shard = {worker, consumed: new Int32Array(consumed), opens: new FrameList(), queue: [], head: 0, taken: 0, watermark: 0, peaks: {connections: 0, halfOpen: 0, tombstones: 0}}
-          this.shards.push(shard)
-          worker.on('message', (message: ShardMessage) => {
-            try {
-              if (this.receive(shard, message)) resolve()
-            } catch (error) {
-              reject(error)
-            }
-          })
-          worker.on('error', reject)
-          worker.on('exit', (code) => {
-            if (shard.done === undefined && shard.failed === undefined) reject(new Error(`internal error: analysis worker ${index} stopped (exit code ${code}) before the end of the capture`))
-          })
-        }
-      })
+      for (let index = 1; index < options.jobs; index++) this.startWorker(script, index)
+      await this.readLocal(local)
+      await workersEnded
     } catch (error) {
       if (error instanceof CapMayHaveActed) return 'cap'
       throw error
     } finally {
-      await Promise.all(this.shards.map((shard) => shard.worker.terminate()))
+      await Promise.all(this.shards.map((shard) => shard.worker?.terminate()))
     }
-    const failed = this.shards.find((shard) => shard.failed !== undefined)?.failed
-    if (failed !== undefined) throw errorOf(failed)
+    const failure = this.shards.find((shard) => shard.failure !== undefined)?.failure
+    if (failure !== undefined) throw failure
     return this.report()
   }
 
-  /** A worker's message; true once every worker has ended and everything is released. */
-  private receive(shard: Shard, message: ShardMessage): boolean {
+  /** A worker for shard `index`, its messages taken as they come. */
+  private startWorker(script: {code: string | URL; eval: boolean}, index: number): void {
+    const options = this.options
+    const consumed = new SharedArrayBuffer(4)
+    const task: ShardTask = {
+      input: this.input,
+      index,
+      count: options.jobs,
+      output: options.output.kind,
+      policy: options.policy,
+      caFile: options.caFile,
+      keylogFiles: options.keylogFiles,
+      maxConnections: options.maxConnections,
+      maxHalfOpenConnections: options.maxHalfOpenConnections,
+      perDefender: options.perDefender !== false,
+      readBytes: options.readBytes,
+      consumed,
+    }
+    const worker = new Worker(script.code, {eval: script.eval, workerData: task, resourceLimits: {maxYoungGenerationSizeMb: WORKER_YOUNG_GENERATION_MB}})
+    const shard: Shard = {worker, consumed: new Int32Array(consumed), opens: new FrameList(), queue: [], head: 0, taken: 0, watermark: 0, peaks: {connections: 0, halfOpen: 0, tombstones: 0}}
+    this.shards.push(shard)
+    worker.on('message', (message: ShardMessage) => {
+      try {
+        this.receive(shard, message)
+      } catch (error) {
+        this.stop(error)
+      }
+    })
+    worker.on('error', (error) => this.stop(error))
+    worker.on('exit', (code) => {
+      if (shard.done === undefined && shard.failure === undefined) this.stop(new Error(`internal error: analysis worker ${index} stopped (exit code ${code}) before the end of the capture`))
+    })
+  }
+
+  /** Shard 0, read and analysed on this thread; what it decides is released as each chunk is read. */
+  private async readLocal(shard: Shard): Promise<void> {
+    const options = this.options
+    // A store of its own: options.keys stays as given, for a run again on one thread.
+    const keys = (await loadKeyStore(options.keylogFiles)).store
+    const analysis = new ShardAnalysis({index: 0, count: options.jobs, output: options.output.kind, policy: options.policy, certificates: options.certificates, keys, maxConnections: options.maxConnections, maxHalfOpenConnections: options.maxHalfOpenConnections, perDefender: options.perDefender !== false})
+    const take = (): void => {
+      const {opens, decided, watermark} = analysis.take()
+      for (const frame of opens) shard.opens.push(frame)
+      for (const record of decided) shard.queue.push(record)
+      shard.watermark = watermark
+      shard.peaks = {...analysis.analyzer.peaks}
+    }
+    let capture: CaptureSummary
+    try {
+      capture = await readCapture(this.input, analysis.analyzer.sink, {
+        readBytes: options.readBytes,
+        onProgress: (read, total) => {
+          if (this.stopped !== undefined) throw this.stopped
+          take()
+          options.onProgress?.(read, total)
+          this.release()
+        },
+      })
+    } catch (error) {
+      if (error === this.stopped || error instanceof CapMayHaveActed) throw error
+      // An unreadable record: the workers stop at the same one; what was decided before it is handed on.
+      take()
+      shard.failure = error as Error
+      this.release()
+      return
+    }
+    analysis.analyzer.endInput()
+    take()
+    shard.done = analysis.end(this.input, capture)
+    shard.peaks = shard.done.peaks
+    this.release()
+  }
+
+  /** The run cannot go on with its workers (a cap, a worker's crash): this thread's read stops at its next chunk. */
+  private stop(error: unknown): void {
+    this.stopped ??= error
+    this.settle?.reject(error)
+  }
+
+  /** A worker's message. */
+  private receive(shard: Shard, message: ShardMessage): void {
     switch (message.kind) {
       case 'batch':
         for (const frame of message.opens) shard.opens.push(frame)
         for (const record of message.decided) shard.queue.push(record)
         shard.watermark = message.watermark
         shard.peaks = message.peaks
-        if (shard === this.shards[0]) this.options.onProgress?.(message.bytesRead, message.totalBytes)
         break
       case 'done':
         shard.done = message
         shard.peaks = message.peaks
         break
       case 'failed':
-        shard.failed = message
+        shard.failure = errorOf(message)
         break
     }
     this.release()
-    return this.shards.length === this.options.jobs && this.shards.every((s) => (s.done !== undefined || s.failed !== undefined) && s.head === s.queue.length)
   }
 
   /** Hands on every connection that comes next in one thread's order and is known to. */
   private release(): void {
     const shards = this.shards
-    if (shards.length < this.options.jobs) return
-    for (;;) {
+      for (;;) {
       let next: Shard | undefined
       for (const shard of shards) {
         if (shard.head < shard.queue.length && (next === undefined || before(shard.queue[shard.head]!, next.queue[next.head]!))) next = shard
@@ -243,23 +357,25 @@ class ShardMerge {
       if (next === undefined) break
       const record = next.queue[next.head]!
       // Another worker may still decide a connection before it: it has not read that far.
-      const waiting = shards.some((shard) => shard !== next && shard.head === shard.queue.length && shard.done === undefined && shard.failed === undefined && !(shard.watermark >= record.frame))
+      const waiting = shards.some((shard) => shard !== next && shard.head === shard.queue.length && shard.done === undefined && shard.failure === undefined && !(shard.watermark >= record.frame))
       if (waiting) break
       this.checkCaps()
       next.head++
       next.taken++
-      if (next.head === next.queue.length) {
-        next.queue = []
+      // Released records are let go of: a shard that stays ahead never runs its queue dry.
+      if (next.head === next.queue.length || next.head >= QUEUE_COMPACT_AT) {
+        next.queue = next.queue.slice(next.head)
         next.head = 0
       }
       this.hand(next, record)
     }
     for (const shard of shards) {
-      if (shard.taken === 0) continue
+      if (shard.taken === 0 || shard.consumed === undefined) continue
       Atomics.add(shard.consumed, 0, shard.taken)
       Atomics.notify(shard.consumed, 0)
       shard.taken = 0
     }
+    if (shards.every((shard) => shard === shards[0] || ((shard.done !== undefined || shard.failure !== undefined) && shard.head === shard.queue.length))) this.settle?.resolve()
   }
 
   /** The caps, as the note of a run that went on on one thread says them. */
@@ -287,7 +403,7 @@ class ShardMerge {
     countStatuses(this.tally, record.statuses, record)
     if (record.defender !== undefined) this.defenders?.addInput(record.defender, id)
     if (record.text !== undefined) {
-      this.options.output.onConnectionText!(withReportId(record.text, record.id, id), id)
+      this.options.output.onConnectionText!(withReportId(record.text, this.options.output.kind === 'item' ? 'item' : 'compact', record.id, id), id)
     } else if (record.report !== undefined) {
       const report = record.report as ConnectionReport<ConnectionFacts>
       report.id = id

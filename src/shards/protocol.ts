@@ -17,10 +17,11 @@ import type {TrackerPeaks} from '../stream/tracker.js'
 /**
  * What a worker sends of each decided connection, by what the report needs:
  * - digest: nothing more (the table's digest is kept in the worker and merged at the end);
- * - text: the connection's compact JSON (the NDJSON and streamed JSON formats lay it out);
+ * - text: the connection's compact JSON (NDJSON);
+ * - item: the connection laid out as an item of the JSON document's connections (streamed JSON);
  * - report: the whole ConnectionReport (formats that keep every connection: junit, --all, --html).
  */
-export type ShardOutput = 'digest' | 'text' | 'report'
+export type ShardOutput = 'digest' | 'text' | 'item' | 'report'
 
 /** workerData of a shard's worker. */
 export interface ShardTask {
@@ -50,7 +51,7 @@ export interface DecidedRecord {
   inconclusive?: ConnectionReport['inconclusive']
   statuses: StatusCounts
   defender?: DefenderInput
-  /** output 'text': stringifyWithoutDer(report), its two ids (report.id, facts.id) the shard's. */
+  /** output 'text' and 'item': the report as text (withReportId's layouts), its two ids (report.id, facts.id) the shard's. */
   text?: string
   /** output 'report'. */
   report?: ConnectionReport
@@ -88,17 +89,26 @@ export interface ShardFailed {
 export type ShardMessage = ShardBatch | ShardDone | ShardFailed
 
 /** Records a worker may have sent and the merge not yet taken before the worker waits. */
-export const MAX_RECORDS_AHEAD = 4096
+export const MAX_RECORDS_AHEAD = 1024
 
 /**
- * `text` (a report's compact JSON, `{"id":N,…,"facts":{"id":N,…`) with both ids set to `id`.
- * The first `,"facts":{"id":` is the report's own facts: nothing before it (addresses, ports,
- * times) has a key named facts, and a string value cannot hold an unescaped quote.
+ * `text`, a report as a shard wrote it (compact, `{"id":N,…,"facts":{"id":N,…`, or as an item of
+ * the JSON document's connections, `    {\n      "id": N,\n…      "facts": {\n        "id": N,`),
+ * with both ids set to `id`. The first facts key after the head is the report's own facts: nothing
+ * before it (addresses, ports, times) has a key named facts, and a string value cannot hold an
+ * unescaped quote.
  */
-export function withReportId(text: string, shardId: number, id: number): string {
-  const head = `{"id":${shardId},`
-  const facts = `,"facts":{"id":${shardId},`
-  const at = text.indexOf(facts, head.length)
-  if (!text.startsWith(head) || at === -1) throw new Error(`internal error: a shard's connection ${shardId} has no ids where the report puts them`)
-  return `{"id":${id},${text.slice(head.length, at)},"facts":{"id":${id},${text.slice(at + facts.length)}`
+export function withReportId(text: string, layout: ShardTextLayout, shardId: number, id: number): string {
+  const [head, facts] = layout === 'compact' ? [`{"id":`, `,"facts":{"id":`] : [`    {\n      "id": `, `,\n      "facts": {\n        "id": `]
+  const shardHead = `${head}${shardId}`
+  const shardFacts = `${facts}${shardId}`
+  const at = text.indexOf(shardFacts, shardHead.length)
+  const next = text.charCodeAt(at + shardFacts.length)
+  if (!text.startsWith(shardHead) || at === -1 || (next !== 0x2c && next !== 0x0a && next !== 0x7d)) {
+    throw new Error(`internal error: a shard's connection ${shardId} has no ids where the report puts them`)
+  }
+  return `${head}${id}${text.slice(shardHead.length, at)}${facts}${id}${text.slice(at + shardFacts.length)}`
 }
+
+/** How a shard's text of a connection is laid out: compact (NDJSON) or as the JSON document's item. */
+export type ShardTextLayout = 'compact' | 'item'

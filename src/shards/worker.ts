@@ -1,37 +1,29 @@
 /**
- * One shard's worker: reads the whole capture, analyses the connections of its shard, and sends
- * each as it is decided (protocol.ts). Started by analyze-sharded.ts.
+ * One shard's worker: reads the whole capture, analyses the connections of its shard (shard.ts),
+ * and sends them as they are decided, a batch per chunk read (protocol.ts). Started by
+ * analyze-sharded.ts for shards 1 to N-1.
  */
 import {parentPort, workerData} from 'node:worker_threads'
-import {Analyzer} from '../analysis/analyzer.js'
 import {loadCaBundle} from '../analysis/cert-policy.js'
-import {defenderInputOf} from '../analysis/defenders.js'
-import {statusCountsOf} from '../analysis/tally.js'
-import {readCapture} from '../capture/index.js'
+import {readCapture, type CaptureSummary} from '../capture/index.js'
 import {loadKeyStore} from '../keys/store.js'
-import {tableDigest} from '../report/table.js'
-import {stringifyWithoutDer} from '../report/json.js'
-import {MAX_RECORDS_AHEAD, type DecidedRecord, type ShardMessage, type ShardTask} from './protocol.js'
+import {MAX_RECORDS_AHEAD, type ShardMessage, type ShardTask} from './protocol.js'
+import {ShardAnalysis} from './shard.js'
 
 const task = workerData as ShardTask
 const port = parentPort!
 const consumed = new Int32Array(task.consumed)
 let posted = 0
 
-let opens: number[] = []
-let decided: DecidedRecord[] = []
-const digest = task.output === 'digest' ? tableDigest() : undefined
-
 function post(message: ShardMessage): void {
   port.postMessage(message)
 }
 
 /** Sends what was decided so far; waits while the merge is MAX_RECORDS_AHEAD records behind. */
-function sendBatch(analyzer: Analyzer, bytesRead: number, totalBytes: number | undefined): void {
-  post({kind: 'batch', watermark: analyzer.framesRead, opens, decided, peaks: {...analyzer.peaks}, bytesRead, totalBytes})
+function sendBatch(shard: ShardAnalysis, bytesRead: number, totalBytes: number | undefined): void {
+  const {opens, decided, watermark} = shard.take()
+  post({kind: 'batch', watermark, opens, decided, peaks: {...shard.analyzer.peaks}, bytesRead, totalBytes})
   posted += decided.length
-  opens = []
-  decided = []
   for (let taken = Atomics.load(consumed, 0); posted - taken > MAX_RECORDS_AHEAD; taken = Atomics.load(consumed, 0)) {
     Atomics.wait(consumed, 0, taken, 1000)
   }
@@ -42,49 +34,27 @@ async function run(): Promise<void> {
   // said there); read again here, where the connections are.
   const keys = (await loadKeyStore(task.keylogFiles)).store
   const ca = task.caFile === undefined ? undefined : loadCaBundle(task.caFile)
-  const analyzer: Analyzer = new Analyzer({
-    policy: task.policy,
-    certificates: {ca},
-    keys,
-    maxConnections: task.maxConnections,
-    maxHalfOpenConnections: task.maxHalfOpenConnections,
-    maxReportedConnections: 0,
-    // The merge decides what the report lists and says; the shard keeps nothing.
-    onConnection: () => undefined,
-    perDefender: false,
-    shard: {index: task.index, count: task.count},
-    onOpen: (frame) => opens.push(frame),
-    onDecided: ({report, frame, lastDataTs, captureEndTs}) => {
-      const record: DecidedRecord = {frame, last: report.facts.tcp.lastFrame, id: report.id, verdict: report.verdict, statuses: statusCountsOf(report)}
-      if (report.inconclusive !== undefined) record.inconclusive = report.inconclusive
-      if (task.perDefender) record.defender = defenderInputOf(report.facts, report.checks, report.verdict, lastDataTs, captureEndTs)
-      if (task.output === 'text') record.text = stringifyWithoutDer(report)
-      else if (task.output === 'report') record.report = report
-      else digest!.add(report)
-      decided.push(record)
-    },
-  })
+  const shard = new ShardAnalysis({...task, certificates: {ca}, keys})
   let bytesRead = 0
   let totalBytes: number | undefined
-  let capture
+  let capture: CaptureSummary
   try {
-    capture = await readCapture(task.input, analyzer.sink, {
+    capture = await readCapture(task.input, shard.analyzer.sink, {
       readBytes: task.readBytes,
       onProgress: (read, total) => {
         bytesRead = read
         totalBytes = total
-        sendBatch(analyzer, read, total)
+        sendBatch(shard, read, total)
       },
     })
   } catch (error) {
     // What was decided before the unreadable record is written, as one thread writes it.
-    sendBatch(analyzer, bytesRead, totalBytes)
+    sendBatch(shard, bytesRead, totalBytes)
     throw error
   }
-  analyzer.endInput()
-  sendBatch(analyzer, bytesRead, totalBytes)
-  const end = analyzer.captureEnd()
-  post({kind: 'done', source: analyzer.sourceInfo({kind: 'file', name: task.input, capture}), otherTraffic: end.otherTraffic, lastTs: end.lastTs, peaks: {...end.peaks}, digest: digest?.part()})
+  shard.analyzer.endInput()
+  sendBatch(shard, bytesRead, totalBytes)
+  post(shard.end(task.input, capture))
 }
 
 run().catch((error: unknown) => {
