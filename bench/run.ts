@@ -16,7 +16,7 @@ import {availableParallelism} from 'node:os'
 import {closeSync, existsSync, mkdirSync, openSync, readSync, statSync, writeFileSync, createReadStream} from 'node:fs'
 import {dirname, join, relative, resolve} from 'node:path'
 import {createInterface} from 'node:readline'
-import {fileURLToPath} from 'node:url'
+import {fileURLToPath, pathToFileURL} from 'node:url'
 import {generateConsole, generateFleet, generateMixed} from './generate.js'
 
 const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..')
@@ -157,8 +157,10 @@ interface FileResult {
   json: Run
   /** read-floor.ts: reading and prefiltering alone, in-process time (best of the runs). */
   floorSeconds: number
-  /** The table with --jobs 1, 2, … (index + 1 workers): one thread, and the scaling per added worker. */
+  /** The table with --jobs 1, 2, … (index + 1 shards): one thread, and the scaling per added shard. */
   jobs: Run[]
+  /** What --jobs' default chose for this file (src/shards/analyze-sharded.ts jobsFor). */
+  defaultJobs: number
 }
 
 /**
@@ -229,15 +231,18 @@ async function measureFile(label: string, path: string, runs: number): Promise<F
   await checkNdjson(`${path}.ours.ndjson`, counts)
   const json = best(runs, () => timed('defender-check --format json', [process.execPath, 'bin/run.js', 'analyze', name, '--format', 'json'], `${path}.ours.json`))
   await checkJson(`${path}.ours.json`, counts)
-  // One thread, and each number of workers up to the cores (at least 3: a third worker on a
-  // 2-core machine shows what oversubscribing costs), each the same table as the default run's.
+  // One thread, and each number of shards up to the cores (at least 3: a third on a 2-core
+  // machine shows what oversubscribing costs), each the same table as the default run's.
   const jobs: Run[] = []
   for (let n = 1; n <= Math.max(3, availableParallelism()); n++) {
     const out = `${path}.ours-jobs${n}.txt`
     jobs.push(best(runs, () => timed(`defender-check --jobs ${n}`, [process.execPath, 'bin/run.js', 'analyze', name, '--format', 'table', '--jobs', String(n)], out)))
     if (readText(out) !== readText(ours.stdout)) fail(`${label}: --jobs ${n} wrote another table than the default run (${relative(ROOT, out)} against ${relative(ROOT, ours.stdout)})`)
   }
-  return {label, path, bytes, ours, tcpdump, tshark, counts, floorSeconds, ndjson, json, jobs}
+  const {jobsFor} = (await import(pathToFileURL(join(ROOT, 'dist', 'shards', 'analyze-sharded.js')).href)) as typeof import('../src/shards/analyze-sharded.js')
+  const {buildPolicy} = (await import(pathToFileURL(join(ROOT, 'dist', 'analysis', 'policy.js')).href)) as typeof import('../src/analysis/policy.js')
+  const defaultJobs = await jobsFor(name, undefined, buildPolicy({}))
+  return {label, path, bytes, ours, tcpdump, tshark, counts, floorSeconds, ndjson, json, jobs, defaultJobs}
 }
 
 /** read-floor.ts on `path` in a child process: seconds for reading and prefiltering alone. */
@@ -284,11 +289,11 @@ function table(results: FileResult[], start: Run, flat?: Flat): string {
     )
   }
   lines.push(`- CLI start (analyze of a 3-frame capture): ${start.seconds.toFixed(2)} s, peak RSS ${start.rssMB.toFixed(0)} MB; it is part of every wall time above`)
-  lines.push(`- the default runs (table, NDJSON, JSON) use --jobs' default: ${availableParallelism()} workers here for a file of 64 MiB or more, else 1`)
+  for (const r of results) lines.push(`- ${r.label}: the default runs (table, NDJSON, JSON) use --jobs' default, here ${r.defaultJobs} shard${r.defaultJobs === 1 ? '' : 's'} (one per core, ${availableParallelism()}, for a file of 64 MiB or more that is mostly Console traffic; else 1)`)
   for (const r of results) {
     const one = r.jobs[0]!
     const scaling = r.jobs.map((run, i) => `${i + 1}: ${run.seconds.toFixed(2)} s (${(run.seconds / one.seconds).toFixed(2)}x${run.cpuSeconds !== undefined ? `, CPU ${run.cpuSeconds.toFixed(1)} s` : ''}, ${run.rssMB.toFixed(0)} MB)`)
-    lines.push(`- ${r.label}, the table by workers (--jobs): ${scaling.join('; ')}`)
+    lines.push(`- ${r.label}, the table by shards (--jobs): ${scaling.join('; ')}`)
   }
   for (const r of results) {
     // For context only (the targets are judged on wall time): the analysis itself, start taken away.

@@ -37,14 +37,22 @@ afterAll(() => {
   if (out !== undefined) rmSync(out, {recursive: true, force: true})
 })
 
-/** The report of `analyze ARGS --format FORMAT --jobs JOBS` as written to a file, and the exit code. */
-async function report(run: CaptureRun, format: string, jobs: number): Promise<{text: string; exitCode: unknown}> {
+/** The report of `analyze ARGS --format FORMAT --jobs JOBS` as written to a file, what it said on stderr, and the exit code. */
+async function report(run: CaptureRun, format: string, jobs: number): Promise<{text: string; stderr: string; exitCode: unknown}> {
   const file = join(out, `${run.name}.${format}.${jobs}`)
   const before = process.exitCode
+  const write = process.stderr.write
+  const said: string[] = []
+  // Kept to compare (a key log's warning, a note), not printed hundreds of times into the test log.
+  process.stderr.write = ((chunk: string | Uint8Array) => {
+    said.push(String(chunk))
+    return true
+  }) as typeof process.stderr.write
   try {
     await config.runCommand('analyze', [...run.args, '--format', format, '--output', file, '--jobs', String(jobs)])
-    return {text: readFileSync(file, 'utf8'), exitCode: process.exitCode}
+    return {text: readFileSync(file, 'utf8'), stderr: said.join(''), exitCode: process.exitCode}
   } finally {
+    process.stderr.write = write
     // The command sets the exit code of the test process itself.
     process.exitCode = before
   }
@@ -56,6 +64,7 @@ async function expectSameReports(run: CaptureRun, formats: string[]): Promise<vo
     const three = await report(run, format, 3)
     expect(one.text.length, `${run.name} ${format}: an empty report says nothing`).toBeGreaterThan(0)
     expect(three.exitCode, `${run.name} ${format}: exit code`).toBe(one.exitCode)
+    expect(three.stderr, `${run.name} ${format}: what it said on stderr`).toBe(one.stderr)
     // Compared as text, not with toBe: a failure shows the first line that differs, not 1 MB.
     const a = one.text.split('\n')
     const b = three.text.split('\n')
