@@ -27,7 +27,11 @@ export function usageErrorLine(error: Error): string {
     const named = (missing as Array<{name?: string; description?: string}>).filter((arg) => arg.name)
     if (named.length > 0) return `missing argument ${named.map((arg) => `${arg.name!.toUpperCase()} (${arg.description ?? 'required'})`).join(', ')}`
   }
-  return error.message.split('\n')[0]!
+  // A flag's value refused: "Parsing --jobs \n\tExpected an integer greater than or equal to 1 but
+  // received: 0\nSee more help with --help" is said on one line, the reason kept.
+  const [first, second] = error.message.split('\n')
+  if (/^Parsing --\S+\s*$/.test(first!) && second !== undefined && second.trim() !== '') return `${first!.trim()}: ${second.trim()}`
+  return first!
 }
 
 export abstract class BaseCommand extends Command {
