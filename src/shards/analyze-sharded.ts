@@ -182,7 +182,7 @@ export async function analyzeCaptureSharded(input: string, options: ShardedAnaly
   // Again on one thread: the connections already handed on are the first ones it decides.
   let skip = merge.released
   options.onNote?.(
-    `the ${options.jobs} workers together held more connections than a cap allows (${merge.capsText()}), which one thread would have acted on: ` +
+    `the ${options.jobs} shards together held more connections than a cap allows (${merge.capsText()}), which one thread would have acted on: ` +
       `the capture is analysed again on one thread (the first ${skip} connections, already handed on, are not written twice)`,
   )
   const onConnection = options.onConnection
