@@ -59,7 +59,7 @@ Exit codes: 0 every connection passed (warnings allowed, unless --strict); 1 a c
     }),
     jobs: Flags.integer({
       char: 'j',
-      description: `analysis workers for a capture file: each reads the file and analyses a share of the connections; the report is the same, byte for byte, for any number [default: one per core for a file of ${SHARD_MIN_BYTES / 1024 / 1024} MiB or more that is mostly Console traffic, else 1; stdin is always read by one]`,
+      description: `shards for a capture file (the first on this thread, the others on worker threads): each reads the whole file and analyses its share of the connections; the report is the same, byte for byte, for any number [default: one per core for a file of ${SHARD_MIN_BYTES / 1024 / 1024} MiB or more that is mostly Console traffic, else 1; stdin is always read by one]`,
       min: 1,
       max: MAX_JOBS,
     }),
