@@ -13,9 +13,9 @@
  * shards up to its own opening frame.
  *
  * What one tracker does across connections, its caps (maxConnections, the half-open cap, the
- * tombstones' cap), a shard cannot know. While the shards' peaks add up to no more than a cap, no
- * cap acted on the whole capture either, and every connection released so far is the one a
- * single thread would have decided. Once they might have (a capture with more open connections
+ * tombstones' cap), a shard cannot know. While the shards' peaks up to a frame add up to no more
+ * than a cap, no cap acted on the whole capture up to that frame either, and every connection
+ * decided there is the one a single thread would have decided. Once they might have (a capture with more open connections
  * than maxConnections), the workers are stopped and the capture is analysed again on this thread,
  * its first connections (those already handed on) not handed on twice: slower, never different.
  */
@@ -170,7 +170,13 @@ interface Shard {
   head: number
   taken: number
   watermark: number
-  peaks: TrackerPeaks
+  /**
+   * The shard's tracker peaks as it reported them at each watermark (a batch per chunk read, and
+   * Infinity at the end): a release at frame F is judged by each shard's first checkpoint at or
+   * past F. Where the checkpoints fall depends on the chunks, not on which thread ran ahead, so
+   * whether and where a run goes on on one thread is the same every time.
+   */
+  checkpoints: Array<{watermark: number; peaks: TrackerPeaks}>
   done?: ShardDone
   /** It could not read on (an unreadable record: every shard stops at the same one). */
   failure?: Error
@@ -225,7 +231,7 @@ class ShardMerge {
   async run(): Promise<CaptureReport | 'cap'> {
     const options = this.options
     // Shard 0 is analysed here, on the command's thread (readLocal), shards 1 to N-1 by workers.
-    const local: Shard = {opens: new FrameList(), queue: [], head: 0, taken: 0, watermark: 0, peaks: {connections: 0, halfOpen: 0, tombstones: 0}}
+    const local: Shard = {opens: new FrameList(), queue: [], head: 0, taken: 0, watermark: 0, checkpoints: []}
     this.shards.push(local)
     const workersEnded = new Promise<void>((resolve, reject) => {
       this.settle = {resolve, reject}
@@ -267,7 +273,7 @@ class ShardMerge {
       consumed,
     }
     const worker = new Worker(script.code, {eval: script.eval, workerData: task, resourceLimits: {maxYoungGenerationSizeMb: WORKER_YOUNG_GENERATION_MB}})
-    const shard: Shard = {worker, consumed: new Int32Array(consumed), opens: new FrameList(), queue: [], head: 0, taken: 0, watermark: 0, peaks: {connections: 0, halfOpen: 0, tombstones: 0}}
+    const shard: Shard = {worker, consumed: new Int32Array(consumed), opens: new FrameList(), queue: [], head: 0, taken: 0, watermark: 0, checkpoints: []}
     this.shards.push(shard)
     worker.on('message', (message: ShardMessage) => {
       try {
@@ -293,7 +299,7 @@ class ShardMerge {
       for (const frame of opens) shard.opens.push(frame)
       for (const record of decided) shard.queue.push(record)
       shard.watermark = watermark
-      shard.peaks = {...analysis.analyzer.peaks}
+      shard.checkpoints.push({watermark, peaks: {...analysis.analyzer.peaks}})
     }
     let capture: CaptureSummary
     try {
@@ -317,7 +323,7 @@ class ShardMerge {
     analysis.analyzer.endInput()
     take()
     shard.done = analysis.end(this.input, capture)
-    shard.peaks = shard.done.peaks
+    shard.checkpoints.push({watermark: Infinity, peaks: shard.done.peaks})
     this.release()
   }
 
@@ -334,11 +340,11 @@ class ShardMerge {
         for (const frame of message.opens) shard.opens.push(frame)
         for (const record of message.decided) shard.queue.push(record)
         shard.watermark = message.watermark
-        shard.peaks = message.peaks
+        shard.checkpoints.push({watermark: message.watermark, peaks: message.peaks})
         break
       case 'done':
         shard.done = message
-        shard.peaks = message.peaks
+        shard.checkpoints.push({watermark: Infinity, peaks: message.peaks})
         break
       case 'failed':
         shard.failure = errorOf(message)
@@ -360,7 +366,7 @@ class ShardMerge {
       // Another worker may still decide a connection before it: it has not read that far.
       const waiting = shards.some((shard) => shard !== next && shard.head === shard.queue.length && shard.done === undefined && shard.failure === undefined && !(shard.watermark >= record.frame))
       if (waiting) break
-      this.checkCaps()
+      this.checkCaps(record.frame)
       next.head++
       next.taken++
       // Released records are let go of: a shard that stays ahead never runs its queue dry.
@@ -384,12 +390,21 @@ class ShardMerge {
     return `${this.caps.connections} connections, ${this.caps.halfOpen} half-open, ${this.caps.tombstones} closed ones remembered`
   }
 
-  /** While the shards' peaks add up to no more than each cap, no cap has acted on the whole capture. */
-  private checkCaps(): void {
+  /**
+   * While the shards' peaks up to `frame` add up to no more than each cap, no cap has acted on the
+   * whole capture up to there, and what was decided there is what one thread decides.
+   */
+  private checkCaps(frame: number): void {
     let connections = 0
     let halfOpen = 0
     let tombstones = 0
-    for (const {peaks} of this.shards) {
+    for (const shard of this.shards) {
+      const checkpoints = shard.checkpoints
+      // Those before the frame will not be asked for again: releases come in frame order.
+      while (checkpoints.length > 1 && checkpoints[0]!.watermark < frame) checkpoints.shift()
+      // A shard that stopped short (an unreadable record) read no further: its last peaks are all it had.
+      const peaks = checkpoints[0]?.peaks
+      if (peaks === undefined) continue
       connections += peaks.connections
       halfOpen += peaks.halfOpen
       tombstones += peaks.tombstones
@@ -423,7 +438,7 @@ class ShardMerge {
   }
 
   private report(): CaptureReport {
-    this.checkCaps()
+    this.checkCaps(Infinity)
     const options = this.options
     const first = this.shards[0]!.done!
     const digest = options.output.digest
