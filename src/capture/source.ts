@@ -11,8 +11,13 @@ import {createCaptureParser} from './parser.js'
 import {CaptureFormatError, type CaptureReaderOptions, type CaptureSink, type CaptureSummary} from './types.js'
 
 export interface ReadCaptureOptions extends CaptureReaderOptions {
-  /** Called after each read with the bytes read from the input (compressed bytes for gzip). */
-  onProgress?(bytesRead: number, totalBytes?: number): void
+  /**
+   * Called after each read with the bytes read from the input (compressed bytes for gzip; an
+   * uncompressed chunk is parsed by then). A promise returned holds the
+   * reading until it settles: a consumer that cannot keep up (a sharded analysis's merge waiting
+   * for its other shards) makes the reader wait instead of buffering.
+   */
+  onProgress?(bytesRead: number, totalBytes?: number): unknown
   /** Bytes per read of a file (default READ_BYTES); tests make it small to cut records across reads. */
   readBytes?: number
 }
@@ -141,7 +146,8 @@ async function parseChunks(
       for await (const chunk of chunks) {
         bytesRead += chunk.length
         parser.push(chunk)
-        onProgress?.(bytesRead, totalBytes)
+        const held = onProgress?.(bytesRead, totalBytes)
+        if (held instanceof Promise) await held
       }
       return parser.end()
     }
@@ -154,7 +160,8 @@ async function parseChunks(
     async function* counted(): AsyncGenerator<Uint8Array> {
       for await (const chunk of chunks) {
         bytesRead += chunk.length
-        onProgress?.(bytesRead, totalBytes)
+        const held = onProgress?.(bytesRead, totalBytes)
+        if (held instanceof Promise) await held
         yield chunk
       }
     }

@@ -37,7 +37,7 @@ import type {CaptureReport, ConnectionReport} from '../model/report.js'
 import type {ConnectionDigest, DigestPart} from '../report/digest.js'
 import {MAX_TOMBSTONES} from '../stream/tombstone.js'
 import type {TrackerPeaks} from '../stream/tracker.js'
-import {withReportId, type DecidedRecord, type ShardDone, type ShardFailed, type ShardMessage, type ShardOutput, type ShardTask} from './protocol.js'
+import {MAX_RECORDS_AHEAD, withReportId, type DecidedRecord, type ShardDone, type ShardFailed, type ShardMessage, type ShardOutput, type ShardTask} from './protocol.js'
 import {ShardAnalysis} from './shard.js'
 import {CaptureFormatError, createCaptureParser, readCapture, type CaptureErrorCode, type CaptureSummary} from '../capture/index.js'
 import type {Policy} from '../model/policy.js'
@@ -218,6 +218,8 @@ class ShardMerge {
   private settle?: {resolve(): void; reject(error: unknown): void}
   /** Why the run stopped before the end (a cap that may have acted, a worker's crash). */
   private stopped: unknown
+  /** This thread's read, waiting for the workers to catch up (readLocal). */
+  private caughtUp?: () => void
 
   constructor(
     private readonly input: string,
@@ -310,6 +312,10 @@ class ShardMerge {
           take()
           options.onProgress?.(read, total)
           this.release()
+          // Ahead of the workers by more than a worker may be ahead of this thread: wait for them
+          // (their messages are taken meanwhile) rather than hold its connections.
+          if (shard.queue.length - shard.head > MAX_RECORDS_AHEAD) return new Promise<void>((resolve) => (this.caughtUp = resolve))
+          return undefined
         },
       })
     } catch (error) {
@@ -331,6 +337,9 @@ class ShardMerge {
   private stop(error: unknown): void {
     this.stopped ??= error
     this.settle?.reject(error)
+    // This thread's read, if it waits for the workers, goes on to its next chunk and stops there.
+    this.caughtUp?.()
+    this.caughtUp = undefined
   }
 
   /** A worker's message. */
@@ -375,6 +384,11 @@ class ShardMerge {
         next.head = 0
       }
       this.hand(next, record)
+    }
+    const local = shards[0]!
+    if (this.caughtUp !== undefined && (local.queue.length - local.head <= MAX_RECORDS_AHEAD / 2 || this.stopped !== undefined)) {
+      this.caughtUp()
+      this.caughtUp = undefined
     }
     for (const shard of shards) {
       if (shard.taken === 0 || shard.consumed === undefined) continue
