@@ -239,7 +239,7 @@ async function measureFile(label: string, path: string, runs: number): Promise<F
     jobs.push(best(runs, () => timed(`defender-check --jobs ${n}`, [process.execPath, 'bin/run.js', 'analyze', name, '--format', 'table', '--jobs', String(n)], out)))
     if (readText(out) !== readText(ours.stdout)) fail(`${label}: --jobs ${n} wrote another table than the default run (${relative(ROOT, out)} against ${relative(ROOT, ours.stdout)})`)
   }
-  const {jobsFor} = (await import(pathToFileURL(join(ROOT, 'dist', 'shards', 'analyze-sharded.js')).href)) as typeof import('../src/shards/analyze-sharded.js')
+  const {jobsFor} = (await import(pathToFileURL(join(ROOT, 'dist', 'shards', 'jobs.js')).href)) as typeof import('../src/shards/jobs.js')
   const {buildPolicy} = (await import(pathToFileURL(join(ROOT, 'dist', 'analysis', 'policy.js')).href)) as typeof import('../src/analysis/policy.js')
   const defaultJobs = await jobsFor(name, undefined, buildPolicy({}))
   return {label, path, bytes, ours, tcpdump, tshark, counts, floorSeconds, ndjson, json, jobs, defaultJobs}

@@ -100,7 +100,6 @@ export interface DecidedConnection {
 /** Issue code of a capture time outside what ISO-8601 can say (src/time.ts). */
 const TIME_OUT_OF_RANGE = 'capture.time-out-of-range'
 
-
 /** How many distinct non-Console servers to remember for the "seen instead" hint. */
 const OTHER_TRAFFIC_LIMIT = 10_000
 

@@ -5,7 +5,8 @@ import {loadKeyStore} from '../keys/store.js'
 import {openReport} from './output.js'
 import {outputOptions, policyOf, type CommandRun, type PolicyFlagValues, type ReportFlagValues} from './command-run.js'
 import {createProgress} from './progress.js'
-import {analyzeCaptureSharded, jobsFor} from '../shards/analyze-sharded.js'
+import {analyzeCaptureSharded} from '../shards/analyze-sharded.js'
+import {jobsFor} from '../shards/jobs.js'
 
 /** `analyze CAPTURE`: a saved capture (or '-') analysed, the report streamed where it can be. */
 export async function runAnalyze(capture: string, flags: PolicyFlagValues & ReportFlagValues & {keylog?: string[]; jobs?: number}, json: boolean): Promise<CommandRun> {

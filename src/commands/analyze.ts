@@ -6,7 +6,7 @@ import {runAnalyze} from '../cli/analyze-run.js'
 import {BaseCommand} from '../cli/base-command.js'
 import {deliverReport} from '../cli/command-run.js'
 import {reportFlags, stabilityFlags, verdictFlags} from '../cli/flags.js'
-import {MAX_JOBS, SHARD_MIN_BYTES} from '../shards/analyze-sharded.js'
+import {MAX_JOBS, SHARD_MIN_BYTES} from '../shards/jobs.js'
 
 export default class Analyze extends BaseCommand {
   static override summary = 'Check a saved capture: did the Defender reach its Console over TCP, TLS and WebSocket?'

@@ -19,11 +19,8 @@
  * than maxConnections), the workers are stopped and the capture is analysed again on this thread,
  * its first connections (those already handed on) not handed on twice: slower, never different.
  */
-import {statSync} from 'node:fs'
-import {open, type FileHandle} from 'node:fs/promises'
 import {createRequire} from 'node:module'
 import {pathToFileURL} from 'node:url'
-import {availableParallelism} from 'node:os'
 import {Worker} from 'node:worker_threads'
 import {connectionLimitIssue, type AnalyzerOptions} from '../analysis/analyzer.js'
 import {analyzeCapture} from '../analysis/analyze.js'
@@ -39,9 +36,7 @@ import {MAX_TOMBSTONES} from '../stream/tombstone.js'
 import type {TrackerPeaks} from '../stream/tracker.js'
 import {MAX_RECORDS_AHEAD, withReportId, type DecidedRecord, type ShardDone, type ShardFailed, type ShardMessage, type ShardOutput, type ShardTask} from './protocol.js'
 import {ShardAnalysis} from './shard.js'
-import {CaptureFormatError, createCaptureParser, readCapture, type CaptureErrorCode, type CaptureSummary} from '../capture/index.js'
-import type {Policy} from '../model/policy.js'
-import {FRAME_TCP, newPrefilteredTcp, prefilterFrame} from '../packet/prefilter.js'
+import {CaptureFormatError, readCapture, type CaptureErrorCode, type CaptureSummary} from '../capture/index.js'
 import {loadKeyStore} from '../keys/store.js'
 
 /** What the report does with each connection in a sharded run (cli/output.ts openReport). */
@@ -65,85 +60,6 @@ export interface ShardedAnalysisOptions extends AnalyzerOptions {
   /** Told, in one line, when the run went on on one thread (a cap may have acted): the command says it on stderr. */
   onNote?(message: string): void
 }
-
-/** The cores there are: `--jobs`' default. */
-export function defaultJobs(): number {
-  return Math.min(MAX_JOBS, availableParallelism())
-}
-
-/** The most workers --jobs starts: each holds its own read buffers and reads the whole file. */
-export const MAX_JOBS = 64
-
-/**
- * Shards for `analyze INPUT`: what --jobs asked (any regular file), else, by default, one per core
- * for a file of SHARD_MIN_BYTES or more that is mostly Console traffic (SHARD_MIN_CONSOLE_SHARE of
- * the frames in its first SAMPLE_BYTES). Each shard reads the whole file, so where reading, not
- * the connections, is the work (a host capture with a little Console traffic in much else) more
- * shards only add reads: bench file (a), a few % Console frames, took 1.45 s on two shards against
- * 1.0 s on one. 1 for stdin and anything but a regular file (a pipe, a FIFO: it can be read only
- * once), and by default for gzip (every shard would decompress it all).
- */
-export async function jobsFor(input: string, requested: number | undefined, policy: Policy): Promise<number> {
-  if (input === '-' || requested === 1) return 1
-  let size: number
-  try {
-    const stat = statSync(input)
-    if (!stat.isFile()) return 1
-    size = stat.size
-  } catch {
-    // The reader says what is wrong with it, as it does on one thread.
-    return 1
-  }
-  if (requested !== undefined) return requested
-  const cores = defaultJobs()
-  if (cores === 1 || size < SHARD_MIN_BYTES) return 1
-  return (await consoleShare(input, policy)) >= SHARD_MIN_CONSOLE_SHARE ? cores : 1
-}
-
-/** The share of Console frames a capture needs, in its first SAMPLE_BYTES, for --jobs' default to shard it. */
-export const SHARD_MIN_CONSOLE_SHARE = 0.5
-/** What is read of a capture to judge its Console share. */
-const SAMPLE_BYTES = 8 << 20
-
-/**
- * The share of the frames in the first SAMPLE_BYTES of `input` that are TCP on a Console port, as
- * the prefilter reads them (tunnelled and odd frames are not counted as Console): 0 for gzip and
- * for anything the capture parser refuses (the analysis then says what is wrong, on one thread).
- */
-async function consoleShare(input: string, policy: Policy): Promise<number> {
-  const ports = new Set(policy.ports)
-  let frames = 0
-  let consoleFrames = 0
-  const fast = newPrefilteredTcp()
-  const parser = createCaptureParser({
-    frame: () => undefined,
-    skipFrame: (data, start, end, linkType) => {
-      frames++
-      if (prefilterFrame(linkType, data, start, end, fast) === FRAME_TCP && (ports.size === 0 || ports.has(fast.srcPort) || ports.has(fast.dstPort))) consoleFrames++
-      return true
-    },
-  })
-  let handle: FileHandle | undefined
-  try {
-    handle = await open(input, 'r')
-    const sample = new Uint8Array(SAMPLE_BYTES)
-    const {bytesRead} = await handle.read(sample, 0, SAMPLE_BYTES, 0)
-    if (bytesRead >= 2 && sample[0] === 0x1f && sample[1] === 0x8b) return 0
-    parser.push(sample.subarray(0, bytesRead))
-  } catch {
-    return 0
-  } finally {
-    await handle?.close()
-  }
-  return frames === 0 ? 0 : consoleFrames / frames
-}
-
-/**
- * Below this size a capture is analysed on one thread unless --jobs says otherwise: a worker
- * takes 0.1-0.2 s to start (node and the analysis's modules; analyze of a 3-frame capture: 0.25-0.29 s
- * on one thread, 0.39-0.42 s on two shards) and a small capture is over before it pays back.
- */
-export const SHARD_MIN_BYTES = 64 * 1024 * 1024
 
 /**
  * The young generation of a worker's heap, in MB (V8's default is ~48): on bench file (b) with two
