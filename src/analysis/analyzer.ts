@@ -23,12 +23,10 @@ import {evaluateCertificates, type CertificateContext} from './certificates.js'
 import {withDerivedFacts, type AssembledFacts} from './derive.js'
 import {KeyStore} from '../keys/store.js'
 import {ConnectionReaders} from './connection-readers.js'
-import {TOOL_VERSION} from './version.js'
 import {isCaptureTimeInRange, isoTime} from '../time.js'
 import {countOmitted} from '../lists.js'
-import {countConnection, newTally, summaryOf} from './tally.js'
-import {DEFAULT_MAX_REPORTED_CONNECTIONS} from '../limits.js'
-import {DefenderViewBuilder} from './defenders.js'
+import {countConnection} from './tally.js'
+import {DecidedConnections} from './decided.js'
 import type {Direction, FrameRef, StreamHandler} from '../stream/types.js'
 import type {TrackerPeaks} from '../stream/tracker.js'
 
@@ -147,14 +145,11 @@ export class Analyzer {
   private readonly keys: KeyStore
   /** Reader state of the connections still open: dropped as each one closes. */
   private readonly states = new Map<number, ConnectionState>()
-  private readonly reports: Array<ConnectionReport<ConnectionFacts>> = []
-  private readonly tally = newTally()
-  private readonly maxReported: number
+  /** The decided connections: the tally, the per-Defender view, the listed ones. */
+  private readonly decided: DecidedConnections
   private readonly otherServers = new ServerCounter(OTHER_TRAFFIC_LIMIT)
   private readonly captureIssues: Issue[] = []
   private readonly issueCodesSeen = new Set<string>()
-  /** The per-Defender view, fed as each connection is decided (undefined with perDefender: false). */
-  private readonly defenders?: DefenderViewBuilder
   private frames = 0
   private firstTs?: number
   private lastTs?: number
@@ -171,11 +166,10 @@ export class Analyzer {
     this.ports = new Set(options.policy.ports)
     for (const port of this.ports) this.consolePorts[port] = 1
     this.keys = options.keys ?? new KeyStore()
-    this.maxReported = options.maxReportedConnections ?? DEFAULT_MAX_REPORTED_CONNECTIONS
     const anyPort = this.ports.size === 0
     this.shardIndex = options.shard?.index ?? 0
     this.shardCount = options.shard?.count ?? 0
-    if (options.perDefender !== false) this.defenders = new DefenderViewBuilder({policy: options.policy, maxDefenders: options.maxDefenders})
+    this.decided = new DecidedConnections(options)
     this.tracker = new ConnectionTracker({
       isServerPort: anyPort ? () => false : (port) => this.ports.has(port),
       maxConnections: options.maxConnections,
@@ -189,7 +183,7 @@ export class Analyzer {
         this.states.set(tracked.id, state)
         this.options.onOpen?.(tracked.tcp.firstFrame)
         // The idle time before a session ended is wanted by the view, here or in a sharded merge.
-        return this.defenders === undefined && options.onDecided === undefined ? readers.stream : state
+        return this.decided.defenders === undefined && options.onDecided === undefined ? readers.stream : state
       },
     })
     // Every producer asks skipFrame first and delivers to frame() only what it declined
@@ -208,7 +202,7 @@ export class Analyzer {
           this.frames++
           return true
         }
-        if (kind === CONSOLE_TCP && (this.otherShardSegment(start, end, tsSec, tsNsec) || this.consoleSegment(data, start, end, linkType, tsSec, tsNsec, this.frames + 1))) {
+        if (kind === CONSOLE_TCP && ((this.shardCount !== 0 && this.otherShardSegment(start, end, tsSec, tsNsec)) || this.consoleSegment(data, start, end, linkType, tsSec, tsNsec, this.frames + 1))) {
           this.frames++
           return true
         }
@@ -236,7 +230,7 @@ export class Analyzer {
       if (this.shardCount !== 0 && shardOfPorts(tcp.srcPort, tcp.dstPort, this.shardCount) !== this.shardIndex) return
       this.deciding = packet.frame
       this.tracker.push(packet)
-    } else if (this.tally.connections === 0) this.noteOtherServer(packet)
+    } else if (this.decided.tally.connections === 0) this.noteOtherServer(packet)
   }
 
   /**
@@ -252,14 +246,14 @@ export class Analyzer {
   }
 
   /**
-   * A sharded analysis's worker: a Console segment of another shard's connection adds to the
+   * A shard of a sharded analysis (only then asked): a Console segment of another shard's connection adds to the
    * capture's facts only (its time, the snaplen when its payload was cut, as onPacket() has them)
    * and is not made a Packet at all. False when it is this shard's, or not plainly so (VLAN tags,
    * --console IP, which may make it another server's traffic).
    */
   private otherShardSegment(start: number, end: number, tsSec: number, tsNsec: number): boolean {
     const fast = this.fast
-    if (this.shardCount === 0 || fast.tagged || this.policy.consoleIp !== undefined || shardOfPorts(fast.srcPort, fast.dstPort, this.shardCount) === this.shardIndex) return false
+    if (fast.tagged || this.policy.consoleIp !== undefined || shardOfPorts(fast.srcPort, fast.dstPort, this.shardCount) === this.shardIndex) return false
     const ts = tsSec + tsNsec / 1e9
     if (this.firstTs === undefined) this.firstTs = ts
     this.lastTs = ts
@@ -288,7 +282,7 @@ export class Analyzer {
     this.lastTs = ts
     if (!isCaptureTimeInRange(ts)) this.noteTimeOutOfRange(ts, this.frames + 1)
     // The "seen instead" servers matter only when no Console connection turns up at all.
-    if (kind === FRAME_TCP && this.tally.connections === 0) {
+    if (kind === FRAME_TCP && this.decided.tally.connections === 0) {
       const clientSends = sentByClient(fast.flags, fast.srcPort, fast.dstPort)
       this.otherServers.countBytes(data, clientSends ? fast.dstAddr : fast.srcAddr, fast.v6, clientSends ? fast.dstPort : fast.srcPort)
     }
@@ -334,15 +328,7 @@ export class Analyzer {
   /** Ends the analysis: flushes the streams, assembles facts, runs the checks. */
   finish(source: CaptureSourceInput): CaptureReport {
     this.endInput()
-    // Connections close in the order the tracker lets go of them; the report lists them by id.
-    const connections = this.reports.sort((a, b) => a.id - b.id)
-    const sourceInfo = this.sourceInfo(source)
-    const omitted = this.tally.connections - connections.length
-    if (omitted > 0 && this.options.onConnection === undefined) sourceInfo.issues.push(connectionLimitIssue(this.tally.connections, omitted, this.maxReported))
-    const report: CaptureReport = {schemaVersion: 1, tool: {name: 'defender-check', version: TOOL_VERSION}, source: sourceInfo, policy: this.policy, connections, summary: summaryOf(this.tally, this.policy)}
-    if (this.tally.connections === 0) report.otherTraffic = this.otherTraffic()
-    if (this.defenders !== undefined) report.defenders = this.defenders.view(this.lastTs)
-    return report
+    return this.decided.report(this.sourceInfo(source), () => this.otherTraffic(), this.lastTs)
   }
 
   /** The input has ended: the connections still open are decided, least recently active first. */
@@ -373,9 +359,9 @@ export class Analyzer {
     }
   }
 
-  /** The servers talked to instead (for a capture without Console traffic), the last packet's time, the tracker's peaks. */
-  captureEnd(): {otherTraffic: OtherTraffic; lastTs: number | undefined; peaks: TrackerPeaks} {
-    return {otherTraffic: this.otherTraffic(), lastTs: this.lastTs, peaks: this.tracker.peaks}
+  /** The servers talked to instead (for a capture without Console traffic) and the last packet's time: what a shard tells of the capture's end. */
+  captureEnd(): {otherTraffic: OtherTraffic; lastTs: number | undefined} {
+    return {otherTraffic: this.otherTraffic(), lastTs: this.lastTs}
   }
 
   /** The tracker's peaks so far (ConnectionTracker.peaks). */
@@ -399,12 +385,12 @@ export class Analyzer {
     const verdict = connectionVerdict(checks, this.policy, inconclusive)
     const report: ConnectionReport<ConnectionFacts> = {id: facts.id, client: facts.client, server: facts.server, startedAt: facts.startedAt, endedAt: facts.endedAt, facts, checks, verdict}
     if (verdict === 'inconclusive') report.inconclusive = inconclusive
-    countConnection(this.tally, report)
+    const decided = this.decided
+    countConnection(decided.tally, report)
     const captureEndTs = this.lastTs ?? facts.tcp.endTs
-    this.defenders?.add(facts, checks, verdict, state?.lastDataTs, captureEndTs)
+    decided.defenders?.add(facts, checks, verdict, state?.lastDataTs, captureEndTs)
     this.options.onDecided?.({report, frame: this.deciding, lastDataTs: state?.lastDataTs, captureEndTs})
-    this.options.onConnection?.(report)
-    if (this.reports.length < this.maxReported) this.reports.push(report)
+    decided.list(report)
   }
 
   private assembleFacts(conn: TrackedConnection, state: ConnectionState | undefined): ConnectionFacts {
@@ -469,15 +455,6 @@ export class Analyzer {
 
 /** What finish() and sourceInfo() are told of the input: kind, name, and what the reader saw. */
 export type CaptureSourceInput = Omit<SourceInfo, 'frames' | 'firstTs' | 'lastTs' | 'issues'> & {capture?: CaptureSummary}
-
-/** The issue of a report that lists fewer connections than it analysed. */
-export function connectionLimitIssue(analysed: number, omitted: number, listed: number): Issue {
-  return {
-    code: 'report.connection-limit',
-    severity: 'warn',
-    message: `${analysed} connections were analysed; the ${omitted} after the first ${listed} are counted in the summary and verdict but not listed (--format json or ndjson lists every connection; or narrow with --console or --port, or split the capture with editcap -c)`,
-  }
-}
 
 /**
  * The shard of a connection in a sharded analysis: a hash of its two ports, the same for both

@@ -1,5 +1,5 @@
 /**
- * A saved capture analysed by several workers (`analyze --jobs N`), with the very report one
+ * A saved capture analysed in several shards (`analyze --jobs N`), with the very report one
  * thread makes (analysis/analyze.ts): the same connection ids, in the same order, the same
  * summary, digest and per-Defender view, byte for byte in every format.
  *
@@ -15,20 +15,19 @@
  * What one tracker does across connections, its caps (maxConnections, the half-open cap, the
  * tombstones' cap), a shard cannot know. While the shards' peaks up to a frame add up to no more
  * than a cap, no cap acted on the whole capture up to that frame either, and every connection
- * decided there is the one a single thread would have decided. Once they might have (a capture with more open connections
- * than maxConnections), the workers are stopped and the capture is analysed again on this thread,
- * its first connections (those already handed on) not handed on twice: slower, never different.
+ * decided there is the one a single thread would have decided. Once they might have (a capture
+ * with more open connections than maxConnections), the workers are stopped and the capture is
+ * analysed again on this thread, its first connections (those already handed on) not handed on
+ * twice: slower, never different.
  */
 import {createRequire} from 'node:module'
 import {pathToFileURL} from 'node:url'
 import {Worker} from 'node:worker_threads'
-import {connectionLimitIssue, type AnalyzerOptions} from '../analysis/analyzer.js'
-import {analyzeCapture} from '../analysis/analyze.js'
-import {DefenderViewBuilder} from '../analysis/defenders.js'
-import {countStatuses, newTally, summaryOf} from '../analysis/tally.js'
-import {TOOL_VERSION} from '../analysis/version.js'
+import {analyzeCapture, type AnalyzeCaptureOptions} from '../analysis/analyze.js'
+import {DecidedConnections} from '../analysis/decided.js'
+import {countStatuses} from '../analysis/tally.js'
 import {InputError} from '../errors.js'
-import {DEFAULT_MAX_CONNECTIONS, DEFAULT_MAX_HALF_OPEN, DEFAULT_MAX_REPORTED_CONNECTIONS} from '../limits.js'
+import {DEFAULT_MAX_CONNECTIONS, DEFAULT_MAX_HALF_OPEN} from '../limits.js'
 import type {ConnectionFacts} from '../model/facts.js'
 import type {CaptureReport, ConnectionReport} from '../model/report.js'
 import type {ConnectionDigest, DigestPart} from '../report/digest.js'
@@ -42,28 +41,29 @@ import {loadKeyStore} from '../keys/store.js'
 /** What the report does with each connection in a sharded run (cli/output.ts openReport). */
 export interface ShardedReportOutput {
   kind: ShardOutput
-  /** digest: the table's digest, filled from the workers' at the end. */
+  /** digest: the table's digest, filled from the shards' at the end. */
   digest?: ConnectionDigest
   /** text, item: each connection's text (compact, or laid out as the JSON document's item), its ids those of the whole capture, in the order decided. */
   onConnectionText?(text: string, id: number): void
 }
 
-export interface ShardedAnalysisOptions extends AnalyzerOptions {
-  /** Workers (2 or more). */
+export interface ShardedAnalysisOptions extends AnalyzeCaptureOptions {
+  /** Shards (this thread's and a worker per other one). */
   jobs: number
   output: ShardedReportOutput
-  /** --ca and --keylog as given: each worker loads them (the caller has already, with its warnings). */
+  /**
+   * --ca and --keylog as given: each worker loads them again (the caller has, with its warnings,
+   * into `certificates` and `keys`, which this thread's shard uses).
+   */
   caFile?: string
   keylogFiles: string[]
-  onProgress?(bytesRead: number, totalBytes?: number): void
-  readBytes?: number
   /** Told, in one line, when the run went on on one thread (a cap may have acted): the command says it on stderr. */
   onNote?(message: string): void
 }
 
 /**
  * The young generation of a worker's heap, in MB (V8's default is ~48): on bench file (b) with two
- * workers 8 MB took 295 MB peak RSS for 5.9 s, the default 378 MB for 5.8 s, 4 MB 280 MB for
+ * shards in workers 8 MB took 295 MB peak RSS for 5.9 s, the default 378 MB for 5.8 s, 4 MB 280 MB for
  * 6.2 s. Connections that outlive a scavenge are most of what a worker allocates anyway.
  */
 const WORKER_YOUNG_GENERATION_MB = 8
@@ -109,8 +109,11 @@ export async function analyzeCaptureSharded(input: string, options: ShardedAnaly
       `the capture is analysed again on one thread (the first ${skip} connections, already handed on, are not written twice)`,
   )
   const onConnection = options.onConnection
+  // A key store of its own: this thread's shard has added the capture's Decryption Secrets Blocks to the caller's.
+  const keys = (await loadKeyStore(options.keylogFiles)).store
   return analyzeCapture(input, {
     ...options,
+    keys,
     onConnection:
       onConnection === undefined
         ? undefined
@@ -125,10 +128,8 @@ class ShardMerge {
   /** Connections handed on so far (counted, and written when the format streams). */
   released = 0
   private readonly shards: Shard[] = []
-  private readonly tally = newTally()
-  private readonly defenders?: DefenderViewBuilder
-  private readonly reports: Array<ConnectionReport<ConnectionFacts>> = []
-  private readonly maxReported: number
+  /** The decided connections, in one thread's order: the tally, the per-Defender view, the listed ones. */
+  private readonly decided: DecidedConnections
   private readonly caps: TrackerPeaks
   /** The workers' end: resolved once every shard has ended and everything is released. */
   private settle?: {resolve(): void; reject(error: unknown): void}
@@ -141,8 +142,7 @@ class ShardMerge {
     private readonly input: string,
     private readonly options: ShardedAnalysisOptions,
   ) {
-    this.maxReported = options.maxReportedConnections ?? DEFAULT_MAX_REPORTED_CONNECTIONS
-    if (options.perDefender !== false) this.defenders = new DefenderViewBuilder({policy: options.policy, maxDefenders: options.maxDefenders})
+    this.decided = new DecidedConnections(options)
     this.caps = {connections: options.maxConnections ?? DEFAULT_MAX_CONNECTIONS, halfOpen: options.maxHalfOpenConnections ?? DEFAULT_MAX_HALF_OPEN, tombstones: MAX_TOMBSTONES}
   }
 
@@ -209,8 +209,8 @@ class ShardMerge {
   /** Shard 0, read and analysed on this thread; what it decides is released as each chunk is read. */
   private async readLocal(shard: Shard): Promise<void> {
     const options = this.options
-    // A store of its own: options.keys stays as given, for a run again on one thread.
-    const keys = (await loadKeyStore(options.keylogFiles)).store
+    // The caller's store, loaded once by the command (a run again on one thread loads its own).
+    const keys = options.keys ?? (await loadKeyStore(options.keylogFiles)).store
     const analysis = new ShardAnalysis({index: 0, count: options.jobs, output: options.output.kind, policy: options.policy, certificates: options.certificates, keys, maxConnections: options.maxConnections, maxHalfOpenConnections: options.maxHalfOpenConnections, perDefender: options.perDefender !== false})
     const take = (): void => {
       const {opens, decided, watermark} = analysis.take()
@@ -288,7 +288,7 @@ class ShardMerge {
       }
       if (next === undefined) break
       const record = next.queue[next.head]!
-      // Another worker may still decide a connection before it: it has not read that far.
+      // Another shard may still decide a connection before it: it has not read that far.
       const waiting = shards.some((shard) => shard !== next && shard.head === shard.queue.length && shard.done === undefined && shard.failure === undefined && !(shard.watermark >= record.frame))
       if (waiting) break
       this.checkCaps(record.frame)
@@ -346,16 +346,15 @@ class ShardMerge {
   private hand(shard: Shard, record: DecidedRecord): void {
     const id = this.idOf(shard, record.id)
     this.released++
-    countStatuses(this.tally, record.statuses, record)
-    if (record.defender !== undefined) this.defenders?.addInput(record.defender, id)
+    countStatuses(this.decided.tally, record.statuses, record)
+    if (record.defender !== undefined) this.decided.defenders?.addInput(record.defender, id)
     if (record.text !== undefined) {
       this.options.output.onConnectionText!(withReportId(record.text, this.options.output.kind === 'item' ? 'item' : 'compact', record.id, id), id)
     } else if (record.report !== undefined) {
       const report = record.report as ConnectionReport<ConnectionFacts>
       report.id = id
       report.facts.id = id
-      this.options.onConnection?.(report)
-      if (this.reports.length < this.maxReported) this.reports.push(report)
+      this.decided.list(report)
     }
   }
 
@@ -375,14 +374,7 @@ class ShardMerge {
     if (digest !== undefined) {
       for (const shard of this.shards) digest.absorb(this.withIds(shard, shard.done!.digest!))
     }
-    const connections = this.reports.sort((a, b) => a.id - b.id)
-    const source = first.source
-    const omitted = this.tally.connections - connections.length
-    if (omitted > 0 && options.onConnection === undefined) source.issues.push(connectionLimitIssue(this.tally.connections, omitted, this.maxReported))
-    const report: CaptureReport = {schemaVersion: 1, tool: {name: 'defender-check', version: TOOL_VERSION}, source, policy: options.policy, connections, summary: summaryOf(this.tally, options.policy)}
-    if (this.tally.connections === 0) report.otherTraffic = first.otherTraffic
-    if (this.defenders !== undefined) report.defenders = this.defenders.view(first.lastTs)
-    return report
+    return this.decided.report(first.source, () => first.otherTraffic, first.lastTs)
   }
 
   /** A shard's digest with the ids of the whole capture. */

@@ -73,6 +73,6 @@ export class ShardAnalysis {
   end(input: string, capture: CaptureSummary): ShardDone {
     const analyzer = this.analyzer
     const end = analyzer.captureEnd()
-    return {kind: 'done', source: analyzer.sourceInfo({kind: 'file', name: input, capture}), otherTraffic: end.otherTraffic, lastTs: end.lastTs, peaks: {...end.peaks}, digest: this.digest?.part()}
+    return {kind: 'done', source: analyzer.sourceInfo({kind: 'file', name: input, capture}), otherTraffic: end.otherTraffic, lastTs: end.lastTs, peaks: {...analyzer.peaks}, digest: this.digest?.part()}
   }
 }

@@ -49,7 +49,12 @@ async function report(run: CaptureRun, format: string, jobs: number): Promise<{t
     return true
   }) as typeof process.stderr.write
   try {
-    await config.runCommand('analyze', [...run.args, '--format', format, '--output', file, '--jobs', String(jobs)])
+    try {
+      await config.runCommand('analyze', [...run.args, '--format', format, '--output', file, '--jobs', String(jobs)])
+    } catch (error) {
+      // oclif ends a failed command with EEXIT: what it said is the reason.
+      throw new Error(`analyze ${run.args.join(' ')} --format ${format} --jobs ${jobs}: ${(error as Error).message}; stderr: ${said.join('')}`)
+    }
     return {text: readFileSync(file, 'utf8'), stderr: said.join(''), exitCode: process.exitCode}
   } finally {
     process.stderr.write = write
